@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+//
+// Baton: workflow orchestration for Swift. No package dependencies: the toolchain and system C
+// libraries only (SQLite, OpenSSL's libcrypto).
+import PackageDescription
+
+let package = Package(
+    name: "baton",
+    products: [
+        // What flow authors import. Linked statically into each flow library, so every version
+        // carries its own copy (see DESIGN.md, pitfall 3): never make this `.dynamic`.
+        .library(name: "Baton", targets: ["Baton"]),
+        .plugin(name: "BatonEntryPoint", targets: ["BatonEntryPoint"]),
+        .plugin(name: "BatonRegister", targets: ["BatonRegister"]),
+        .executable(name: "baton", targets: ["baton"]),
+        .executable(name: "baton-bench", targets: ["baton-bench"]),
+    ],
+    targets: [
+        // The C ABI between host and flow library: header only.
+        .target(name: "CBatonABI"),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+
+        // The SDK flow authors import. Depends on nothing of the host.
+        .target(name: "Baton", dependencies: ["CBatonABI"]),
+
+        // The host, layered: core ← loader/store ← engine ← runner ← CLI.
+        .target(name: "BatonCore"),
+        .target(name: "BatonLoader", dependencies: ["BatonCore", "CBatonABI", "CCrypto"]),
+        .target(name: "BatonStore", dependencies: ["BatonCore", "CSQLite"]),
+        .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonLoader", "CBatonABI"]),
+        .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore"]),
+        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCLI"]),
+        .executableTarget(name: "baton-bench", dependencies: ["BatonCLI", "BatonRunner", "BatonStore", "BatonCore"]),
+
+        // Plugins for flow packages.
+        .plugin(name: "BatonEntryPoint", capability: .buildTool()),
+        .plugin(
+            name: "BatonRegister",
+            capability: .command(
+                intent: .custom(
+                    verb: "baton-register",
+                    description: "Build this flow package's library in release and register it with baton"))),
+
+        .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
+        .testTarget(name: "BatonSDKTests", dependencies: ["Baton", "CBatonABI"]),
+        .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore"]),
+        .testTarget(
+            name: "BatonIntegrationTests",
+            dependencies: ["BatonCore", "BatonStore", "baton"]),
+    ]
+)

@@ -1,0 +1,55 @@
+import FoundationEssentials
+
+/// The JSON coding every value crossing the ABI uses: sorted keys (so equal values have equal bytes)
+/// and ISO 8601 dates.
+enum BatonJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Array(try encoder.encode(value))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: Data(bytes))
+    }
+}
+
+/// The error object of the ABI: `{"type": …, "message": …}`.
+struct ErrorInfo: Codable, Sendable {
+    var type: String
+    var message: String
+
+    init(type: String, message: String) {
+        self.type = type
+        self.message = message
+    }
+
+    init(_ error: any Error) {
+        if let failure = error as? TaskRunFailure {
+            self.init(type: failure.type, message: failure.description)
+        } else {
+            self.init(type: String(reflecting: Swift.type(of: error)), message: String(describing: error))
+        }
+    }
+
+    var json: [UInt8] {
+        (try? BatonJSON.encode(self)) ?? Array(#"{"message":"unencodable error","type":"Error"}"#.utf8)
+    }
+
+    static func decode(_ bytes: [UInt8]) -> ErrorInfo {
+        (try? BatonJSON.decode(ErrorInfo.self, from: bytes))
+            ?? ErrorInfo(type: "Error", message: String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// A readable name for a Swift type in the manifest: `String`, `[Reading]`, `(String, Int)`.
+func typeName(_ type: Any.Type) -> String {
+    let name = String(describing: type)
+    for prefix in ["TaskArguments2<", "TaskArguments3<"] where name.hasPrefix(prefix) {
+        return "(" + name.dropFirst(prefix.count).dropLast() + ")"
+    }
+    return name
+}

@@ -1,0 +1,146 @@
+import CBatonABI
+import FoundationEssentials
+import Synchronization
+
+/// The library side of the C ABI, called by the entry point the BatonEntryPoint plugin generates.
+/// Flow authors never call it.
+public enum BatonLibraryExport {
+    /// Implements `baton_library_open`: checks the host's table and hands it the library's.
+    ///
+    /// - Parameters:
+    ///   - host: The host's `baton_host_v1` table.
+    ///   - out: Where to store the library's `baton_library_v1` table.
+    ///   - declarations: Every flow and task the plugin found; naming them creates and registers them.
+    public static func open(
+        host: UnsafeRawPointer?, out: UnsafeMutablePointer<UnsafeRawPointer?>?, declarations: [any BatonDeclaration]
+    ) -> Int32 {
+        _ = declarations
+        guard let host, let out else { return BATON_STATUS_INCOMPATIBLE }
+        let table = host.assumingMemoryBound(to: baton_host_v1.self)
+        guard table.pointee.abi_version >> 16 == BATON_ABI_MAJOR,
+            Int(table.pointee.struct_size) >= MemoryLayout<baton_host_v1>.size
+        else { return BATON_STATUS_INCOMPATIBLE }
+        LibraryState.host.withLock { $0 = HostBridge(table: table) }
+        out.pointee = UnsafeRawPointer(LibraryTable.table)
+        return BATON_STATUS_OK
+    }
+}
+
+enum LibraryState {
+    static let host = Mutex<HostBridge?>(nil)
+
+    /// Bodies running for the host, by the context the host gave them, so that `cancel` can find them.
+    static let running = Mutex<[UInt: Task<Void, Never>]>([:])
+
+    static func start(context: UInt, _ body: @escaping @Sendable () async -> Void) {
+        running.withLock { running in
+            // Created under the lock, so the body's removal below cannot run before the insertion.
+            running[context] = Task.detached {
+                await body()
+                _ = LibraryState.running.withLock { $0.removeValue(forKey: context) }
+            }
+        }
+    }
+}
+
+/// The library's `baton_library_v1` table. Its functions are C functions defined in a nonisolated
+/// type: the host calls them from its own threads.
+enum LibraryTable {
+    /// `nonisolated(unsafe)`: written once when first used (a Swift global's initializer is run once,
+    /// thread-safely) and read-only afterwards, as baton.h promises the host.
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<baton_library_v1> = {
+        let table = UnsafeMutablePointer<baton_library_v1>.allocate(capacity: 1)
+        table.initialize(
+            to: baton_library_v1(
+                struct_size: UInt32(MemoryLayout<baton_library_v1>.size),
+                abi_version: BATON_ABI_MAJOR << 16 | BATON_ABI_MINOR,
+                manifest: manifest, start_flow: startFlow, invoke_task: invokeTask, cancel: cancel))
+        return table
+    }()
+
+    /// The manifest's bytes, built on first request and kept until process exit.
+    nonisolated(unsafe) static let manifestBytes: UnsafeBufferPointer<UInt8> = {
+        let bytes = ManifestBuilder.build()
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+        _ = buffer.initialize(from: bytes)
+        return UnsafeBufferPointer(buffer)
+    }()
+
+    static let manifest: @convention(c) (UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<Int>?) -> Void = {
+        json, length in
+        let bytes = LibraryTable.manifestBytes
+        json?.pointee = bytes.baseAddress
+        length?.pointee = bytes.count
+    }
+
+    static let startFlow:
+        @convention(c) (
+            UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?
+        ) -> Int32 = { name, parameters, parametersLength, info, infoLength, context in
+            guard let name, let flow = Registry.shared.flow(named: String(cString: name)),
+                let host = LibraryState.host.withLock({ $0 })
+            else { return BATON_STATUS_UNKNOWN }
+            let input = copy(parameters, parametersLength)
+            let runInfo = try? BatonJSON.decode(RunInfo.self, from: copy(info, infoLength))
+            let caller = UInt(bitPattern: context)
+            LibraryState.start(context: caller) {
+                let scope = RunScope(host: host, caller: caller, info: runInfo)
+                let (status, output) = await RunScope.$current.withValue(scope) { await flow.run(input) }
+                host.flowFinished(context: caller, status: status, output: output)
+            }
+            return BATON_STATUS_OK
+        }
+
+    static let invokeTask:
+        @convention(c) (
+            UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?
+        ) -> Int32 = { name, inputBytes, inputLength, info, infoLength, context in
+            guard let name, let task = Registry.shared.task(named: String(cString: name)),
+                let host = LibraryState.host.withLock({ $0 })
+            else { return BATON_STATUS_UNKNOWN }
+            let input = copy(inputBytes, inputLength)
+            let runInfo = try? BatonJSON.decode(RunInfo.self, from: copy(info, infoLength))
+            let caller = UInt(bitPattern: context)
+            LibraryState.start(context: caller) {
+                let scope = RunScope(host: host, caller: caller, info: runInfo)
+                let (status, output) = await RunScope.$current.withValue(scope) { await task.invoke(input) }
+                host.taskFinished(context: caller, status: status, output: output)
+            }
+            return BATON_STATUS_OK
+        }
+
+    static let cancel: @convention(c) (UnsafeMutableRawPointer?) -> Void = { context in
+        let key = UInt(bitPattern: context)
+        LibraryState.running.withLock { $0[key] }?.cancel()
+    }
+
+    private static func copy(_ pointer: UnsafePointer<UInt8>?, _ count: Int) -> [UInt8] {
+        guard let pointer, count > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: pointer, count: count))
+    }
+}
+
+/// Builds the manifest from the registry.
+enum ManifestBuilder {
+    static func build() -> [UInt8] {
+        let fields = BatonSDKMagic.fields
+        let snapshot = Registry.shared.snapshot
+        var errors = snapshot.conflicts
+        var flows: [FlowManifestDocument] = []
+        for flow in snapshot.flows {
+            do {
+                flows.append(try flow.manifest())
+            } catch {
+                errors.append("flow '\(flow.name)': \(error)")
+            }
+        }
+        let document = LibraryManifestDocument(
+            abiMajor: fields[1], abiMinor: fields[2], swiftCompiler: fields[3], sdkVersion: BatonSDKMagic.sdkVersion,
+            flows: flows, tasks: snapshot.tasks.map(\.manifest), error: errors.isEmpty ? nil : errors.joined(separator: "; "))
+        do {
+            return try BatonJSON.encode(document)
+        } catch {
+            return Array(#"{"error":"the manifest did not encode"}"#.utf8)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import FoundationEssentials
+
+/// The parameters of a flow: a `Codable` struct whose every property has a default value.
+///
+/// Baton encodes `init()` once when the library is registered and records each property's name,
+/// type and default in the manifest. `baton run` checks the values given for a run against them
+/// (unknown names and wrong types are refused before the run starts) and fills in the defaults.
+///
+/// ```swift
+/// struct Params: FlowParameters {
+///     var city = "Boston"
+///     var days = 7
+///     var verbose = false
+///     static let parameterDescriptions = ["city": "Where to read the wind speed"]
+/// }
+/// ```
+public protocol FlowParameters: Codable, Sendable {
+    /// Every parameter at its default value.
+    init()
+
+    /// Optional descriptions by parameter name, shown by `baton flow inspect` and run forms.
+    static var parameterDescriptions: [String: String] { get }
+}
+
+extension FlowParameters {
+    public static var parameterDescriptions: [String: String] { [:] }
+}
+
+/// The parameters of a flow that takes none.
+public struct NoParameters: FlowParameters {
+    public init() {}
+}
+
+/// The input of a task that takes no arguments.
+public struct NoInput: Codable, Sendable, Hashable {
+    public init() {}
+}
+
+/// The result of a flow or task whose body returns nothing.
+public struct NoResult: Codable, Sendable, Hashable {
+    public init() {}
+}

@@ -1,0 +1,43 @@
+import BatonCore
+
+/// A command: its words (`["run", "ls"]`), what it does, what it takes, and how to run it.
+struct CommandSpec: Sendable {
+    let path: [String]
+    let summary: String
+    var details: String = ""
+    var positionals: [PositionalSpec] = []
+    var options: [OptionSpec] = []
+    var hidden = false
+    let run: @Sendable (ParsedArguments, CommandContext) async throws -> Int32
+
+    var displayName: String { (["baton"] + path).joined(separator: " ") }
+
+    var usage: String {
+        var parts = [displayName]
+        for positional in positionals {
+            parts.append(positional.optional ? "[\(positional.name.uppercased())]" : positional.name.uppercased())
+        }
+        for option in options {
+            let text = option.value.map { "--\(option.name) \($0)" } ?? "--\(option.name)"
+            parts.append(option.repeatable ? "[\(text) …]" : "[\(text)]")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    var help: String {
+        var lines = ["\(summary)", "", "USAGE: \(usage)"]
+        if !details.isEmpty { lines += ["", details] }
+        if !positionals.isEmpty {
+            lines += ["", "ARGUMENTS:"]
+            for positional in positionals {
+                lines.append("  " + positional.name.uppercased().padding(toLength: 24, withPad: " ", startingAt: 0) + positional.help)
+            }
+        }
+        lines += ["", "OPTIONS:"]
+        for option in options + [OptionSpec.flag("help", "Show this help")] {
+            let name = "--\(option.name)" + (option.value.map { " \($0)" } ?? "")
+            lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + option.help)
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,126 @@
+import BatonCore
+import BatonLoader
+import Foundation
+
+enum FlowCommands {
+    static let list = CommandSpec(
+        path: ["flow", "ls"], summary: "List registered flows with their latest version and last run", options: [.json]
+    ) { args, context in
+        let flows = try context.store().flows()
+        if args.flag("json") {
+            context.out.line(Format.json(flows))
+            return 0
+        }
+        guard !flows.isEmpty else {
+            context.out.line("No flows are registered yet. Register one with `baton register <package-or-library>`.")
+            return 0
+        }
+        let rows = flows.map { flow in
+            [
+                context.out.bold(flow.name), "v\(flow.latestVersion)", "\(flow.versionCount)",
+                flow.lastRunState.map { "\($0.rawValue) \(Format.ago(flow.lastRunAt!))" } ?? "-",
+                flow.description ?? "",
+            ]
+        }
+        context.out.line(Format.table(["FLOW", "LATEST", "VERSIONS", "LAST RUN", "DESCRIPTION"], rows))
+        return 0
+    }
+
+    static let versions = CommandSpec(
+        path: ["flow", "versions"], summary: "List every version of a flow",
+        positionals: [PositionalSpec(name: "flow", help: "The flow's name")], options: [.json]
+    ) { args, context in
+        let versions = try context.store().versions(of: args.positionals[0])
+        if args.flag("json") {
+            context.out.line(Format.json(versions.map(VersionView.init)))
+            return 0
+        }
+        let latest = versions.last?.number
+        let rows = versions.map { v in
+            [
+                "\(v.number)" + (v.number == latest ? " (latest)" : ""), v.shortHash, v.label ?? "-",
+                Format.dateTime(v.registeredAt), v.sourcePath ?? "-",
+            ]
+        }
+        context.out.line(Format.table(["VERSION", "HASH", "LABEL", "REGISTERED", "SOURCE"], rows))
+        return 0
+    }
+
+    static let inspect = CommandSpec(
+        path: ["flow", "inspect"], summary: "Show a flow version: parameters, tasks, schedule, hash and label",
+        positionals: [PositionalSpec(name: "flow", help: "The flow's name")],
+        options: [.value("version", "N", "The version to show (default: the latest)"), .json]
+    ) { args, context in
+        let store = try context.store()
+        let flow = args.positionals[0]
+        let version = try store.version(of: flow, number: try args.integer("version", minimum: 1))
+        let library = try store.library(hash: version.libraryHash)
+        let schema = try version.manifest.parameterSchema()
+        if args.flag("json") {
+            struct Inspect: Encodable {
+                var version: VersionView
+                var tasks: [TaskManifest]
+                var sdkVersion: String?
+                var swiftCompiler: String?
+            }
+            context.out.line(
+                Format.json(
+                    Inspect(
+                        version: VersionView(version), tasks: library?.manifest.tasks ?? [],
+                        sdkVersion: library?.manifest.sdkVersion,
+                        swiftCompiler: library.map { LibraryMagic.compilerName($0.manifest.swiftCompiler) })))
+            return 0
+        }
+        let out = context.out
+        let latest = try store.version(of: flow, number: nil).number
+        var facts: [(String, String)] = [
+            ("Flow", out.bold(version.flow)),
+            ("Version", "\(version.number) of \(latest)" + (version.number == latest ? " (latest)" : "")),
+        ]
+        if let description = version.manifest.description { facts.append(("Description", description)) }
+        facts.append(("Hash", "sha256 \(version.libraryHash)"))
+        facts.append(("Label", version.label ?? "-"))
+        facts.append(
+            ("Registered", Format.dateTime(version.registeredAt) + (version.registeredBy.map { " by \($0)" } ?? "")))
+        facts.append(("Source", version.sourcePath ?? "-"))
+        if let library {
+            let m = library.manifest
+            let swift = LibraryMagic.compilerName(m.swiftCompiler)
+            facts.append(("Library", "\(library.path) (\(library.size / 1024) KiB; ABI \(m.abiMajor).\(m.abiMinor), SDK \(m.sdkVersion), Swift \(swift))"))
+        }
+        facts.append(("Schedule", version.manifest.schedule?.summary ?? "none"))
+        facts.append(("Result", version.manifest.resultType))
+        facts.append(("Declared at", version.manifest.sourceLocation ?? "-"))
+        for (key, value) in facts { out.line(key.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+
+        out.line()
+        out.line(out.bold("Parameters"))
+        if schema.parameters.isEmpty {
+            out.line("  (none)")
+        } else {
+            let rows = schema.parameters.map { p in [p.name, p.type.shortName, p.defaultValue.jsonText, p.description ?? ""] }
+            out.line(indent(Format.table(["NAME", "TYPE", "DEFAULT", "DESCRIPTION"], rows)))
+        }
+        out.line()
+        out.line(out.bold("Tasks") + out.dim(" (of the library)"))
+        let tasks = library?.manifest.tasks ?? []
+        if tasks.isEmpty {
+            out.line("  (none declared)")
+        } else {
+            let rows = tasks.map { t in
+                [
+                    t.name, t.inputType, t.outputType, "\(t.options.retries)",
+                    t.options.retryDelaySeconds.isEmpty ? "-" : t.options.retryDelaySeconds.map { Format.duration($0) }.joined(separator: ", "),
+                    Format.duration(t.options.timeoutSeconds), t.options.tags.isEmpty ? "-" : t.options.tags.joined(separator: ","),
+                    t.options.description ?? "",
+                ]
+            }
+            out.line(indent(Format.table(["NAME", "INPUT", "OUTPUT", "RETRIES", "RETRY DELAY", "TIMEOUT", "TAGS", "DESCRIPTION"], rows)))
+        }
+        return 0
+    }
+
+    static func indent(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,74 @@
+import BatonCore
+import BatonRunner
+import Foundation
+
+enum QuickstartCommand {
+    static let spec = CommandSpec(
+        path: ["quickstart"],
+        summary: "Build, register and run the example flows of flows/ on the local store",
+        details: """
+            Builds each flow package under the flows folder in release, registers it, and runs each of its
+            flows once with its default parameters. Files the flows write go to $BATON_HOME/quickstart.
+            """,
+        options: [.value("flows", "DIR", "The folder of flow packages (default: ./flows)")],
+        run: run)
+
+    static func run(_ args: ParsedArguments, _ context: CommandContext) async throws -> Int32 {
+        let folder = URL(fileURLWithPath: args.value("flows") ?? "flows").standardizedFileURL.path
+        let fm = FileManager.default
+        guard let entries = try? fm.contentsOfDirectory(atPath: folder) else {
+            throw BatonError(
+                .notFound, "no flows folder at '\(folder)'; run this from the baton checkout or pass --flows DIR")
+        }
+        let packages = entries.sorted().map { folder + "/" + $0 }.filter { fm.fileExists(atPath: $0 + "/Package.swift") }
+        guard !packages.isEmpty else { throw BatonError(.notFound, "'\(folder)' holds no flow packages (folders with Package.swift)") }
+
+        let out = context.out
+        let store = try context.store()
+        out.line(out.bold("Baton quickstart") + " — store \(store.path)")
+        var flows: [(flow: String, version: Int)] = []
+        for package in packages {
+            out.line()
+            out.line(out.bold("Registering \((package as NSString).lastPathComponent)") + out.dim(" (a first release build takes a while)"))
+            let reports = try Registrar(home: context.home, store: store).register(path: package) { line in
+                if line.hasPrefix("[") || line.hasPrefix("Build") || line.hasPrefix("Building") || line.contains("error") {
+                    out.line(out.dim("  \(line)"))
+                }
+            }
+            for report in reports {
+                for version in report.versions {
+                    out.line("  \(version.flow) version \(version.version)\(version.created ? "" : " (already registered)")")
+                    flows.append((version.flow, version.version))
+                }
+            }
+        }
+
+        let workspace = context.home.path + "/quickstart"
+        try fm.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        // Runners inherit this directory, so the flows' relative output paths land in the workspace.
+        guard fm.changeCurrentDirectoryPath(workspace) else {
+            throw BatonError(.io, "cannot enter the quickstart workspace \(workspace)")
+        }
+
+        var finals: [FlowRunRecord] = []
+        for (flow, number) in flows {
+            let version = try store.version(of: flow, number: number)
+            let parameters = try version.manifest.parameterSchema().resolve([:])
+            let run = try store.createFlowRun(NewFlowRun(flow: flow, version: number, parameters: parameters))
+            out.line()
+            out.line(out.bold("Running \(flow)"))
+            let printer = RunPrinter(terminal: out, runName: run.name)
+            finals.append(try RunSupervisor(store: store).execute(run, observer: printer.print))
+        }
+
+        out.line()
+        out.line(out.bold("Summary"))
+        let rows = finals.map { run in
+            [run.flow, "\(run.version)", String(run.id.prefix(8)), run.name, out.state(run.state), Format.duration(run.duration())]
+        }
+        out.line(FlowCommands.indent(Format.table(["FLOW", "VERSION", "RUN", "NAME", "STATE", "DURATION"], rows)))
+        out.line()
+        out.line("Outputs are in \(workspace). Next: `baton flow ls`, `baton run ls`, `baton run show \(finals.first?.name ?? "<run>")`.")
+        return finals.allSatisfy { $0.state.type == .completed } ? 0 : 1
+    }
+}

@@ -1,0 +1,130 @@
+import BatonCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Standard output or error, with colour only when it is a terminal and NO_COLOR is unset.
+struct Terminal: Sendable {
+    let fd: Int32
+    let colors: Bool
+
+    static let standardOutput = Terminal(fd: 1)
+    static let standardError = Terminal(fd: 2)
+
+    init(fd: Int32) {
+        self.fd = fd
+        colors = isatty(fd) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    }
+
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+
+    func line(_ text: String = "") { write(text + "\n") }
+
+    func paint(_ text: String, _ code: String) -> String { colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func bold(_ text: String) -> String { paint(text, "1") }
+    func dim(_ text: String) -> String { paint(text, "2") }
+
+    func state(_ state: RunState) -> String {
+        let code = switch state.type {
+        case .completed: "32"
+        case .failed, .crashed: "31"
+        case .running, .pending: "36"
+        case .cancelled, .cancelling: "33"
+        case .scheduled, .paused: "35"
+        }
+        return paint(state.name, code)
+    }
+
+    func level(_ level: LogLevel) -> String {
+        let name = level.name.padding(toLength: 7, withPad: " ", startingAt: 0)
+        switch level {
+        case .debug: return dim(name)
+        case .info: return paint(name, "36")
+        case .warning: return paint(name, "33")
+        case .error: return paint(name, "31")
+        }
+    }
+}
+
+/// How times, durations and tables read.
+enum Format {
+    private static let clockFormatter: DateFormatter = {
+        let f = DateFormatter()
+        f.dateFormat = "HH:mm:ss.SSS"
+        return f
+    }()
+    private static let dateTimeFormatter: DateFormatter = {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f
+    }()
+
+    static func clock(_ date: Date) -> String { clockFormatter.string(from: date) }
+    static func dateTime(_ date: Date) -> String { dateTimeFormatter.string(from: date) }
+
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds else { return "-" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+        if seconds < 60 { return String(format: "%.2f s", seconds) }
+        let minutes = Int(seconds) / 60
+        if minutes < 60 { return "\(minutes) min \(Int(seconds) % 60) s" }
+        return "\(minutes / 60) h \(minutes % 60) min"
+    }
+
+    static func ago(_ date: Date, now: Date = Date()) -> String {
+        let seconds = Int(now.timeIntervalSince(date))
+        switch seconds {
+        case ..<5: return "just now"
+        case ..<60: return "\(seconds) s ago"
+        case ..<3600: return "\(seconds / 60) min ago"
+        case ..<86_400: return "\(seconds / 3600) h ago"
+        default: return "\(seconds / 86_400) d ago"
+        }
+    }
+
+    /// Columns padded to their widest cell. Colour codes do not count towards width.
+    static func table(_ headers: [String], _ rows: [[String]]) -> String {
+        let widths = headers.indices.map { column in
+            ([headers[column]] + rows.map { $0[column] }).map(visibleWidth).max() ?? 0
+        }
+        func render(_ cells: [String]) -> String {
+            cells.enumerated().map { column, cell in
+                column == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - visibleWidth(cell) + 2)
+            }.joined()
+        }
+        return ([render(headers)] + rows.map(render)).joined(separator: "\n")
+    }
+
+    static func visibleWidth(_ text: String) -> Int {
+        var width = 0
+        var escape = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\u{1B}" { escape = true; continue }
+            if escape { if scalar == "m" { escape = false }; continue }
+            width += 1
+        }
+        return width
+    }
+
+    /// Parameters as `city="Boston", days=3`.
+    static func parameters(_ parameters: [String: JSONValue]) -> String {
+        parameters.isEmpty ? "(none)" : parameters.keys.sorted().map { "\($0)=\(parameters[$0]!.jsonText)" }.joined(separator: ", ")
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        String(decoding: (try? BatonCoding.encoder(pretty: true).encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+}

@@ -1,0 +1,38 @@
+/// An error the host reports to a person: a code for programs, a one-line message that says what was
+/// wrong and what was expected, and the underlying cause when there is one.
+public struct BatonError: Error, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable, Codable {
+        /// Input from outside (an argument, a parameter, a file) is not what was expected.
+        case invalidInput
+        /// A flow, version, run or file named by the user does not exist.
+        case notFound
+        /// A file is not a shared library.
+        case notALibrary
+        /// A shared library has no Baton entry point.
+        case noEntryPoint
+        /// A library was built for another ABI, SDK or Swift compiler.
+        case incompatibleLibrary
+        /// Loading a library or reading its manifest failed, crashed or timed out.
+        case registrationFailed
+        /// Building a flow package failed.
+        case buildFailed
+        /// The store cannot be opened or written.
+        case store
+        /// A file or directory cannot be read or written.
+        case io
+        /// A runner process could not be started or talked to.
+        case runner
+    }
+
+    public let code: Code
+    public let message: String
+    public let underlying: String?
+
+    public init(_ code: Code, _ message: String, underlying: String? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,51 @@
+import BatonCore
+import CCrypto
+import Foundation
+
+/// SHA-256 of files, through OpenSSL's libcrypto. The only file that imports CCrypto.
+public enum SHA256 {
+    /// The hex digest of the file at `path`, read in chunks.
+    public static func hex(ofFileAt path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw BatonError(.io, "'\(path)' cannot be read")
+        }
+        defer { try? handle.close() }
+        var hasher = Hasher256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        return hasher.finalizeHex()
+    }
+
+    /// The hex digest of `data`.
+    public static func hex(of data: some DataProtocol) -> String {
+        var hasher = Hasher256()
+        hasher.update(Data(data))
+        return hasher.finalizeHex()
+    }
+
+    /// An incremental SHA-256.
+    public struct Hasher256: ~Copyable {
+        private let context: OpaquePointer
+
+        public init() {
+            context = EVP_MD_CTX_new()
+            precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "libcrypto cannot initialise SHA-256")
+        }
+
+        public mutating func update(_ data: Data) {
+            data.withUnsafeBytes { raw in
+                _ = EVP_DigestUpdate(context, raw.baseAddress, raw.count)
+            }
+        }
+
+        public consuming func finalizeHex() -> String {
+            var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var length: UInt32 = 0
+            _ = EVP_DigestFinal_ex(context, &digest, &length)
+            EVP_MD_CTX_free(context)
+            discard self
+            return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+        }
+
+        deinit { EVP_MD_CTX_free(context) }
+    }
+}

@@ -1,0 +1,62 @@
+import Dispatch
+import Foundation
+
+/// Ctrl-C and SIGTERM: the only place that installs signal handlers. Long-running commands register
+/// what to do when interrupted (stop a runner child, say) and finish cleanly instead of dying.
+public enum Interrupts {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var handlers: [Int: @Sendable (Int32) -> Void] = [:]
+    nonisolated(unsafe) private static var nextToken = 0
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    nonisolated(unsafe) private static var received: Int32 = 0
+
+    /// Routes SIGINT and SIGTERM to the registered handlers. A second Ctrl-C while nothing handles
+    /// the first ends the process at once.
+    public static func install() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard sources.isEmpty else { return }
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { deliver(signalNumber) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The signal that interrupted this process, if any.
+    public static var signalReceived: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return received == 0 ? nil : received
+    }
+
+    /// Calls `handler` when the process is interrupted, until `remove` is called with the token.
+    public static func add(_ handler: @escaping @Sendable (Int32) -> Void) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        nextToken += 1
+        handlers[nextToken] = handler
+        return nextToken
+    }
+
+    public static func remove(_ token: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        handlers[token] = nil
+    }
+
+    private static func deliver(_ signalNumber: Int32) {
+        lock.lock()
+        let first = received == 0
+        received = signalNumber
+        let current = Array(handlers.values)
+        lock.unlock()
+        if current.isEmpty || !first {
+            FileHandle.standardError.write(Data("\ninterrupted\n".utf8))
+            exit(128 + signalNumber)
+        }
+        for handler in current { handler(signalNumber) }
+    }
+}

@@ -1,0 +1,88 @@
+import BatonCore
+import BatonLoader
+import BatonStore
+import Foundation
+
+/// Registers flow libraries: copies each into the content-addressed library store, reads its manifest
+/// in a runner child, and records a version of each of its flows. Given a flow package directory, it
+/// builds the package's dynamic libraries in release first.
+///
+/// Nothing is recorded unless every step succeeds: a library that is not one, that is built for
+/// another ABI, or whose code crashes or hangs while registering leaves the store as it was.
+public struct Registrar: Sendable {
+    public let home: BatonHome
+    public let store: any Store
+    public let runnerExecutable: String
+
+    public init(home: BatonHome, store: any Store, runnerExecutable: String = RunnerExecutable.default) {
+        self.home = home
+        self.store = store
+        self.runnerExecutable = runnerExecutable
+    }
+
+    /// What one registration did.
+    public struct Report: Sendable {
+        public var library: String
+        public var versions: [RegisteredVersion]
+        /// Seconds spent building, when given a package directory.
+        public var buildSeconds: Double?
+        public var totalSeconds: Double
+    }
+
+    /// Registers the library at `path`, or every flow library of the package directory at `path`.
+    public func register(
+        path: String, label: String? = nil, source: String? = nil, timeout: Double = 30,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> [Report] {
+        let started = Date()
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+            throw BatonError(.notFound, "'\(path)' does not exist; expected a flow library (.so) or a flow package directory")
+        }
+        if isDirectory.boolValue {
+            guard FileManager.default.fileExists(atPath: absolute + "/Package.swift") else {
+                throw BatonError(
+                    .invalidInput, "'\(path)' is a directory without Package.swift; expected a flow package or a .so file")
+            }
+            let builder = PackageBuilder(home: home)
+            let built = try builder.build(packageDirectory: absolute, progress: progress)
+            let buildSeconds = Date().timeIntervalSince(started)
+            return try built.map { library in
+                var report = try registerLibrary(library, label: label, source: source ?? absolute, timeout: timeout)
+                report.buildSeconds = buildSeconds
+                report.totalSeconds = Date().timeIntervalSince(started)
+                return report
+            }
+        }
+        var report = try registerLibrary(absolute, label: label, source: source ?? absolute, timeout: timeout)
+        report.totalSeconds = Date().timeIntervalSince(started)
+        return [report]
+    }
+
+    private func registerLibrary(_ path: String, label: String?, source: String, timeout: Double) throws -> Report {
+        let started = Date()
+        let name = (path as NSString).lastPathComponent
+        // Checked from the file before anything is copied or loaded.
+        let image = try ELFImage(path: path)
+        try LibraryMagic.host.check(library: image.magic, path: path)
+
+        let libraries = LibraryStore(home: home)
+        let staged = try libraries.stage(path)
+        let manifest: LibraryManifest
+        let stored: String
+        do {
+            manifest = try ManifestReader.read(
+                libraryPath: staged.path, displayName: "library '\(name)'", timeout: timeout, executable: runnerExecutable)
+            stored = try libraries.commit(staged)
+        } catch {
+            libraries.discard(staged)
+            throw error
+        }
+        let versions = try store.register(
+            LibraryRegistration(
+                hash: staged.hash, fileName: staged.fileName, path: stored, size: staged.size, manifest: manifest,
+                sourcePath: source, label: label, registeredBy: ProcessInfo.processInfo.environment["USER"]))
+        return Report(library: stored, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
+    }
+}

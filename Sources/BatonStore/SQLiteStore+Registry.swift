@@ -1,0 +1,144 @@
+import BatonCore
+import Foundation
+
+extension SQLiteStore {
+    public func register(_ r: LibraryRegistration) throws -> [RegisteredVersion] {
+        let manifestText = String(decoding: try BatonCoding.encoder().encode(r.manifest), as: UTF8.self)
+        let now = Date()
+        return try write { db in
+            try db.run(
+                """
+                INSERT INTO libraries (hash, file_name, path, size, manifest, registered_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (hash) DO NOTHING
+                """,
+                [.text(r.hash), .text(r.fileName), .text(r.path), .int(Int64(r.size)), .text(manifestText), now.sqlValue])
+            var results: [RegisteredVersion] = []
+            for flow in r.manifest.flows {
+                var flowID = try db.scalar("SELECT id FROM flows WHERE name = ?", [.text(flow.name)])
+                if flowID == nil {
+                    try db.run("INSERT INTO flows (name, created_at) VALUES (?, ?)", [.text(flow.name), now.sqlValue])
+                    flowID = db.lastInsertRowID
+                }
+                let id = flowID!
+                let existing = try db.query(
+                    "SELECT number, label FROM versions WHERE flow_id = ? AND library_hash = ?", [.int(id), .text(r.hash)]
+                ) { (Int($0.int(0)), $0.optionalText(1)) }.first
+                if let (number, label) = existing {
+                    results.append(RegisteredVersion(flow: flow.name, version: number, created: false, hash: r.hash, label: label))
+                    continue
+                }
+                let number = Int(try db.scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE flow_id = ?", [.int(id)]) ?? 1)
+                let flowManifest = String(decoding: try BatonCoding.encoder().encode(flow), as: UTF8.self)
+                try db.run(
+                    """
+                    INSERT INTO versions (flow_id, number, library_hash, manifest, description, registered_at,
+                                          registered_by, source_path, label)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .int(id), .int(Int64(number)), .text(r.hash), .text(flowManifest), flow.description.sqlValue,
+                        now.sqlValue, r.registeredBy.sqlValue, r.sourcePath.sqlValue, r.label.sqlValue,
+                    ])
+                results.append(RegisteredVersion(flow: flow.name, version: number, created: true, hash: r.hash, label: r.label))
+            }
+            return results
+        }
+    }
+
+    public func flows() throws -> [FlowSummary] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT f.name, v.description, v.number,
+                       (SELECT count(*) FROM versions WHERE flow_id = f.id), v.registered_at,
+                       (SELECT state_type FROM flow_runs WHERE flow_id = f.id ORDER BY created_at DESC LIMIT 1),
+                       (SELECT created_at FROM flow_runs WHERE flow_id = f.id ORDER BY created_at DESC LIMIT 1)
+                FROM flows f
+                JOIN versions v ON v.flow_id = f.id AND v.number = (SELECT MAX(number) FROM versions WHERE flow_id = f.id)
+                ORDER BY f.name
+                """
+            ) { row in
+                FlowSummary(
+                    name: row.text(0), description: row.optionalText(1), latestVersion: Int(row.int(2)),
+                    versionCount: Int(row.int(3)), latestRegisteredAt: Date(sql: row.double(4)),
+                    lastRunState: row.optionalText(5).flatMap(StateType.init(rawValue:)),
+                    lastRunAt: row.optionalDouble(6).map(Date.init(sql:)))
+            }
+        }
+    }
+
+    private static let versionColumns = """
+        f.name, v.number, v.library_hash, l.path, v.manifest, v.registered_at, v.registered_by, v.source_path, v.label
+        FROM versions v JOIN flows f ON f.id = v.flow_id JOIN libraries l ON l.hash = v.library_hash
+        """
+
+    private static func version(_ row: SQLiteConnection.Row) throws -> VersionRecord {
+        VersionRecord(
+            flow: row.text(0), number: Int(row.int(1)), libraryHash: row.text(2), libraryPath: row.text(3),
+            manifest: try BatonCoding.decoder().decode(FlowManifest.self, from: Data(row.text(4).utf8)),
+            registeredAt: Date(sql: row.double(5)), registeredBy: row.optionalText(6), sourcePath: row.optionalText(7),
+            label: row.optionalText(8))
+    }
+
+    public func versions(of flow: String) throws -> [VersionRecord] {
+        let versions = try withConnection { db in
+            try db.query("SELECT \(Self.versionColumns) WHERE f.name = ? ORDER BY v.number", [.text(flow)], row: Self.version)
+        }
+        guard !versions.isEmpty else { throw try unknownFlow(flow) }
+        return versions
+    }
+
+    public func version(of flow: String, number: Int?) throws -> VersionRecord {
+        let found = try withConnection { db in
+            if let number {
+                return try db.query(
+                    "SELECT \(Self.versionColumns) WHERE f.name = ? AND v.number = ?", [.text(flow), .int(Int64(number))],
+                    row: Self.version
+                ).first
+            }
+            return try db.query(
+                "SELECT \(Self.versionColumns) WHERE f.name = ? ORDER BY v.number DESC LIMIT 1", [.text(flow)],
+                row: Self.version
+            ).first
+        }
+        if let found { return found }
+        let numbers = try withConnection { db in
+            try db.query("SELECT v.number FROM versions v JOIN flows f ON f.id = v.flow_id WHERE f.name = ? ORDER BY 1", [.text(flow)]) {
+                Int($0.int(0))
+            }
+        }
+        guard !numbers.isEmpty else { throw try unknownFlow(flow) }
+        throw BatonError(
+            .notFound,
+            "flow '\(flow)' has no version \(number ?? 0); its versions are \(Self.describeRange(numbers))")
+    }
+
+    public func library(hash: String) throws -> LibraryRecord? {
+        try withConnection { db in
+            try db.query("SELECT hash, file_name, path, size, manifest, registered_at FROM libraries WHERE hash = ?", [.text(hash)]) {
+                row in
+                LibraryRecord(
+                    hash: row.text(0), fileName: row.text(1), path: row.text(2), size: Int(row.int(3)),
+                    manifest: try BatonCoding.decoder().decode(LibraryManifest.self, from: Data(row.text(4).utf8)),
+                    registeredAt: Date(sql: row.double(5)))
+            }.first
+        }
+    }
+
+    func unknownFlow(_ flow: String) throws -> BatonError {
+        let names = try withConnection { db in try db.query("SELECT name FROM flows ORDER BY name") { $0.text(0) } }
+        return BatonError(
+            .notFound,
+            "unknown flow '\(flow)'; "
+                + (names.isEmpty
+                    ? "no flows are registered yet (register one with `baton register <package-or-library>`)"
+                    : "registered flows: \(names.joined(separator: ", "))"))
+    }
+
+    /// "1–3" or "1, 2 and 5".
+    static func describeRange(_ numbers: [Int]) -> String {
+        guard let first = numbers.first, let last = numbers.last else { return "none" }
+        if numbers.count > 2 && last - first + 1 == numbers.count { return "\(first)–\(last)" }
+        return numbers.map(String.init).joined(separator: ", ")
+    }
+}

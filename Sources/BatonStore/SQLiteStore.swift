@@ -1,0 +1,116 @@
+import BatonCore
+import Foundation
+
+/// The embedded store: one SQLite file in WAL mode, shared safely by every process on the machine.
+///
+/// Writers take the write lock when their transaction begins (`BEGIN IMMEDIATE`) and wait up to the
+/// busy timeout for it, so two processes writing at once queue rather than fail with "database is
+/// locked". The file is identified before anything is written to it: a file that is not a Baton store
+/// is refused untouched.
+///
+/// `@unchecked Sendable`: the connection is only used under `lock`.
+public final class SQLiteStore: Store, @unchecked Sendable {
+    public let path: String
+    private let connection: SQLiteConnection
+    private let lock = NSLock()
+
+    /// How long a writer waits for another process's transaction.
+    static let busyTimeoutMilliseconds: Int32 = 60_000
+
+    /// Opens the store of `home`, creating its directories and the database as needed.
+    public convenience init(home: BatonHome) throws {
+        try home.prepare()
+        try self.init(path: home.databasePath)
+    }
+
+    /// Opens (or creates) the store at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        do {
+            connection = try SQLiteConnection(path: path)
+            try connection.setBusyTimeout(milliseconds: Self.busyTimeoutMilliseconds)
+            try Self.identify(connection, path: path)
+            try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+            try Self.migrate(connection)
+        } catch let error as SQLiteError {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// Refuses a file that is not a Baton store, or one from a newer baton, before writing to it.
+    private static func identify(_ connection: SQLiteConnection, path: String) throws {
+        let application = try connection.scalar("PRAGMA application_id") ?? 0
+        let version = try connection.scalar("PRAGMA user_version") ?? 0
+        let objects = try connection.scalar("SELECT count(*) FROM sqlite_master") ?? 0
+        if application != Schema.applicationID && (application != 0 || objects > 0) {
+            throw BatonError(
+                .store,
+                "store '\(path)' is not a Baton database (it is a SQLite database with \(objects) tables of something "
+                    + "else); move it away or set BATON_HOME to another directory")
+        }
+        if version > Schema.migrations.count {
+            throw BatonError(
+                .store,
+                "store '\(path)' was written by a newer baton (schema \(version), this baton knows up to "
+                    + "\(Schema.migrations.count)); upgrade baton")
+        }
+    }
+
+    private static func migrate(_ connection: SQLiteConnection) throws {
+        guard (try connection.scalar("PRAGMA user_version") ?? 0) < Schema.migrations.count else { return }
+        try connection.transaction {
+            // Checked again under the write lock: another process may have migrated meanwhile.
+            let current = Int(try connection.scalar("PRAGMA user_version") ?? 0)
+            guard current < Schema.migrations.count else { return }
+            for migration in Schema.migrations[current...] { try connection.execute(migration) }
+            try connection.execute(
+                "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.migrations.count)")
+        }
+    }
+
+    static func storeError(_ error: SQLiteError, path: String) -> BatonError {
+        let message: String
+        switch error.primaryCode {
+        case SQLiteConnection.codeNotADatabase:
+            message = "store '\(path)' is not a Baton database (SQLite: \(error.message)); move it away or set BATON_HOME to another directory"
+        case SQLiteConnection.codeCantOpen:
+            message = "store '\(path)' cannot be opened (\(error.message)); check that BATON_HOME is a writable directory"
+        case SQLiteConnection.codeReadOnly:
+            message = "store '\(path)' is read-only (\(error.message)); check the permissions of BATON_HOME"
+        case SQLiteConnection.codeBusy:
+            message = "store '\(path)' stayed locked by another process for \(busyTimeoutMilliseconds / 1000) s; try again"
+        case SQLiteConnection.codeFull:
+            message = "the disk holding store '\(path)' is full; free space and try again"
+        case SQLiteConnection.codeCorrupt:
+            message = "store '\(path)' is damaged (\(error.message)); restore it from a backup"
+        default:
+            message = "store '\(path)': \(error.description)"
+        }
+        return BatonError(.store, message, underlying: error.description)
+    }
+
+    /// Runs `body` with the connection, serialised, with SQLite's errors turned into Baton's.
+    func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            return try body(connection)
+        } catch let error as SQLiteError {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// Runs `body` in a write transaction.
+    func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try withConnection { connection in try connection.transaction { try body(connection) } }
+    }
+}
+
+extension Date {
+    var sqlValue: SQLValue { .double(timeIntervalSince1970) }
+    init(sql seconds: Double) { self.init(timeIntervalSince1970: seconds) }
+}
+
+extension Optional where Wrapped == String {
+    var sqlValue: SQLValue { map { .text($0) } ?? .null }
+}

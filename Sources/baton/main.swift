@@ -1,0 +1,7 @@
+import BatonCLI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(await BatonCommandLine.main(Array(CommandLine.arguments.dropFirst())))
