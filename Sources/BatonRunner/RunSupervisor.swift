@@ -47,7 +47,7 @@ public final class RunSupervisor: Sendable {
             attempt: run.attempt)
         var finished = false
         var failure: String?
-        var lastOutput: String?
+        var output = CrashOutput()
         do {
             try child.send(.start(libraryPath: version.libraryPath, libraryHash: version.libraryHash, spec: spec))
             _ = try child.pump { messages, lines in
@@ -62,9 +62,10 @@ public final class RunSupervisor: Sendable {
                     }
                 }
                 for line in lines where !line.isEmpty {
-                    lastOutput = line
+                    output.add(line)
+                    let level: LogLevel = CrashOutput.isCrashLine(line) ? .error : .info
                     events.append(
-                        .log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: .info, message: line)))
+                        .log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: level, message: line)))
                 }
                 try store.apply(events)
                 events.forEach(observer)
@@ -81,7 +82,7 @@ public final class RunSupervisor: Sendable {
             try store.finish(flowRunID: run.id, state: RunState(.cancelled, message: "interrupted (\(name))"))
         } else if !finished {
             var message = failure ?? "the runner process \(status.description) before the flow run finished"
-            if failure == nil, let lastOutput { message += "; its last output: \(lastOutput)" }
+            if failure == nil, let line = output.summary { message += ": \(line)" }
             try store.markCrashed(flowRunID: run.id, message: message)
         }
         return try store.flowRun(run.id)
@@ -101,9 +102,9 @@ public enum ManifestReader {
         defer { Interrupts.remove(token) }
         var manifest: String?
         var failure: BatonError?
-        var output: [String] = []
+        var output = CrashOutput()
         let result = try child.pump(until: Date().addingTimeInterval(timeout)) { messages, lines in
-            output += lines.filter { !$0.isEmpty }
+            lines.filter { !$0.isEmpty }.forEach { output.add($0) }
             for message in messages {
                 switch message {
                 case .manifest(let text): manifest = text
@@ -124,10 +125,35 @@ public enum ManifestReader {
         if Interrupts.signalReceived != nil { throw BatonError(.registrationFailed, "registration of \(displayName) was interrupted") }
         if let failure { throw failure }
         guard let manifest else {
-            let detail = output.last.map { ": \($0)" } ?? ""
+            let detail = output.summary.map { ": \($0)" } ?? ""
             throw BatonError(
                 .registrationFailed, "\(displayName) crashed while registering (the runner \(status.description))\(detail)")
         }
         return try LibraryManifest.decode(Data(manifest.utf8), library: displayName)
     }
+}
+
+/// What a child printed, read for the line that says why it crashed: Swift's "Fatal error: …", else the
+/// runtime's "Program crashed: …", else the last line before the backtrace.
+struct CrashOutput {
+    private(set) var fatal: String?
+    private(set) var crashed: String?
+    private(set) var last: String?
+    private var inBacktrace = false
+
+    static func isCrashLine(_ line: String) -> Bool {
+        line.contains("Fatal error:") || line.hasPrefix("*** ") || line.contains("Program crashed:")
+    }
+
+    mutating func add(_ line: String) {
+        if fatal == nil, let range = line.range(of: "Fatal error:") {
+            fatal = String(line[range.lowerBound...])
+        } else if crashed == nil, let range = line.range(of: "Program crashed:") {
+            crashed = String(line[range.lowerBound...]).replacingOccurrences(of: " ***", with: "")
+        }
+        if line.hasPrefix("*** ") { inBacktrace = true }
+        if !inBacktrace { last = line }
+    }
+
+    var summary: String? { fatal ?? crashed ?? last }
 }

@@ -26,6 +26,10 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     /// Opens (or creates) the store at `path` and brings its schema up to date.
     public init(path: String) throws {
         self.path = path
+        // Opening is serialised across processes: while a new file is being identified, switched to
+        // WAL and migrated, a second opener would see half of it or deadlock on the journal switch.
+        let initialization = try DirectoryLock(directory: (path as NSString).deletingLastPathComponent)
+        defer { initialization.unlock() }
         do {
             connection = try SQLiteConnection(path: path)
             try connection.setBusyTimeout(milliseconds: Self.busyTimeoutMilliseconds)
@@ -39,6 +43,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     /// Refuses a file that is not a Baton store, or one from a newer baton, before writing to it.
     private static func identify(_ connection: SQLiteConnection, path: String) throws {
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("COMMIT") }
         let application = try connection.scalar("PRAGMA application_id") ?? 0
         let version = try connection.scalar("PRAGMA user_version") ?? 0
         let objects = try connection.scalar("SELECT count(*) FROM sqlite_master") ?? 0
@@ -103,6 +109,30 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     /// Runs `body` in a write transaction.
     func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try withConnection { connection in try connection.transaction { try body(connection) } }
+    }
+}
+
+/// An exclusive `flock` on a directory, held while a store is opened. SQLite never locks directories,
+/// so this cannot disturb its own locks.
+struct DirectoryLock {
+    private let fd: Int32
+
+    init(directory: String) throws {
+        fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw BatonError(.store, "the store's folder '\(directory)' cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                close(fd)
+                throw BatonError(.store, "the store's folder '\(directory)' cannot be locked: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func unlock() {
+        flock(fd, LOCK_UN)
+        close(fd)
     }
 }
 

@@ -1,0 +1,179 @@
+import BatonCore
+import Foundation
+import Testing
+
+/// Paths of the checkout and of the `baton` built alongside these tests.
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    static let baton: String = {
+        let bin = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+        for candidate in [bin + "/baton", root + "/.build/debug/baton"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return bin + "/baton"
+    }()
+
+    static let swift: String = {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/swift"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return "/opt/swift/usr/bin/swift"
+    }()
+}
+
+/// What a finished command printed and how it exited.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// Standard output parsed as JSON.
+    var json: JSONValue { (try? JSONValue(json: stdout)) ?? .null }
+}
+
+/// Runs a program to its end, with output captured through files (no pipe can fill and block).
+@discardableResult
+func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil)
+    throws -> CommandResult
+{
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("baton-out-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let out = scratch.appendingPathComponent("out")
+    let err = scratch.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+        stderr: try String(contentsOf: err, encoding: .utf8))
+}
+
+/// A fresh `BATON_HOME` for one test, removed afterwards.
+final class Sandbox {
+    let directory: String
+    var home: String { directory + "/home" }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("baton-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Runs `baton` with this sandbox's home, in the sandbox directory.
+    @discardableResult
+    func baton(_ arguments: String..., environment: [String: String] = [:]) throws -> CommandResult {
+        try batonArguments(arguments, environment: environment)
+    }
+
+    @discardableResult
+    func batonArguments(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        try runProgram(Paths.baton, arguments, environment: ["BATON_HOME": home, "NO_COLOR": "1"].merging(environment) { $1 }, directory: directory)
+    }
+
+    /// Starts `baton` without waiting for it.
+    func startBaton(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.baton)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["BATON_HOME": home, "NO_COLOR": "1"]) { $1 }
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// The flow runs stored, newest first, as `baton run ls --json` prints them.
+    func runs() throws -> [JSONValue] {
+        try baton("run", "ls", "--json", "--limit", "1000").json.arrayValue ?? []
+    }
+
+    /// Files in the library store and in staging.
+    func storedLibraries() -> [String] {
+        let fm = FileManager.default
+        return ((try? fm.contentsOfDirectory(atPath: home + "/libraries")) ?? [])
+            + ((try? fm.contentsOfDirectory(atPath: home + "/staging")) ?? [])
+    }
+}
+
+/// Flow libraries built once per test process and shared by the tests that need them.
+actor Builds {
+    static let shared = Builds()
+
+    private var fixtures: Task<String, any Error>?
+
+    /// The folder holding the fixture libraries (libFixtureFlows.so, libMismatch.so, …), built in release.
+    func fixtureFolder() async throws -> String {
+        if fixtures == nil {
+            fixtures = Task {
+                let package = Paths.root + "/Tests/Fixtures/FixtureFlows"
+                let build = try runProgram(Paths.swift, ["build", "-c", "release", "--package-path", package])
+                guard build.status == 0 else { throw BuildFailure(output: build.stdout + build.stderr) }
+                return package + "/.build/release"
+            }
+        }
+        return try await fixtures!.value
+    }
+
+    func fixture(_ name: String) async throws -> String {
+        try await fixtureFolder() + "/lib\(name).so"
+    }
+}
+
+struct BuildFailure: Error, CustomStringConvertible {
+    let output: String
+    var description: String { "a fixture build failed:\n\(output.suffix(3000))" }
+}
+
+/// A copy of an example flow package that a test may change, depending on this checkout by absolute
+/// path, kept under .build so its own build is reused by later test runs.
+func exampleCopy(_ name: String) throws -> String {
+    let fm = FileManager.default
+    let copy = Paths.root + "/.build/baton-tests/\(name)"
+    try fm.createDirectory(atPath: copy + "/Sources", withIntermediateDirectories: true)
+    let original = Paths.root + "/flows/\(name)"
+    for source in try fm.subpathsOfDirectory(atPath: original + "/Sources") {
+        var isDirectory: ObjCBool = false
+        _ = fm.fileExists(atPath: original + "/Sources/" + source, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            try fm.createDirectory(atPath: copy + "/Sources/" + source, withIntermediateDirectories: true)
+        } else {
+            let text = try String(contentsOfFile: original + "/Sources/" + source, encoding: .utf8)
+            if (try? String(contentsOfFile: copy + "/Sources/" + source, encoding: .utf8)) != text {
+                try text.write(toFile: copy + "/Sources/" + source, atomically: true, encoding: .utf8)
+            }
+        }
+    }
+    let manifest = try String(contentsOfFile: original + "/Package.swift", encoding: .utf8)
+        .replacingOccurrences(of: "path: \"../..\"", with: "path: \"\(Paths.root)\"")
+    if (try? String(contentsOfFile: copy + "/Package.swift", encoding: .utf8)) != manifest {
+        try manifest.write(toFile: copy + "/Package.swift", atomically: true, encoding: .utf8)
+    }
+    return copy
+}
+
+/// Replaces `old` by `new` in a file, failing the test when `old` is absent.
+func edit(_ path: String, replacing old: String, with new: String) throws {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    try #require(text.contains(old), "\(path) does not contain \(old)")
+    try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+extension JSONValue {
+    /// The names of a list of states, as `run show --json` prints them.
+    var stateNames: [String] { (arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
+}

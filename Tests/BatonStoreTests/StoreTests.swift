@@ -1,0 +1,194 @@
+import BatonCore
+import Foundation
+import Testing
+
+@testable import BatonStore
+
+/// A store file in a fresh temporary folder.
+final class StoreFile {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("baton-store-\(UUID().uuidString)").path
+    var path: String { folder + "/baton.db" }
+
+    init() throws { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    func open() throws -> SQLiteStore { try SQLiteStore(path: path) }
+}
+
+func sampleManifest(_ flows: [String]) -> LibraryManifest {
+    let parameters = try! JSONValue(json: #"{"type":"object","properties":{"n":{"type":"integer","default":1,"position":0}}}"#)
+    return LibraryManifest(
+        abiMajor: 1, abiMinor: 0, swiftCompiler: 60301, sdkVersion: "0.1.0",
+        flows: flows.map { FlowManifest(name: $0, description: "the \($0) flow", parameters: parameters, resultType: "Int") },
+        tasks: [])
+}
+
+func sampleRegistration(_ hash: String, flows: [String] = ["etl"], label: String? = nil) -> LibraryRegistration {
+    LibraryRegistration(
+        hash: hash, fileName: "libX.so", path: "/libraries/\(hash)/libX.so", size: 10, manifest: sampleManifest(flows),
+        sourcePath: "/src", label: label, registeredBy: "tester")
+}
+
+@Suite struct StoreSchemaTests {
+    @Test func anEmptyFileIsMigratedToTheCurrentSchema() throws {
+        let file = try StoreFile()
+        _ = try file.open()
+        let check = try SQLiteConnection(path: file.path)
+        #expect(try check.scalar("PRAGMA user_version") == Int64(Schema.migrations.count))
+        #expect(try check.scalar("PRAGMA application_id") == Schema.applicationID)
+        #expect(try check.query("PRAGMA journal_mode") { $0.text(0) } == ["wal"])
+        _ = try file.open()  // opening again migrates nothing and fails nothing
+    }
+
+    @Test func aFileThatIsNotSQLiteIsRefusedUntouched() throws {
+        let file = try StoreFile()
+        let bytes = Data(repeating: 0x5A, count: 8192)
+        try bytes.write(to: URL(fileURLWithPath: file.path))
+        let error = #expect(throws: BatonError.self) { try file.open() }
+        #expect(error?.code == .store)
+        #expect(error?.message.contains("is not a Baton database") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file.path)) == bytes)
+    }
+
+    @Test func anotherApplicationsDatabaseIsRefusedUntouched() throws {
+        let file = try StoreFile()
+        do {
+            let other = try SQLiteConnection(path: file.path)
+            try other.execute("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: file.path))
+        let error = #expect(throws: BatonError.self) { try file.open() }
+        #expect(error?.message.contains("1 tables of something else") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file.path)) == before)
+    }
+
+    @Test func aStoreFromANewerBatonIsRefused() throws {
+        let file = try StoreFile()
+        _ = try file.open()
+        try SQLiteConnection(path: file.path).execute("PRAGMA user_version = 99")
+        let error = #expect(throws: BatonError.self) { try file.open() }
+        #expect(error?.message.contains("written by a newer baton (schema 99") == true)
+    }
+}
+
+@Suite struct VersionNumberingTests {
+    @Test func newBytesGetTheNextNumberAndIdenticalBytesTheirOldOne() throws {
+        let file = try StoreFile()
+        let store = try file.open()
+        #expect(try store.register(sampleRegistration("aaa")).map(\.version) == [1])
+        #expect(try store.register(sampleRegistration("bbb", label: "b")).map(\.version) == [2])
+        let again = try store.register(sampleRegistration("aaa"))
+        #expect(again.map(\.version) == [1])
+        #expect(again.map(\.created) == [false])
+        let versions = try store.versions(of: "etl")
+        #expect(versions.map(\.number) == [1, 2])
+        #expect(versions[1].label == "b")
+        #expect(try store.version(of: "etl", number: nil).number == 2)
+        #expect(try store.flows().map(\.latestVersion) == [2])
+    }
+
+    @Test func aLibraryWithSeveralFlowsVersionsEachFlow() throws {
+        let store = try StoreFile().open()
+        _ = try store.register(sampleRegistration("one", flows: ["a"]))
+        let both = try store.register(sampleRegistration("two", flows: ["a", "b"]))
+        #expect(both.map { "\($0.flow)=\($0.version)" } == ["a=2", "b=1"])
+    }
+
+    @Test func unknownFlowsAndVersionsNameWhatExists() throws {
+        let store = try StoreFile().open()
+        #expect(throws: BatonError.self) { try store.versions(of: "etl") }
+        _ = try store.register(sampleRegistration("aaa"))
+        _ = try store.register(sampleRegistration("bbb"))
+        _ = try store.register(sampleRegistration("ccc"))
+        let error = #expect(throws: BatonError.self) { try store.version(of: "etl", number: 7) }
+        #expect(error?.message == "flow 'etl' has no version 7; its versions are 1–3")
+        let unknown = #expect(throws: BatonError.self) { try store.version(of: "elt", number: nil) }
+        #expect(unknown?.message == "unknown flow 'elt'; registered flows: etl")
+    }
+
+    @Test func racingRegistrationsFromSeparateConnectionsGetConsecutiveNumbers() async throws {
+        let file = try StoreFile()
+        _ = try file.open()
+        let count = 12
+        let path = file.path
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    // Each its own connection, as separate processes would have.
+                    try SQLiteStore(path: path).register(sampleRegistration("hash\(index)"))[0].version
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.sorted() == Array(1...count))
+        #expect(try file.open().versions(of: "etl").map(\.number) == Array(1...count))
+    }
+}
+
+@Suite struct FlowRunStoreTests {
+    func storeWithVersion() throws -> (StoreFile, SQLiteStore) {
+        let file = try StoreFile()
+        let store = try file.open()
+        _ = try store.register(sampleRegistration("aaa"))
+        return (file, store)
+    }
+
+    @Test func eventsBuildTheRunsStateHistoryTaskRunsAndLogs() throws {
+        let (_, store) = try storeWithVersion()
+        let run = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: ["n": .int(2)]))
+        #expect(run.state.type == .pending)
+        let t = Date()
+        try store.apply([
+            .flowRunState(flowRunID: run.id, state: RunState(.running, at: t), result: nil),
+            .taskRunCreated(id: "t1", flowRunID: run.id, name: "extract-0", taskName: "extract", parentTaskRunID: nil, input: "[1]", createdAt: t),
+            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.running, at: t), attempt: 1, result: nil),
+            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.scheduled, name: "AwaitingRetry", message: "boom", at: t), attempt: 1, result: nil),
+            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.running, name: "Retrying", at: t), attempt: 2, result: nil),
+            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.completed, at: t), attempt: 2, result: "3"),
+            .log(LogRecord(flowRunID: run.id, taskRunID: "t1", taskRunName: "extract-0", timestamp: t, level: .warning, message: "careful")),
+            .flowRunState(flowRunID: run.id, state: RunState(.completed, at: t.addingTimeInterval(1)), result: #"{"ok":true}"#),
+        ])
+        let stored = try store.flowRun(run.id)
+        #expect(stored.state.type == .completed)
+        #expect(stored.result == .object(["ok": .bool(true)]))
+        #expect(stored.duration() == 1)
+        let tasks = try store.taskRuns(flowRunID: run.id)
+        #expect(tasks.map(\.attempts) == [2])
+        #expect(tasks.first?.result == .int(3))
+        #expect(tasks.first?.input == .array([.int(1)]))
+        let history = try store.states(flowRunID: run.id)
+        #expect(history.filter { $0.taskRunID == nil }.map(\.state.name) == ["Pending", "Running", "Completed"])
+        #expect(history.filter { $0.taskRunID == "t1" }.map(\.state.name) == ["Running", "AwaitingRetry", "Retrying", "Completed"])
+        #expect(try store.logs(flowRunID: run.id, afterID: 0, limit: 10).map(\.message) == ["careful"])
+        #expect(try store.countTaskRuns(flowRunID: nil) == 1)
+    }
+
+    @Test func aCrashedRunEndsItsUnfinishedTaskRunsAndAFinalRunStaysFinal() throws {
+        let (_, store) = try storeWithVersion()
+        let run = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:]))
+        try store.apply([
+            .flowRunState(flowRunID: run.id, state: RunState(.running), result: nil),
+            .taskRunCreated(id: "t1", flowRunID: run.id, name: "load-0", taskName: "load", parentTaskRunID: nil, input: nil, createdAt: Date()),
+            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.running), attempt: 1, result: nil),
+        ])
+        try store.markCrashed(flowRunID: run.id, message: "the runner was killed by signal 9")
+        #expect(try store.flowRun(run.id).state.type == .crashed)
+        #expect(try store.taskRuns(flowRunID: run.id).map(\.state.type) == [.crashed])
+        try store.markCrashed(flowRunID: run.id, message: "again")
+        #expect(try store.flowRun(run.id).state.message == "the runner was killed by signal 9")
+    }
+
+    @Test func runsAreFoundByIdPrefixOrNameAndFiltered() throws {
+        let (_, store) = try storeWithVersion()
+        let a = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:], id: "abcd1111-0000", name: "brave-otter"))
+        _ = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:], id: "abcd2222-0000", name: "calm-fox"))
+        #expect(try store.flowRun("abcd1111").id == a.id)
+        #expect(try store.flowRun("brave-otter").id == a.id)
+        let ambiguous = #expect(throws: BatonError.self) { try store.flowRun("abcd") }
+        #expect(ambiguous?.message.contains("is ambiguous") == true)
+        #expect(throws: BatonError.self) { try store.flowRun("ffff") }
+        #expect(try store.flowRuns(FlowRunQuery(flow: "etl")).count == 2)
+        #expect(try store.flowRuns(FlowRunQuery(state: .completed)).isEmpty)
+        #expect(try store.flowRuns(FlowRunQuery(limit: 1)).count == 1)
+    }
+}
