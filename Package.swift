@@ -32,10 +32,12 @@ let package = Package(
         .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore"]),
         .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner"]),
         .executableTarget(name: "baton", dependencies: ["BatonCLI"]),
-        .executableTarget(name: "baton-bench", dependencies: ["BatonCLI", "BatonRunner", "BatonStore", "BatonCore"]),
+        .target(name: "BatonBench", dependencies: ["BatonCore", "BatonStore", "BatonRunner"]),
+        .executableTarget(name: "baton-bench", dependencies: ["BatonBench"]),
 
         // Plugins for flow packages.
-        .plugin(name: "BatonEntryPoint", capability: .buildTool()),
+        .plugin(name: "BatonEntryPoint", capability: .buildTool(), dependencies: ["baton-entry-point"]),
+        .executableTarget(name: "baton-entry-point", path: "Sources/BatonEntryPointGenerator"),
         .plugin(
             name: "BatonRegister",
             capability: .command(

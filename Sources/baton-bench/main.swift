@@ -1,1 +1,7 @@
-print("bench")
+import BatonBench
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(await BenchCommand.main(Array(CommandLine.arguments.dropFirst())))

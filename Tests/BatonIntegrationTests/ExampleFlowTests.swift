@@ -56,4 +56,15 @@ struct ExampleFlowTests {
         let taskRuns = try sandbox.baton("run", "show", id, "--json").json["taskRuns"]?.arrayValue ?? []
         #expect(taskRuns.compactMap { $0["name"]?.stringValue } == ["discover-0", "validate-0", "validate-1", "validate-2", "aggregate-0"])
     }
+
+    @Test func quickstartBuildsRegistersAndRunsEveryExample() throws {
+        let sandbox = try Sandbox()
+        let result = try sandbox.baton("quickstart", "--flows", Paths.root + "/flows")
+        #expect(result.status == 0, "\(result.stdout.suffix(2000)) \(result.stderr)")
+        let runs = try sandbox.runs()
+        #expect(Set(runs.compactMap { $0["flow"]?.stringValue }) == ["bikes", "tables", "windspeed"])
+        #expect(runs.allSatisfy { $0["state"] == .string("completed") })
+        #expect(result.stdout.contains("Summary"))
+        #expect(FileManager.default.fileExists(atPath: sandbox.home + "/quickstart/windspeed.csv"))
+    }
 }

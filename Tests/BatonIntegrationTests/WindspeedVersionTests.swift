@@ -145,4 +145,39 @@ struct WindspeedVersionTests {
         #expect(awaiting.contains("HTTP 503"))
         #expect(show["states"]?.stateNames == ["Pending", "Running", "Completed"])
     }
+
+    @Test func aFlowAddedToAnExistingFileIsExportedByTheNextRegistration() throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.baton("register", package, "--json").json.arrayValue?.count == 1)
+        // Only a file's content changes, not the package's structure: the entry point must follow.
+        let text = try String(contentsOfFile: source, encoding: .utf8)
+        try (text + "\nlet gusts = Flow(\"gusts\", description: \"added later\") { () -> Int in 42 }\n")
+            .write(toFile: source, atomically: true, encoding: .utf8)
+        let registered = try sandbox.baton("register", package, "--json")
+        #expect(registered.status == 0, "\(registered.stderr)")
+        let flows = (registered.json.arrayValue ?? []).map { "\($0["flow"]?.stringValue ?? "")=\($0["version"]?.intValue ?? 0)" }
+        #expect(flows.sorted() == ["gusts=1", "windspeed=2"])
+        let run = try sandbox.baton("run", "gusts", "--json")
+        #expect(run.json["result"] == .int(42))
+    }
+
+    @Test func theCommandPluginBuildsAndRegistersWithALabel() throws {
+        let sandbox = try Sandbox()
+        let result = try runProgram(
+            Paths.swift, ["package", "--package-path", package, "baton-register", "--label", "from-plugin", "--json"],
+            environment: ["BATON_HOME": sandbox.home, "BATON_BIN": Paths.baton])
+        #expect(result.status == 0, "\(result.stderr)")
+        let versions = try sandbox.baton("flow", "versions", "windspeed", "--json").json.arrayValue ?? []
+        #expect(versions.count == 1)
+        #expect(versions.first?["label"] == .string("from-plugin"))
+        #expect(versions.first?["sourcePath"] == .string(package))
+        // Only the entry point is exported from the library it built.
+        let library = try #require(versions.first?["library"]?.stringValue)
+        let symbols = try runProgram("/usr/bin/env", ["nm", "-D", "--defined-only", library])
+        let global = symbols.stdout.split(separator: "\n").filter { line in
+            let parts = line.split(separator: " ")
+            return parts.count == 3 && parts[1].uppercased() == parts[1] && parts[1] != "A"
+        }
+        #expect(global.map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["baton_library_open"])
+    }
 }

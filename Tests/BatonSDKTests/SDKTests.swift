@@ -124,3 +124,13 @@ let sdkFlow = Flow("sdk-test-flow", description: "doubles", schedule: .every(min
         #expect((json?["error"] as? String)?.contains("task 'sdk-test-twice' is declared twice") == true)
     }
 }
+
+@Suite struct TypeNameTests {
+    @Test func genericSpellingsReadAsSwiftCodeWritesThem() {
+        #expect(typeName([String].self) == "[String]")
+        #expect(typeName(Int?.self) == "Int?")
+        #expect(typeName([String: [Int]].self) == "[String: [Int]]")
+        #expect(typeName(TaskArguments2<String, [Int]>.self) == "(String, [Int])")
+        #expect(typeName(Nested.self) == "Nested")
+    }
+}

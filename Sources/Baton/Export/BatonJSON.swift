@@ -45,11 +45,40 @@ struct ErrorInfo: Codable, Sendable {
     }
 }
 
-/// A readable name for a Swift type in the manifest: `String`, `[Reading]`, `(String, Int)`.
+/// A readable name for a Swift type in the manifest: `String`, `[Reading]`, `(String, Int)`, `Int?`.
 func typeName(_ type: Any.Type) -> String {
-    let name = String(describing: type)
-    for prefix in ["TaskArguments2<", "TaskArguments3<"] where name.hasPrefix(prefix) {
-        return "(" + name.dropFirst(prefix.count).dropLast() + ")"
+    sugared(String(describing: type))
+}
+
+/// Writes generic spellings the way Swift code does: `Array<X>` as `[X]`, `Optional<X>` as `X?`,
+/// `Dictionary<K, V>` as `[K: V]`, and task arguments as a tuple.
+func sugared(_ name: String) -> String {
+    func inner(_ prefix: String) -> String? {
+        guard name.hasPrefix(prefix), name.hasSuffix(">") else { return nil }
+        return String(name.dropFirst(prefix.count).dropLast())
+    }
+    func split(_ list: String) -> [String] {
+        var parts: [String] = []
+        var depth = 0
+        var current = ""
+        for c in list {
+            if c == "<" || c == "[" || c == "(" { depth += 1 }
+            if c == ">" || c == "]" || c == ")" { depth -= 1 }
+            if c == "," && depth == 0 {
+                parts.append(String(current.drop { $0 == " " }))
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        parts.append(String(current.drop { $0 == " " }))
+        return parts.map(sugared)
+    }
+    if let element = inner("Array<") { return "[\(sugared(element))]" }
+    if let wrapped = inner("Optional<") { return "\(sugared(wrapped))?" }
+    if let pair = inner("Dictionary<"), case let parts = split(pair), parts.count == 2 { return "[\(parts[0]): \(parts[1])]" }
+    for prefix in ["TaskArguments2<", "TaskArguments3<"] {
+        if let list = inner(prefix) { return "(" + split(list).joined(separator: ", ") + ")" }
     }
     return name
 }

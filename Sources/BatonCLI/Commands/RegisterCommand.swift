@@ -41,10 +41,14 @@ enum RegisterCommand {
                 var hash: String
                 var label: String?
                 var library: String
+                var seconds: Double
+                var buildSeconds: Double?
             }
             let rows = reports.flatMap { report in
                 report.versions.map {
-                    Row(flow: $0.flow, version: $0.version, created: $0.created, hash: $0.hash, label: $0.label, library: report.library)
+                    Row(
+                        flow: $0.flow, version: $0.version, created: $0.created, hash: $0.hash, label: $0.label,
+                        library: report.library, seconds: report.totalSeconds, buildSeconds: report.buildSeconds)
                 }
             }
             context.out.line(Format.json(rows))

@@ -57,6 +57,10 @@ enum RunCommands {
             terminal.line(
                 "Flow run '\(final.name)' (\(final.id.prefix(8))) of \(final.flow) version \(final.version) "
                     + "\(terminal.state(final.state)) in \(Format.duration(final.duration()))\(message)")
+            if let result = final.result, final.state.type == .completed {
+                let text = result.jsonText
+                terminal.line("Result: " + (text.count > 300 ? text.prefix(297) + "..." : text))
+            }
         }
         return exitCode(final.state.type)
     }

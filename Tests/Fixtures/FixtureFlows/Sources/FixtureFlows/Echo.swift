@@ -45,3 +45,10 @@ let echo = Flow("echo", description: "Echoes its typed parameters") { (params: E
 let noParams = Flow("no-params") { () -> String in
     "nothing to see"
 }
+
+let sayHello = task("say-hello") { () -> String in "hello" }
+
+/// One task, nothing else: what `baton-bench run` measures end to end.
+let hello = Flow("hello", description: "A flow of one task") { () -> String in
+    try await sayHello()
+}

@@ -1,0 +1,233 @@
+import BatonCore
+import BatonRunner
+import BatonStore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `baton-bench <workload> [N] [--json]`: measures Baton through the same paths as `baton`, with real
+/// flow libraries. Build in release: `swift run -c release baton-bench run 50`.
+///
+/// Workloads:
+///   run [N]               `baton run hello` (one task) N times: process start to final state, stored
+///   register [N]          `baton register libFixtureFlows.so` into a new store N times
+///   register-package      `baton register flows/windspeed`: warm (nothing to rebuild) and cold builds
+public enum BenchCommand {
+    public static func main(_ arguments: [String]) async -> Int32 {
+        var args = arguments
+        let json = args.contains("--json")
+        args.removeAll { $0 == "--json" }
+        guard let workload = args.first, !["-h", "--help"].contains(workload) else {
+            print("USAGE: baton-bench <run|register|register-package> [N] [--json]   (run from the baton checkout, in release)")
+            return args.isEmpty ? 2 : 0
+        }
+        let n = args.count > 1 ? Int(args[1]) : nil
+        if args.count > 1 && (n ?? 0) < 1 {
+            warn("error: N '\(args[1])' is not valid: expected a whole number of at least 1")
+            return 2
+        }
+        do {
+            let bench = try Bench()
+            defer { bench.cleanUp() }
+            let report: [String: JSONValue]
+            switch workload {
+            case "run": report = try bench.run(n ?? 20)
+            case "register": report = try bench.register(n ?? 10)
+            case "register-package": report = try bench.registerPackage()
+            default:
+                warn("error: unknown workload '\(workload)'; expected run, register or register-package")
+                return 2
+            }
+            if json {
+                print(JSONValue.object(report).jsonText)
+            } else {
+                for key in report.keys.sorted() { print("\(key.padding(toLength: 28, withPad: " ", startingAt: 0)) \(report[key]!.jsonText)") }
+            }
+            return 0
+        } catch {
+            warn("error: \(error)")
+            return 1
+        }
+    }
+}
+
+final class Bench {
+    let root: String
+    let scratch: String
+    let baton: String
+
+    init() throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        guard FileManager.default.fileExists(atPath: cwd + "/flows/windspeed/Package.swift") else {
+            throw BatonError(.invalidInput, "run baton-bench from the baton checkout (no flows/windspeed here)")
+        }
+        root = cwd
+        scratch = NSTemporaryDirectory() + "baton-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        baton = RunnerExecutable.default
+        guard FileManager.default.isExecutableFile(atPath: baton) else {
+            throw BatonError(.invalidInput, "no baton next to baton-bench; build both: swift build -c release")
+        }
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(atPath: scratch) }
+
+    func progress(_ text: String) { warn(text) }
+
+    /// The fixture library with the `hello` flow, built in release.
+    func fixtureLibrary() throws -> String {
+        progress("building the fixture flows in release…")
+        let package = root + "/Tests/Fixtures/FixtureFlows"
+        let (status, output) = try shell(
+            PackageBuilderShim.swift(), ["build", "-c", "release", "--package-path", package, "--product", "FixtureFlows"])
+        guard status == 0 else { throw BatonError(.buildFailed, "building the fixtures failed: \(output.suffix(500))") }
+        return package + "/.build/release/libFixtureFlows.so"
+    }
+
+    func run(_ n: Int) throws -> [String: JSONValue] {
+        let library = try fixtureLibrary()
+        let home = scratch + "/run-home"
+        try expectSuccess(baton, ["register", library], home: home)
+        _ = try shell(baton, ["run", "hello"], home: home)  // warm the page cache
+        progress("running `baton run hello` \(n) times…")
+        var endToEnd: [Double] = []
+        for _ in 0..<n {
+            let started = DispatchTime.now()
+            try expectSuccess(baton, ["run", "hello"], home: home)
+            endToEnd.append(seconds(since: started))
+        }
+        progress("running the same flow \(n) times through the supervisor, without the CLI process…")
+        let store = try SQLiteStore(home: BatonHome(path: home))
+        let supervisor = RunSupervisor(store: store, runnerExecutable: baton)
+        var supervised: [Double] = []
+        for _ in 0..<n {
+            let started = DispatchTime.now()
+            let run = try store.createFlowRun(NewFlowRun(flow: "hello", version: 1, parameters: [:]))
+            let final = try supervisor.execute(run)
+            guard final.state.type == .completed else { throw BatonError(.runner, "a run ended \(final.state.name)") }
+            supervised.append(seconds(since: started))
+        }
+        let runs = try store.flowRuns(FlowRunQuery(limit: 100_000))
+        return [
+            "workload": .string("run"), "n": .int(Int64(n)),
+            "seconds": .double(round3(endToEnd.reduce(0, +))),
+            "end_to_end_ms": summary(endToEnd), "supervisor_ms": summary(supervised),
+            "runs_per_second": .double(round3(Double(n) / endToEnd.reduce(0, +))),
+            "stored_flow_runs": .int(Int64(runs.count)),
+            "stored_task_runs": .int(Int64(try store.countTaskRuns(flowRunID: nil))),
+            "peak_rss_bytes": .int(peakRSS(children: true)),
+        ]
+    }
+
+    func register(_ n: Int) throws -> [String: JSONValue] {
+        let library = try fixtureLibrary()
+        progress("registering libFixtureFlows.so into \(n) new stores…")
+        var times: [Double] = []
+        for index in 0..<n {
+            let started = DispatchTime.now()
+            try expectSuccess(baton, ["register", library], home: scratch + "/register-\(index)")
+            times.append(seconds(since: started))
+        }
+        var again: [Double] = []
+        for _ in 0..<n {
+            let started = DispatchTime.now()
+            try expectSuccess(baton, ["register", library], home: scratch + "/register-0")
+            again.append(seconds(since: started))
+        }
+        let size = (try FileManager.default.attributesOfItem(atPath: library)[.size] as? Int) ?? 0
+        return [
+            "workload": .string("register"), "n": .int(Int64(n)), "seconds": .double(round3(times.reduce(0, +))),
+            "new_library_ms": summary(times), "identical_bytes_ms": summary(again), "library_bytes": .int(Int64(size)),
+            "peak_rss_bytes": .int(peakRSS(children: true)),
+        ]
+    }
+
+    func registerPackage() throws -> [String: JSONValue] {
+        // A copy of windspeed with its own build folder, so that a cold build is really cold.
+        let package = scratch + "/windspeed"
+        try FileManager.default.copyItem(atPath: root + "/flows/windspeed/Sources", toPath: package + "/Sources")
+        let manifest = try String(contentsOfFile: root + "/flows/windspeed/Package.swift", encoding: .utf8)
+            .replacingOccurrences(of: "path: \"../..\"", with: "path: \"\(root)\"")
+        try manifest.write(toFile: package + "/Package.swift", atomically: true, encoding: .utf8)
+        var report: [String: JSONValue] = ["workload": .string("register-package"), "n": .int(1)]
+        for (name, home) in [("cold", "pkg-cold"), ("warm", "pkg-warm")] {
+            progress("registering the windspeed package (\(name) build)…")
+            let started = DispatchTime.now()
+            let (status, output) = try shell(baton, ["register", package, "--json"], home: scratch + "/" + home, stdoutOnly: true)
+            guard status == 0 else { throw BatonError(.runner, "register failed: \(output.suffix(500))") }
+            let total = seconds(since: started)
+            let buildSeconds = (try? JSONValue(json: output))?.arrayValue?.first?["buildSeconds"].flatMap {
+                if case .double(let d) = $0 { return d }
+                return $0.intValue.map(Double.init)
+            } ?? 0
+            report["\(name)_seconds"] = .double(round3(total))
+            report["\(name)_build_seconds"] = .double(round3(buildSeconds))
+            report["\(name)_build_share"] = .double(round3(buildSeconds / total))
+        }
+        report["seconds"] = report["cold_seconds"]
+        report["peak_rss_bytes"] = .int(peakRSS(children: true))
+        return report
+    }
+
+    // MARK: Helpers
+
+    func expectSuccess(_ executable: String, _ arguments: [String], home: String) throws {
+        let (status, output) = try shell(executable, arguments, home: home)
+        guard status == 0 else { throw BatonError(.runner, "`\(arguments.joined(separator: " "))` failed: \(output.suffix(500))") }
+    }
+
+    func shell(_ executable: String, _ arguments: [String], home: String? = nil, stdoutOnly: Bool = false) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        if let home { environment["BATON_HOME"] = home }
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = stdoutOnly ? FileHandle.nullDevice : pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    func summary(_ values: [Double]) -> JSONValue {
+        let sorted = values.sorted()
+        func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))] * 1000 }
+        return .object([
+            "min": .double(round3(at(0))), "p50": .double(round3(at(0.5))), "p90": .double(round3(at(0.9))),
+            "max": .double(round3(at(1))), "mean": .double(round3(sorted.reduce(0, +) / Double(sorted.count) * 1000)),
+        ])
+    }
+
+    func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    func peakRSS(children: Bool) -> Int64 {
+        var usage = rusage()
+        getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
+        return Int64(usage.ru_maxrss) * 1024
+    }
+}
+
+enum PackageBuilderShim {
+    static func swift() -> String {
+        if let path = ProcessInfo.processInfo.environment["BATON_SWIFT"] { return path }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/swift"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return "/opt/swift/usr/bin/swift"
+    }
+}
+
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
