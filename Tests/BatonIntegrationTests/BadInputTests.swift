@@ -2,6 +2,8 @@ import BatonCore
 import Foundation
 import Testing
 
+@testable import BatonStore
+
 /// Each bad input ends in a clear one-line error that names it, a non-zero exit, and nothing stored
 /// changed.
 @Suite(.timeLimit(.minutes(20)))
@@ -163,8 +165,10 @@ struct BadInputTests {
 
         // A real SQLite database of something else.
         try FileManager.default.removeItem(atPath: database)
-        let create = try runProgram("/usr/bin/env", ["python3", "-c", "import sqlite3; c = sqlite3.connect('\(database)'); c.execute('create table notes (body text)'); c.execute(\"insert into notes values ('keep me')\"); c.commit()"])
-        try #require(create.status == 0, "\(create.stderr)")
+        do {
+            let other = try SQLiteConnection(path: database)
+            try other.execute("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me')")
+        }
         let before = try Data(contentsOf: URL(fileURLWithPath: database))
         expectRefused(try sandbox.baton("flow", "ls"), "is not a Baton database", "1 tables of something else")
         #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == before)
