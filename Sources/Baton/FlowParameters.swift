@@ -23,20 +23,24 @@ public protocol FlowParameters: Codable, Sendable {
 }
 
 extension FlowParameters {
+    /// No descriptions, unless the parameters type gives some.
     public static var parameterDescriptions: [String: String] { [:] }
 }
 
 /// The parameters of a flow that takes none.
 public struct NoParameters: FlowParameters {
+    /// No parameters.
     public init() {}
 }
 
 /// The input of a task that takes no arguments.
 public struct NoInput: Codable, Sendable, Hashable {
+    /// No input.
     public init() {}
 }
 
 /// The result of a flow or task whose body returns nothing.
 public struct NoResult: Codable, Sendable, Hashable {
+    /// No result.
     public init() {}
 }

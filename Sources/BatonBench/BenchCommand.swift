@@ -81,7 +81,7 @@ final class Bench {
         progress("building the fixture flows in release…")
         let package = root + "/Tests/Fixtures/FixtureFlows"
         let (status, output) = try shell(
-            PackageBuilderShim.swift(), ["build", "-c", "release", "--package-path", package, "--product", "FixtureFlows"])
+            try PackageBuilder.swiftExecutable(), ["build", "-c", "release", "--package-path", package, "--product", "FixtureFlows"])
         guard status == 0 else { throw BatonError(.buildFailed, "building the fixtures failed: \(output.suffix(500))") }
         return package + "/.build/release/libFixtureFlows.so"
     }
@@ -216,18 +216,6 @@ final class Bench {
         return Int64(usage.ru_maxrss) * 1024
     }
 }
-
-enum PackageBuilderShim {
-    static func swift() -> String {
-        if let path = ProcessInfo.processInfo.environment["BATON_SWIFT"] { return path }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = "\(directory)/swift"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return "/opt/swift/usr/bin/swift"
-    }
-}
-
 func warn(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -76,6 +76,11 @@ public struct LibraryStore: Sendable {
 
     /// Checks that the file at `path` still has the content `hash` names.
     public func verify(path: String, hash: String) throws {
+        try Self.verify(path: path, hash: hash)
+    }
+
+    /// Checks that the file at `path` still has the content `hash` names.
+    public static func verify(path: String, hash: String) throws {
         let actual = try SHA256.hex(ofFileAt: path)
         guard actual == hash else {
             throw BatonError(

@@ -4,7 +4,7 @@ import Foundation
 
 /// Builds a flow package's dynamic libraries in release, exporting only the Baton entry point, with
 /// the `swift` of this toolchain (`BATON_SWIFT`, else the first `swift` on `PATH`).
-struct PackageBuilder {
+public struct PackageBuilder {
     let home: BatonHome
 
     /// Builds every dynamic library product of the package and returns the libraries' paths.
@@ -62,7 +62,8 @@ struct PackageBuilder {
         }
     }
 
-    static func swiftExecutable() throws -> String {
+    /// The `swift` of this toolchain: `BATON_SWIFT`, else the first on `PATH`.
+    public static func swiftExecutable() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["BATON_SWIFT"], !path.isEmpty { return path }
         for directory in (environment["PATH"] ?? "").split(separator: ":") {

@@ -84,14 +84,3 @@ final class MessageChannel: RunEventSink {
         }
     }
 }
-
-extension LibraryStore {
-    /// Checks a library's content against its hash without a store.
-    static func verify(path: String, hash: String) throws {
-        let actual = try SHA256.hex(ofFileAt: path)
-        guard actual == hash else {
-            throw BatonError(
-                .io, "library '\(path)' was changed after it was registered: its SHA-256 is \(actual), expected \(hash)")
-        }
-    }
-}

@@ -147,4 +147,15 @@ struct FixtureRunTests {
         #expect(inspect.contains("count") && inspect.contains("integer") && inspect.contains("How many greetings"))
         #expect(inspect.contains("greet") && inspect.contains("(String, Int)") && inspect.contains("fixture"))
     }
+
+    @Test func severalProcessesWritingTheStoreAtOnceAllSucceed() async throws {
+        let sandbox = try await registered()
+        let runs = try (0..<4).map { index in try sandbox.startBaton(["run", "echo", "--param", "count=\(index + 1)"]) }
+        let register = try sandbox.startBaton(["register", try await Builds.shared.fixture("FixtureFlows")])
+        for process in runs + [register] { process.waitUntilExit() }
+        #expect((runs + [register]).map(\.terminationStatus) == [0, 0, 0, 0, 0])
+        let stored = try sandbox.runs()
+        #expect(stored.count == 4)
+        #expect(stored.allSatisfy { $0["state"] == .string("completed") })
+    }
 }

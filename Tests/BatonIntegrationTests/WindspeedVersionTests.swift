@@ -180,4 +180,26 @@ struct WindspeedVersionTests {
         }
         #expect(global.map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["baton_library_open"])
     }
+
+    @Test func ctrlCDuringARunEndsItCancelledAndTheNextRunWorks() async throws {
+        let sandbox = try Sandbox()
+        let reading = #"{"city": "Boston", "windSpeed": 5.0, "observedAt": "2026-11-21T12:00:00Z"}"#
+        let server = try LoopbackServer { _, number in number == 1 ? .hold(then: 200, body: reading) : .send(status: 200, body: reading) }
+        defer { server.release() }
+        #expect(try sandbox.baton("register", package).status == 0)
+
+        let run = try sandbox.startBaton(["run", "windspeed", "--param", "source=\(server.baseURL)/{city}"])
+        await server.requests(reach: 1)
+        run.interrupt()  // SIGINT, as Ctrl-C at a terminal sends
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 130)
+        let stopped = try #require(try sandbox.runs().first)
+        #expect(stopped["state"] == .string("cancelled"))
+        #expect(stopped["message"] == .string("interrupted (Ctrl-C)"))
+        let show = try sandbox.baton("run", "show", stopped["id"]?.stringValue ?? "", "--json").json
+        #expect(show["taskRuns"]?.arrayValue?.first?["state"]?["type"] == .string("cancelled"))
+
+        let next = try sandbox.baton("run", "windspeed", "--param", "source=\(server.baseURL)/{city}", "--json")
+        #expect(next.status == 0, "\(next.stderr)")
+    }
 }

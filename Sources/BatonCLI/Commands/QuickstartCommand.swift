@@ -68,7 +68,10 @@ enum QuickstartCommand {
         }
         out.line(FlowCommands.indent(Format.table(["FLOW", "VERSION", "RUN", "NAME", "STATE", "DURATION"], rows)))
         out.line()
-        out.line("Outputs are in \(workspace). Next: `baton flow ls`, `baton run ls`, `baton run show \(finals.first?.name ?? "<run>")`.")
+        out.line("Outputs are in \(workspace).")
+        out.line(
+            "Next (`baton …` with baton on PATH, else `swift run baton …`): baton flow ls, baton run ls, "
+                + "baton run show \(finals.first?.name ?? "<run>")")
         return finals.allSatisfy { $0.state.type == .completed } ? 0 : 1
     }
 }
