@@ -67,6 +67,16 @@ public struct Registrar: Sendable {
         let image = try ELFImage(path: path)
         try LibraryMagic.host.check(library: image.magic, path: path)
 
+        // Bytes registered before: their manifest is stored, so neither a copy nor a child is needed.
+        let hash = try SHA256.hex(ofFileAt: path)
+        if let known = try store.library(hash: hash), (try? LibraryStore.verify(path: known.path, hash: hash)) != nil {
+            let versions = try store.register(
+                LibraryRegistration(
+                    hash: hash, fileName: known.fileName, path: known.path, size: known.size, manifest: known.manifest,
+                    sourcePath: source, label: label, registeredBy: ProcessInfo.processInfo.environment["USER"]))
+            return Report(library: known.path, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
+        }
+
         let libraries = LibraryStore(home: home)
         let staged = try libraries.stage(path)
         let manifest: LibraryManifest
