@@ -4,18 +4,23 @@ import FoundationEssentials
 /// A named unit of work that Baton records, retries and reports: an async throwing function from a
 /// `Codable` input to a `Codable` output.
 ///
-/// Make one with `task(_:description:retries:retryDelay:timeout:tags:_:)`
-/// and call it like a function. Inside a flow run, each call goes through the engine and is
-/// recorded as a task run with its states and attempts; outside a run (a unit test, say) the call
-/// runs the body directly.
+/// Make one with `task(_:description:retries:retryDelay:timeout:tags:_:)`, shape it with modifiers,
+/// and call it like a function. Inside a flow run each call goes through the engine and is recorded
+/// as a task run with its states and attempts; outside a run (a unit test, say) the call runs the
+/// body directly.
 ///
 /// ```swift
-/// let extract = task("extract", retries: 3, retryDelay: .seconds(2)) { (city: String) in
+/// let extract = task("extract", retries: 3, timeout: .seconds(30), tags: ["api"]) { (city: String) in
 ///     try await fetchReading(for: city)
 /// }
+/// .retry(delays: .exponential(base: .seconds(1), cap: .seconds(60)), jitter: 0.2)
+/// .retry(when: { !($0 is ValidationError) })
+/// .cache(.inputs, expiration: .seconds(600))
+/// .onFailure { state in await page("extract failed: \(state.message ?? "")") }
 ///
 /// let windspeed = Flow("windspeed") { (params: Params) in
-///     let reading = try await extract(params.city)
+///     let reading = try await extract(params.city)             // a task run
+///     let all = try await extract.map(["Oslo", "Lima"])      // one task run per city, in order
 ///     …
 /// }
 /// ```
@@ -25,18 +30,34 @@ public struct FlowTask<Input: Codable & Sendable, Output: Codable & Sendable>: S
     /// The options the engine applies to each call.
     public let options: TaskOptions
     let body: @Sendable (Input) async throws -> Output
+    let behaviour: TaskBehaviour<Input>
+    let optionsJSON: [UInt8]
 
     init(name: String, options: TaskOptions, body: @escaping @Sendable (Input) async throws -> Output) {
+        self.init(name: name, options: options, body: body, behaviour: TaskBehaviour(), register: true)
+    }
+
+    private init(
+        name: String, options: TaskOptions, body: @escaping @Sendable (Input) async throws -> Output,
+        behaviour: TaskBehaviour<Input>, register: Bool
+    ) {
+        var options = options
+        options.hooks = behaviour.hooks.keys.sorted()
         self.name = name
         self.options = options
         self.body = body
-        Registry.shared.register(task: ExportedTask(self))
+        self.behaviour = behaviour
+        optionsJSON = (try? BatonJSON.encode(options)) ?? []
+        if register { Registry.shared.register(task: ExportedTask(self)) }
     }
 
-    private init(copying other: FlowTask, options: TaskOptions) {
-        self.name = other.name
-        self.options = options
-        self.body = other.body
+    /// A copy with other options and behaviour. Declaration modifiers replace the registered task, so
+    /// that the library runs what was declared; `with(…)` only changes the calls made through it.
+    private func changed(register: Bool, _ change: (inout TaskOptions, inout TaskBehaviour<Input>) -> Void) -> FlowTask {
+        var options = self.options
+        var behaviour = self.behaviour
+        change(&options, &behaviour)
+        return FlowTask(name: name, options: options, body: body, behaviour: behaviour, register: register)
     }
 
     /// The same task with other options for the calls made through the copy.
@@ -47,22 +68,93 @@ public struct FlowTask<Input: Codable & Sendable, Output: Codable & Sendable>: S
     public func with(
         retries: Int? = nil, retryDelay: Duration? = nil, timeout: Duration?? = nil, tags: [String]? = nil
     ) -> FlowTask {
-        var options = self.options
-        if let retries { options.retries = max(0, retries) }
-        if let retryDelay { options.retryDelaySeconds = retryDelay == .zero ? [] : [retryDelay.seconds] }
-        if let timeout { options.timeoutSeconds = timeout?.seconds }
-        if let tags { options.tags = tags }
-        return FlowTask(copying: self, options: options)
+        changed(register: false) { options, _ in
+            if let retries { options.retries = max(0, retries) }
+            if let retryDelay {
+                options.retryDelaySeconds = retryDelay == .zero ? [] : [retryDelay.seconds]
+                options.retryBackoff = nil
+            }
+            if let timeout { options.timeoutSeconds = timeout?.seconds }
+            if let tags { options.tags = tags }
+        }
+    }
+
+    /// How long to wait before each retry, and how much to spread it at random (0.2 is ±20%).
+    public func retry(delays: RetryDelays, jitter: Double? = nil) -> FlowTask {
+        changed(register: true) { options, _ in
+            switch delays {
+            case .fixed(let delay):
+                options.retryDelaySeconds = delay == .zero ? [] : [delay.seconds]
+                options.retryBackoff = nil
+            case .list(let list):
+                options.retryDelaySeconds = list.map(\.seconds)
+                options.retryBackoff = nil
+            case .exponential(let base, let cap):
+                options.retryDelaySeconds = []
+                options.retryBackoff = TaskOptions.Backoff(baseSeconds: base.seconds, factor: 2, capSeconds: cap?.seconds)
+            }
+            options.retryJitter = jitter.map { min(max($0, 0), 1) }
+        }
+    }
+
+    /// Retries only errors for which `condition` returns true; the others fail the task run at once.
+    public func retry(when condition: @escaping @Sendable (any Error) -> Bool) -> FlowTask {
+        changed(register: true) { _, behaviour in behaviour.retryIf = condition }
+    }
+
+    /// Caches results under `policy`, for `expiration` (for ever when nil). `refresh` runs the task
+    /// anyway and replaces the cached result.
+    public func cache(_ policy: CachePolicy<Input>, expiration: Duration? = nil, refresh: Bool = false) -> FlowTask {
+        changed(register: true) { options, behaviour in
+            options.cache = TaskOptions.CacheSettings(policy: policy.name, expirationSeconds: expiration?.seconds, refresh: refresh)
+            behaviour.cacheKey = policy.key
+        }
+    }
+
+    /// Whether `print` in the body becomes log lines of the task run (the default) or goes to the
+    /// runner's output.
+    public func logPrints(_ enabled: Bool) -> FlowTask {
+        changed(register: true) { options, _ in options.logPrints = enabled }
+    }
+
+    /// Runs `hook` when a task run of this task completes. A hook that throws is logged and changes
+    /// no state.
+    public func onCompletion(_ hook: @escaping @Sendable (FinalState) async throws -> Void) -> FlowTask {
+        changed(register: true) { _, behaviour in behaviour.hooks["onCompletion"] = hook }
+    }
+
+    /// Runs `hook` when a task run of this task fails for good (after its retries).
+    public func onFailure(_ hook: @escaping @Sendable (FinalState) async throws -> Void) -> FlowTask {
+        changed(register: true) { _, behaviour in behaviour.hooks["onFailure"] = hook }
+    }
+
+    /// Runs `hook` when a task run of this task is cancelled.
+    public func onCancellation(_ hook: @escaping @Sendable (FinalState) async throws -> Void) -> FlowTask {
+        changed(register: true) { _, behaviour in behaviour.hooks["onCancellation"] = hook }
     }
 
     /// Runs the task with `input`: through the engine inside a run, directly outside one.
     @discardableResult
     public func callAsFunction(_ input: Input) async throws -> Output {
         guard let scope = RunScope.current else { return try await body(input) }
-        let inputJSON = try BatonJSON.encode(input)
-        let optionsJSON = try BatonJSON.encode(options)
-        let (status, output) = await scope.host.submitTask(
-            caller: scope.caller, task: name, input: inputJSON, options: optionsJSON)
+        let (status, output) = await scope.host.submitCall(
+            caller: scope.caller, task: name, input: try BatonJSON.encode(input), options: optionsJSON,
+            call: callJSON(id: TaskRunIDs.make(), input: input, upstream: []))
+        return try outcome(status, output)
+    }
+
+    func callJSON(id: String, input: Input, upstream: [(id: String, kind: String)]) -> [UInt8] {
+        var text = "{\"id\":\"\(id)\""
+        if !upstream.isEmpty {
+            text += ",\"upstream\":[" + upstream.map { "{\"id\":\"\($0.id)\",\"kind\":\"\($0.kind)\"}" }.joined(separator: ",") + "]"
+        }
+        if let key = behaviour.cacheKey?(input), let encoded = try? BatonJSON.encode(key) {
+            text += ",\"cacheKey\":" + String(decoding: encoded, as: UTF8.self)
+        }
+        return Array((text + "}").utf8)
+    }
+
+    func outcome(_ status: Int32, _ output: [UInt8]) throws -> Output {
         switch status {
         case BATON_STATUS_OK:
             do {
@@ -77,6 +169,13 @@ public struct FlowTask<Input: Codable & Sendable, Output: Codable & Sendable>: S
             throw TaskRunFailure(task: name, type: info.type, message: info.message)
         }
     }
+}
+
+/// The closures a task declaration carries: they run in the library, next to the task's body.
+struct TaskBehaviour<Input: Sendable>: Sendable {
+    var retryIf: (@Sendable (any Error) -> Bool)?
+    var cacheKey: (@Sendable (Input) -> String)?
+    var hooks: [String: @Sendable (FinalState) async throws -> Void] = [:]
 }
 
 extension FlowTask where Input == NoInput {
@@ -114,50 +213,24 @@ public struct TaskRunFailure: Error, CustomStringConvertible, Sendable {
     public var description: String { "task '\(task)' failed: \(message)" }
 }
 
-/// The arguments of a two-argument task, carried as a JSON array.
-public struct TaskArguments2<A: Codable & Sendable, B: Codable & Sendable>: Codable, Sendable {
-    /// The first argument.
-    public let a: A
-    /// The second argument.
-    public let b: B
-    /// Arguments `a` and `b`.
-    public init(_ a: A, _ b: B) { (self.a, self.b) = (a, b) }
-    /// Reads the arguments from a JSON array of two.
-    public init(from decoder: any Decoder) throws {
-        var c = try decoder.unkeyedContainer()
-        a = try c.decode(A.self)
-        b = try c.decode(B.self)
-    }
-    /// Writes the arguments as a JSON array of two.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.unkeyedContainer()
-        try c.encode(a)
-        try c.encode(b)
-    }
-}
-
-/// The arguments of a three-argument task, carried as a JSON array.
-public struct TaskArguments3<A: Codable & Sendable, B: Codable & Sendable, C: Codable & Sendable>: Codable, Sendable {
-    /// The first argument.
-    public let a: A
-    /// The second argument.
-    public let b: B
-    /// The third argument.
-    public let c: C
-    /// Arguments `a`, `b` and `c`.
-    public init(_ a: A, _ b: B, _ c: C) { (self.a, self.b, self.c) = (a, b, c) }
-    /// Reads the arguments from a JSON array of three.
-    public init(from decoder: any Decoder) throws {
-        var u = try decoder.unkeyedContainer()
-        a = try u.decode(A.self)
-        b = try u.decode(B.self)
-        c = try u.decode(C.self)
-    }
-    /// Writes the arguments as a JSON array of three.
-    public func encode(to encoder: any Encoder) throws {
-        var u = encoder.unkeyedContainer()
-        try u.encode(a)
-        try u.encode(b)
-        try u.encode(c)
+/// Task run ids made by the library, so that a future knows its task run at once: UUID version 7,
+/// time-ordered like the host's.
+enum TaskRunIDs {
+    static func make() -> String {
+        var random = SystemRandomNumberGenerator()
+        let milliseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        let high = (milliseconds << 16) | 0x7000 | (random.next() & 0x0FFF)
+        let low = (random.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (index, value) in [high, low].enumerated() {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let position = index * 16 + (60 - shift) / 4
+                if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
+                out.append(digits[Int((value >> UInt64(shift)) & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -36,6 +36,7 @@ public enum BenchCommand {
             case "run": report = try bench.run(n ?? 20)
             case "register": report = try bench.register(n ?? 10)
             case "register-package": report = try bench.registerPackage()
+            case "store": report = try bench.storeApply(n ?? 20_000)
             default:
                 warn("error: unknown workload '\(workload)'; expected run, register or register-package")
                 return 2
@@ -81,7 +82,7 @@ final class Bench {
         progress("building the fixture flows in release…")
         let package = root + "/Tests/Fixtures/FixtureFlows"
         let (status, output) = try shell(
-            try PackageBuilder.swiftExecutable(), ["build", "-c", "release", "--package-path", package, "--product", "FixtureFlows"])
+            try PackageBuilder.swiftExecutable(), ["build", "-c", "release", "--package-path", package, "--product", "FixtureFlows", "--disable-build-manifest-caching"])
         guard status == 0 else { throw BatonError(.buildFailed, "building the fixtures failed: \(output.suffix(500))") }
         return package + "/.build/release/libFixtureFlows.so"
     }
@@ -121,6 +122,39 @@ final class Bench {
             "stored_flow_runs": .int(Int64(runs.count)),
             "stored_task_runs": .int(Int64(try store.countTaskRuns(flowRunID: nil))),
             "peak_rss_bytes": .int(peak),
+        ]
+    }
+
+    /// The store alone: the events of `n` completed no-op task runs, applied in batches of 2,000 as the
+    /// supervisor applies a runner's output.
+    func storeApply(_ n: Int) throws -> [String: JSONValue] {
+        let library = try fixtureLibrary()
+        let home = scratch + "/store-home"
+        try expectSuccess(baton, ["register", library], home: home)
+        let store = try SQLiteStore(home: BatonHome(path: home))
+        let run = try store.createFlowRun(NewFlowRun(flow: "hello", version: 1, parameters: [:]))
+        var events: [RunEvent] = []
+        let now = Date()
+        for i in 0..<n {
+            let id = RunID.make()
+            events.append(.taskRunCreated(TaskRunStart(
+                id: id, flowRunID: run.id, flowRunAttempt: 1, position: i + 1, name: "noop-\(i)", taskName: "noop",
+                input: "\(i)", inputKey: String(repeating: "a", count: 64), createdAt: now)))
+            events.append(.taskRunState(TaskRunStateChange(taskRunID: id, flowRunID: run.id, state: RunState(.running, at: now), attempt: 1)))
+            events.append(.taskRunState(TaskRunStateChange(taskRunID: id, flowRunID: run.id, state: RunState(.completed, at: now), attempt: 1, result: "\(i)")))
+        }
+        progress("applying \(events.count) events of \(n) task runs…")
+        let started = DispatchTime.now()
+        var offset = 0
+        while offset < events.count {
+            try store.apply(Array(events[offset..<min(events.count, offset + 6000)]))
+            offset += 6000
+        }
+        let seconds = seconds(since: started)
+        return [
+            "workload": .string("store"), "n": .int(Int64(n)), "seconds": .double(round3(seconds)),
+            "tasks_per_second": .double(round3(Double(n) / seconds)), "us_per_task": .double(round3(seconds / Double(n) * 1e6)),
+            "stored_task_runs": .int(Int64(try store.countTaskRuns(flowRunID: run.id))),
         ]
     }
 

@@ -9,7 +9,9 @@ public enum BatonCommandLine {
         RegisterCommand.spec,
         FlowCommands.list, FlowCommands.versions, FlowCommands.inspect,
         RunCommands.start, RunCommands.startExplicit, RunCommands.list, RunCommands.show, RunCommands.logs,
-        RunCommands.rerun,
+        RunCommands.cancel, RunCommands.resume, RunCommands.rerun,
+        EngineCommands.cacheClear, EngineCommands.limitSet, EngineCommands.limitList, EngineCommands.limitRemove,
+        EngineCommands.artifactList, EngineCommands.artifactShow,
         QuickstartCommand.spec,
     ]
 

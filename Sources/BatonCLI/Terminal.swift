@@ -124,6 +124,10 @@ enum Format {
         parameters.isEmpty ? "(none)" : parameters.keys.sorted().map { "\($0)=\(parameters[$0]!.jsonText)" }.joined(separator: ", ")
     }
 
+    static func truncated(_ text: String, _ limit: Int) -> String {
+        text.count > limit ? String(text.prefix(limit - 3)) + "..." : text
+    }
+
     static func json<T: Encodable>(_ value: T) -> String {
         String(decoding: (try? BatonCoding.encoder(pretty: true).encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }

@@ -56,10 +56,12 @@ public struct FlowManifest: Codable, Sendable, Hashable {
     public var resultType: String
     public var schedule: ScheduleSpec?
     public var sourceLocation: String?
+    /// Retries, timeout, task concurrency, hooks; absent in manifests of SDK 0.1.
+    public var options: FlowOptionsSpec?
 
     public init(
         name: String, description: String? = nil, parameters: JSONValue, resultType: String,
-        schedule: ScheduleSpec? = nil, sourceLocation: String? = nil
+        schedule: ScheduleSpec? = nil, sourceLocation: String? = nil, options: FlowOptionsSpec? = nil
     ) {
         self.name = name
         self.description = description
@@ -67,6 +69,7 @@ public struct FlowManifest: Codable, Sendable, Hashable {
         self.resultType = resultType
         self.schedule = schedule
         self.sourceLocation = sourceLocation
+        self.options = options
     }
 
     public func parameterSchema() throws -> ParameterSchema {
@@ -87,28 +90,162 @@ public struct TaskOptionsSpec: Codable, Sendable, Hashable {
     public var description: String?
     public var retries: Int
     public var retryDelaySeconds: [Double]
+    public var retryBackoff: RetryBackoff?
+    public var retryJitter: Double?
     public var timeoutSeconds: Double?
     public var tags: [String]
+    public var cache: CacheOptions?
+    /// The hooks the task declares: "onCompletion", "onFailure", "onCancellation".
+    public var hooks: [String]
+    /// Whether `print` in the body becomes log lines of the task run.
+    public var logPrints: Bool
     public var sourceLocation: String?
 
     public init(
-        description: String? = nil, retries: Int = 0, retryDelaySeconds: [Double] = [], timeoutSeconds: Double? = nil,
-        tags: [String] = [], sourceLocation: String? = nil
+        description: String? = nil, retries: Int = 0, retryDelaySeconds: [Double] = [], retryBackoff: RetryBackoff? = nil,
+        retryJitter: Double? = nil, timeoutSeconds: Double? = nil, tags: [String] = [], cache: CacheOptions? = nil,
+        hooks: [String] = [], logPrints: Bool = true, sourceLocation: String? = nil
     ) {
         self.description = description
         self.retries = retries
         self.retryDelaySeconds = retryDelaySeconds
+        self.retryBackoff = retryBackoff
+        self.retryJitter = retryJitter
         self.timeoutSeconds = timeoutSeconds
         self.tags = tags
+        self.cache = cache
+        self.hooks = hooks
+        self.logPrints = logPrints
         self.sourceLocation = sourceLocation
     }
 
-    /// The delay before retry number `retry` (1 for the first retry): the list's entry, the last one
-    /// repeating, or none.
-    public func delay(beforeRetry retry: Int) -> Double {
-        guard let last = retryDelaySeconds.last else { return 0 }
-        return retry - 1 < retryDelaySeconds.count ? retryDelaySeconds[retry - 1] : last
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? 0
+        retryDelaySeconds = try c.decodeIfPresent([Double].self, forKey: .retryDelaySeconds) ?? []
+        retryBackoff = try c.decodeIfPresent(RetryBackoff.self, forKey: .retryBackoff)
+        retryJitter = try c.decodeIfPresent(Double.self, forKey: .retryJitter)
+        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
+        tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? []
+        cache = try c.decodeIfPresent(CacheOptions.self, forKey: .cache)
+        hooks = try c.decodeIfPresent([String].self, forKey: .hooks) ?? []
+        logPrints = try c.decodeIfPresent(Bool.self, forKey: .logPrints) ?? true
+        sourceLocation = try c.decodeIfPresent(String.self, forKey: .sourceLocation)
     }
+
+    /// The delay before retry number `retry` (1 for the first retry): exponential backoff when set,
+    /// else the list's entry with the last one repeating, else none; then spread by the jitter factor
+    /// over [delay × (1 − jitter), delay × (1 + jitter)] using `random` in 0..<1.
+    public func delay(beforeRetry retry: Int, random: Double = 0.5) -> Double {
+        RetryPolicy(delays: retryDelaySeconds, backoff: retryBackoff, jitter: retryJitter).delay(beforeRetry: retry, random: random)
+    }
+
+    /// The retry delays in words: "1 s", "1 s, 5 s", "exponential from 1 s, at most 60 s, ±20%".
+    public var retryDelayDescription: String {
+        RetryPolicy(delays: retryDelaySeconds, backoff: retryBackoff, jitter: retryJitter).description
+    }
+}
+
+/// How long to wait before each retry.
+public struct RetryPolicy: Sendable, Hashable, CustomStringConvertible {
+    public var delays: [Double]
+    public var backoff: RetryBackoff?
+    public var jitter: Double?
+
+    public init(delays: [Double], backoff: RetryBackoff?, jitter: Double?) {
+        self.delays = delays
+        self.backoff = backoff
+        self.jitter = jitter
+    }
+
+    public func delay(beforeRetry retry: Int, random: Double) -> Double {
+        var delay: Double
+        if let backoff {
+            delay = backoff.baseSeconds * pow(backoff.factor, Double(max(0, retry - 1)))
+            if let cap = backoff.capSeconds { delay = min(delay, cap) }
+        } else if let last = delays.last {
+            delay = retry - 1 < delays.count ? delays[max(0, retry - 1)] : last
+        } else {
+            delay = 0
+        }
+        if let jitter, jitter > 0 { delay *= 1 + jitter * (2 * random - 1) }
+        return max(0, delay)
+    }
+
+    public var description: String {
+        var text: String
+        if let backoff {
+            text = "exponential from \(Self.seconds(backoff.baseSeconds))"
+            if backoff.factor != 2 { text += " ×\(backoff.factor)" }
+            if let cap = backoff.capSeconds { text += ", at most \(Self.seconds(cap))" }
+        } else if delays.isEmpty {
+            text = "none"
+        } else {
+            text = delays.map(Self.seconds).joined(separator: ", ")
+        }
+        if let jitter, jitter > 0 { text += " ±\(Int((jitter * 100).rounded()))%" }
+        return text
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value < 1 ? "\(Int((value * 1000).rounded())) ms" : (value.rounded() == value ? "\(Int(value)) s" : "\(value) s")
+    }
+}
+
+/// Exponential backoff: `baseSeconds × factor^(retry − 1)`, at most `capSeconds`.
+public struct RetryBackoff: Codable, Sendable, Hashable {
+    public var baseSeconds: Double
+    public var factor: Double
+    public var capSeconds: Double?
+
+    public init(baseSeconds: Double, factor: Double = 2, capSeconds: Double? = nil) {
+        self.baseSeconds = baseSeconds
+        self.factor = factor
+        self.capSeconds = capSeconds
+    }
+}
+
+/// A task's cache policy: `inputs`, `inputsAndVersion` or `key` (a key closure's value).
+public struct CacheOptions: Codable, Sendable, Hashable {
+    public var policy: String
+    public var expirationSeconds: Double?
+    public var refresh: Bool
+
+    public init(policy: String, expirationSeconds: Double? = nil, refresh: Bool = false) {
+        self.policy = policy
+        self.expirationSeconds = expirationSeconds
+        self.refresh = refresh
+    }
+}
+
+/// A flow's options, as its manifest records them.
+public struct FlowOptionsSpec: Codable, Sendable, Hashable {
+    public var retries: Int
+    public var retryDelaySeconds: [Double]
+    public var retryBackoff: RetryBackoff?
+    public var retryJitter: Double?
+    public var timeoutSeconds: Double?
+    /// How many task runs of one flow run may run at once.
+    public var taskConcurrency: Int?
+    public var logPrints: Bool
+    public var hooks: [String]
+
+    public init(
+        retries: Int = 0, retryDelaySeconds: [Double] = [], retryBackoff: RetryBackoff? = nil, retryJitter: Double? = nil,
+        timeoutSeconds: Double? = nil, taskConcurrency: Int? = nil, logPrints: Bool = true, hooks: [String] = []
+    ) {
+        self.retries = retries
+        self.retryDelaySeconds = retryDelaySeconds
+        self.retryBackoff = retryBackoff
+        self.retryJitter = retryJitter
+        self.timeoutSeconds = timeoutSeconds
+        self.taskConcurrency = taskConcurrency
+        self.logPrints = logPrints
+        self.hooks = hooks
+    }
+
+    public var retryPolicy: RetryPolicy { RetryPolicy(delays: retryDelaySeconds, backoff: retryBackoff, jitter: retryJitter) }
 }
 
 /// A schedule a flow declares in code.

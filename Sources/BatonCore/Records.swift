@@ -108,10 +108,14 @@ public struct FlowRunRecord: Codable, Sendable, Hashable {
     public var attempt: Int
     /// The run this one reran, for `baton rerun`.
     public var rerunOf: String?
+    /// For a subflow run: the flow run that called it and the task run that stands for the call.
+    public var parentFlowRunID: String?
+    public var parentTaskRunID: String?
 
     public init(
         id: String, name: String, flow: String, version: Int, state: RunState, parameters: [String: JSONValue],
-        result: JSONValue?, createdAt: Date, startTime: Date?, endTime: Date?, attempt: Int, rerunOf: String?
+        result: JSONValue?, createdAt: Date, startTime: Date?, endTime: Date?, attempt: Int, rerunOf: String?,
+        parentFlowRunID: String? = nil, parentTaskRunID: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -125,6 +129,8 @@ public struct FlowRunRecord: Codable, Sendable, Hashable {
         self.endTime = endTime
         self.attempt = attempt
         self.rerunOf = rerunOf
+        self.parentFlowRunID = parentFlowRunID
+        self.parentTaskRunID = parentTaskRunID
     }
 
     /// Seconds from start to end, or to now while running.
@@ -138,30 +144,45 @@ public struct FlowRunRecord: Codable, Sendable, Hashable {
 public struct TaskRunRecord: Codable, Sendable, Hashable {
     public var id: String
     public var flowRunID: String
+    /// The attempt of the flow run this task run belongs to.
+    public var flowRunAttempt: Int
     public var name: String
     public var taskName: String
+    /// `task`, or `subflow` for the call of a flow from a flow.
+    public var kind: String
+    /// For a subflow call: the child flow run.
+    public var childFlowRunID: String?
     public var parentTaskRunID: String?
     public var state: RunState
     public var attempts: Int
+    public var tags: [String]
     public var input: JSONValue?
     public var result: JSONValue?
+    /// For a `Cached` task run: the task run whose result it returned.
+    public var cachedFrom: String?
     public var createdAt: Date
     public var startTime: Date?
     public var endTime: Date?
 
     public init(
-        id: String, flowRunID: String, name: String, taskName: String, parentTaskRunID: String?, state: RunState,
-        attempts: Int, input: JSONValue?, result: JSONValue?, createdAt: Date, startTime: Date?, endTime: Date?
+        id: String, flowRunID: String, flowRunAttempt: Int = 1, name: String, taskName: String, kind: String = "task",
+        childFlowRunID: String? = nil, parentTaskRunID: String?, state: RunState, attempts: Int, tags: [String] = [],
+        input: JSONValue?, result: JSONValue?, cachedFrom: String? = nil, createdAt: Date, startTime: Date?, endTime: Date?
     ) {
         self.id = id
         self.flowRunID = flowRunID
+        self.flowRunAttempt = flowRunAttempt
         self.name = name
         self.taskName = taskName
+        self.kind = kind
+        self.childFlowRunID = childFlowRunID
         self.parentTaskRunID = parentTaskRunID
         self.state = state
         self.attempts = attempts
+        self.tags = tags
         self.input = input
         self.result = result
+        self.cachedFrom = cachedFrom
         self.createdAt = createdAt
         self.startTime = startTime
         self.endTime = endTime
@@ -227,31 +248,8 @@ public struct LogRecord: Codable, Sendable, Hashable {
     }
 }
 
-/// What the engine reports while it runs a flow; the store applies these in order.
-public enum RunEvent: Codable, Sendable, Hashable {
-    /// The flow run entered `state`; `result` is its JSON result when completed.
-    case flowRunState(flowRunID: String, state: RunState, result: String?)
-    /// A task run was created.
-    case taskRunCreated(
-        id: String, flowRunID: String, name: String, taskName: String, parentTaskRunID: String?, input: String?,
-        createdAt: Date)
-    /// A task run entered `state` in its `attempt`; `result` is its JSON result when completed.
-    case taskRunState(taskRunID: String, flowRunID: String, state: RunState, attempt: Int, result: String?)
-    /// A log line.
-    case log(LogRecord)
-
-    public var flowRunID: String {
-        switch self {
-        case .flowRunState(let id, _, _): id
-        case .taskRunCreated(_, let id, _, _, _, _, _): id
-        case .taskRunState(_, let id, _, _, _): id
-        case .log(let record): record.flowRunID
-        }
-    }
-}
-
 /// A new flow run, before the store gives it its row.
-public struct NewFlowRun: Sendable {
+public struct NewFlowRun: Sendable, Hashable {
     public var id: String
     public var name: String
     public var flow: String
@@ -259,10 +257,14 @@ public struct NewFlowRun: Sendable {
     public var parameters: [String: JSONValue]
     public var state: RunState
     public var rerunOf: String?
+    /// For a subflow run: the flow run that called it, and the task run that stands for the call there.
+    public var parentFlowRunID: String?
+    public var parentTaskRunID: String?
 
     public init(
         flow: String, version: Int, parameters: [String: JSONValue], state: RunState = RunState(.pending),
-        rerunOf: String? = nil, id: String = UUID().uuidString.lowercased(), name: String = RunNames.make()
+        rerunOf: String? = nil, parentFlowRunID: String? = nil, parentTaskRunID: String? = nil,
+        id: String = RunID.random(), name: String = RunNames.make()
     ) {
         self.id = id
         self.name = name
@@ -271,6 +273,8 @@ public struct NewFlowRun: Sendable {
         self.parameters = parameters
         self.state = state
         self.rerunOf = rerunOf
+        self.parentFlowRunID = parentFlowRunID
+        self.parentTaskRunID = parentTaskRunID
     }
 }
 

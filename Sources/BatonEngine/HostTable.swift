@@ -7,8 +7,8 @@ import Synchronization
 /// The host's `baton_host_v1` table and the contexts it hands to library code.
 ///
 /// A context is a small integer passed as `void *`: the library gives it back with each call, and the
-/// registry here says which engine, flow run or task attempt it belongs to. Its functions are C
-/// functions in a nonisolated type, because library threads call them.
+/// registry here says which flow run, task attempt or hook it belongs to. The functions are C functions
+/// in a nonisolated type, because library threads call them.
 enum HostTable {
     /// `nonisolated(unsafe)`: initialised once, thread-safely, and read-only afterwards, as baton.h
     /// promises the library.
@@ -18,8 +18,8 @@ enum HostTable {
             to: baton_host_v1(
                 struct_size: UInt32(MemoryLayout<baton_host_v1>.size),
                 abi_version: BATON_ABI_MAJOR << 16 | BATON_ABI_MINOR,
-                submit_task: submitTask, log: log, artifact: artifact, flow_finished: flowFinished,
-                task_finished: taskFinished))
+                submit_task: submitTask, log: log, artifact: artifact, flow_finished: finished,
+                task_finished: finished, submit_call: submitCall, start_subflow: startSubflow))
         return UnsafePointer(table)
     }()
 
@@ -28,34 +28,54 @@ enum HostTable {
             UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int,
             baton_task_done_fn?, UnsafeMutableRawPointer?
         ) -> Void = { caller, name, input, inputLength, options, optionsLength, done, doneContext in
+            submitCall(caller, name, input, inputLength, options, optionsLength, nil, 0, done, doneContext)
+        }
+
+    static let submitCall:
+        @convention(c) (
+            UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int,
+            UnsafePointer<UInt8>?, Int, baton_task_done_fn?, UnsafeMutableRawPointer?
+        ) -> Void = { caller, name, input, inputLength, options, optionsLength, call, callLength, done, doneContext in
             let completion = Completion(done: done, context: doneContext)
             guard let name, let entry = Contexts.entry(UInt(bitPattern: caller)) else {
                 completion.call(BATON_STATUS_UNKNOWN, ErrorObject(type: "BatonError", message: "task called outside a run").bytes)
                 return
             }
-            let call = TaskCall(
+            let taskCall = TaskCall(
                 task: String(cString: name), input: copy(input, inputLength), options: copy(options, optionsLength),
-                parentTaskRunID: entry.taskRunID)
-            entry.engine.submit(call, completion: completion)
+                call: CallInfo.decode(copy(call, callLength)), parentTaskRunID: entry.taskRunID)
+            entry.flow.submit(taskCall, completion: completion)
+        }
+
+    static let startSubflow:
+        @convention(c) (
+            UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, baton_task_done_fn?,
+            UnsafeMutableRawPointer?
+        ) -> Void = { caller, name, parameters, length, done, doneContext in
+            let completion = Completion(done: done, context: doneContext)
+            guard let name, let entry = Contexts.entry(UInt(bitPattern: caller)) else {
+                completion.call(BATON_STATUS_UNKNOWN, ErrorObject(type: "BatonError", message: "subflow called outside a run").bytes)
+                return
+            }
+            entry.flow.startSubflow(
+                String(cString: name), parameters: copy(parameters, length), parentTaskRunID: entry.taskRunID,
+                completion: completion)
         }
 
     static let log: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<UInt8>?, Int) -> Void = {
         caller, level, message, length in
         guard let entry = Contexts.entry(UInt(bitPattern: caller)) else { return }
         let text = String(decoding: copy(message, length), as: UTF8.self)
-        entry.engine.log(LogLevel(clamping: Int(level)), text, taskRunID: entry.taskRunID, taskRunName: entry.taskRunName)
+        entry.flow.log(LogLevel(clamping: Int(level)), text, taskRunID: entry.taskRunID, taskRunName: entry.taskRunName)
     }
 
-    static let artifact: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt8>?, Int) -> Void = { _, _, _ in
-        // Artifacts are stored from the engine issue on; until then the call is accepted and ignored.
+    static let artifact: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt8>?, Int) -> Void = {
+        caller, json, length in
+        guard let entry = Contexts.entry(UInt(bitPattern: caller)) else { return }
+        entry.flow.artifact(copy(json, length), taskRunID: entry.taskRunID)
     }
 
-    static let flowFinished: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<UInt8>?, Int) -> Void = {
-        context, status, output, length in
-        Contexts.finish(UInt(bitPattern: context), status: status, output: copy(output, length))
-    }
-
-    static let taskFinished: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<UInt8>?, Int) -> Void = {
+    static let finished: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<UInt8>?, Int) -> Void = {
         context, status, output, length in
         Contexts.finish(UInt(bitPattern: context), status: status, output: copy(output, length))
     }
@@ -66,15 +86,7 @@ enum HostTable {
     }
 }
 
-/// A task call from library code, as the engine receives it.
-struct TaskCall: Sendable {
-    var task: String
-    var input: [UInt8]
-    var options: [UInt8]
-    var parentTaskRunID: String?
-}
-
-/// The `done` callback of a submit_task call.
+/// The `done` callback of a task or subflow call.
 ///
 /// `@unchecked Sendable`: a C function pointer and the library's opaque context, which baton.h says
 /// may be used from any thread, exactly once.
@@ -90,12 +102,12 @@ struct Completion: @unchecked Sendable {
 /// The registry of contexts handed to library code.
 enum Contexts {
     struct Entry: Sendable {
-        let engine: FlowRunEngine
-        /// Set for a task attempt's context; nil for a flow body's.
+        let flow: FlowExecution
+        /// Set for a task attempt's or a task hook's context; nil for a flow body's.
         let taskRunID: String?
         let taskRunName: String?
-        /// Resumed when the body of this context finishes.
-        let continuation: CheckedContinuation<(Int32, [UInt8]), Never>
+        /// Called once when the body of this context finishes.
+        let complete: @Sendable (Int32, [UInt8]) -> Void
     }
 
     private static let entries = Mutex<[UInt: Entry]>([:])
@@ -109,10 +121,40 @@ enum Contexts {
 
     static func entry(_ id: UInt) -> Entry? { entries.withLock { $0[id] } }
 
-    /// Ends a context: removes it and resumes whoever waits for its body. A second finish, or one for
-    /// an unknown context, does nothing.
+    /// Ends a context and reports how its body finished. A second finish, or one for an unknown
+    /// context, does nothing.
     static func finish(_ id: UInt, status: Int32, output: [UInt8]) {
         let entry = entries.withLock { $0.removeValue(forKey: id) }
-        entry?.continuation.resume(returning: (status, output))
+        entry?.complete(status, output)
+    }
+
+    /// Runs a body under a new context and waits for it, or for `timeout` seconds, or for the engine
+    /// to give it up after a cancellation. `start` starts the body and returns its start status.
+    static func run(
+        flow: FlowExecution, taskRunID: String?, taskRunName: String?, timeout: Double?,
+        start: (UInt) -> Int32
+    ) async -> (context: UInt, outcome: BodyOutcome) {
+        let race = OneShot<BodyOutcome>()
+        let context = register(Entry(flow: flow, taskRunID: taskRunID, taskRunName: taskRunName) { status, output in
+            race.resolve(.finished(status, output))
+        })
+        flow.engine.track(context: context) { race.resolve(.abandoned) }
+        let started = start(context)
+        if started != BATON_STATUS_OK { finish(context, status: started, output: []) }
+        var timer: Task<Void, Never>?
+        if let timeout, started == BATON_STATUS_OK {
+            let clock = flow.engine.clock
+            timer = Task {
+                do {
+                    try await clock.sleep(seconds: timeout)
+                    race.resolve(.timedOut)
+                } catch {}
+            }
+        }
+        let outcome = await race.value
+        timer?.cancel()
+        flow.engine.untrack(context: context)
+        if case .finished = outcome {} else { _ = entries.withLock { $0.removeValue(forKey: context) } }
+        return (context, outcome)
     }
 }

@@ -34,7 +34,7 @@ public final class DynamicLibrary: @unchecked Sendable {
                 .incompatibleLibrary, "incompatible library '\(path)': its entry point refused this host (status \(status))")
         }
         guard table.pointee.abi_version >> 16 == BATON_ABI_MAJOR,
-            Int(table.pointee.struct_size) >= MemoryLayout<baton_library_v1>.size
+            Int(table.pointee.struct_size) >= MemoryLayout<baton_library_v1>.offset(of: \baton_library_v1.run_hook)!
         else {
             throw BatonError(
                 .incompatibleLibrary,
@@ -45,6 +45,15 @@ public final class DynamicLibrary: @unchecked Sendable {
         self.path = path
         self.magic = image.magic
         self.table = table
+    }
+
+    /// Makes standard output line-buffered, so that what a body prints reaches the parent as it is
+    /// printed rather than when the buffer fills. `stdout` is a C global Swift 6 will not touch, so
+    /// it is found through the dynamic linker like any other symbol.
+    public static func lineBufferStandardOutput() {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout") else { return }
+        let stream = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+        setvbuf(stream, nil, _IOLBF, 0)
     }
 
     /// The manifest's JSON bytes.
@@ -85,5 +94,23 @@ public final class DynamicLibrary: @unchecked Sendable {
     /// Asks the body running under `context` to stop.
     public func cancel(context: UInt) {
         table.pointee.cancel?(UnsafeMutableRawPointer(bitPattern: context))
+    }
+
+    /// Starts a flow's or task's hook; see `run_hook` in baton.h. A library of ABI 1.0 has no hooks.
+    public func runHook(kind: String, name: String, hook: String, state: [UInt8], runInfo: [UInt8], context: UInt) -> Int32 {
+        guard Int(table.pointee.struct_size) >= MemoryLayout<baton_library_v1>.size, let run = table.pointee.run_hook else {
+            return BATON_STATUS_UNKNOWN
+        }
+        return kind.withCString { kind in
+            name.withCString { name in
+                hook.withCString { hook in
+                    state.withUnsafeBufferPointer { s in
+                        runInfo.withUnsafeBufferPointer { i in
+                            run(kind, name, hook, s.baseAddress, s.count, i.baseAddress, i.count, UnsafeMutableRawPointer(bitPattern: context))
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -22,6 +22,26 @@ public enum SHA256 {
         return hasher.finalizeHex()
     }
 
+    /// The hex digest of `bytes`, in one call to libcrypto.
+    public static func hex(of bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        bytes.withUnsafeBytes { raw in
+            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
+        }
+        return hexString(digest)
+    }
+
+    static func hexString(_ digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: digest.count * 2)
+        for (i, byte) in digest.enumerated() {
+            out[2 * i] = digits[Int(byte >> 4)]
+            out[2 * i + 1] = digits[Int(byte & 0xF)]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// An incremental SHA-256.
     public struct Hasher256: ~Copyable {
         private let context: OpaquePointer
@@ -43,7 +63,7 @@ public enum SHA256 {
             _ = EVP_DigestFinal_ex(context, &digest, &length)
             EVP_MD_CTX_free(context)
             discard self
-            return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+            return SHA256.hexString(Array(digest.prefix(Int(length))))
         }
 
         deinit { EVP_MD_CTX_free(context) }

@@ -108,7 +108,8 @@ final class ChildProcess {
 
     /// Sends a message on the child's fd 4.
     func send(_ message: RunnerMessage) throws {
-        let bytes = try message.frame()
+        guard controlFD >= 0 else { return }
+        let bytes = message.frame()
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { write(controlFD, $0.baseAddress, $0.count) }
@@ -128,15 +129,22 @@ final class ChildProcess {
 
     enum PumpResult { case finished, timedOut }
 
-    /// Reads messages and output lines until the child has closed both (it exited), or until
-    /// `deadline`. `batch` gets what each read brought, in order.
-    func pump(until deadline: Date? = nil, batch: ([RunnerMessage], [String]) throws -> Void) throws -> PumpResult {
+    /// Reads messages and output lines until the child has closed both (it exited). `batch` gets what
+    /// each read brought, in order; `watch` adds descriptors whose readability calls `onReadable`.
+    /// When `deadline()` passes, `onDeadline` decides: true stops pumping (`timedOut`), false goes on.
+    func pump(
+        deadline: () -> Date? = { nil }, watch: [Int32] = [], onReadable: (Int32) throws -> Void = { _ in },
+        onDeadline: () -> Bool = { true }, batch: ([RunnerMessage], [String]) throws -> Void
+    ) throws -> PumpResult {
         while messagesFD >= 0 || outputFD >= 0 {
-            var fds = [messagesFD, outputFD].filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var fds = ([messagesFD, outputFD] + watch).filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             var timeout: Int32 = -1
-            if let deadline {
+            if let deadline = deadline() {
                 let remaining = deadline.timeIntervalSinceNow
-                if remaining <= 0 { return .timedOut }
+                if remaining <= 0 {
+                    if onDeadline() { return .timedOut }
+                    continue
+                }
                 timeout = Int32(min(remaining * 1000 + 1, 60_000))
             }
             let ready = poll(&fds, nfds_t(fds.count), timeout)
@@ -148,6 +156,10 @@ final class ChildProcess {
             var messages: [RunnerMessage] = []
             var lines: [String] = []
             for entry in fds where entry.revents != 0 {
+                if entry.fd != messagesFD && entry.fd != outputFD {
+                    try onReadable(entry.fd)
+                    continue
+                }
                 var chunk = [UInt8](repeating: 0, count: 1 << 16)
                 let n = chunk.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }

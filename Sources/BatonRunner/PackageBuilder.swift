@@ -28,6 +28,7 @@ public struct PackageBuilder {
             let (status, output) = try Self.run(
                 swift,
                 ["build", "-c", "release", "--package-path", packageDirectory, "--product", product,
+                 "--disable-build-manifest-caching",
                  "-Xlinker", "--version-script=\(exports)"],
                 lineHandler: progress)
             guard status == 0 else {

@@ -22,70 +22,229 @@ public enum RunnerExecutable {
 /// Executes flow runs in runner children and records what they report.
 ///
 /// The child loads exactly the run's version, runs the engine and streams its events; the supervisor
-/// writes them to the store in batches as they arrive and passes each to an observer (the CLI prints
-/// them). A child that dies, by a signal or an exit, without a final state leaves a `crashed` run
-/// whose message says how it ended; the supervisor itself is unharmed.
+/// writes them to the store in batches as they arrive, answers the child's questions (cached results,
+/// concurrency slots) from the store in order with those events, forwards cancellations, and passes
+/// each event to an observer (the CLI prints them). A child that dies, by a signal or an exit,
+/// without a final state leaves a `crashed` run whose message says how it ended, and its concurrency
+/// slots are given back; the supervisor itself is unharmed.
 public final class RunSupervisor: Sendable {
     let store: any Store
     let executable: String
+    /// How long a cancelled runner may take to stop by itself before it is killed.
+    let stopGrace: Double
 
-    public init(store: any Store, runnerExecutable: String = RunnerExecutable.default) {
+    public init(store: any Store, runnerExecutable: String = RunnerExecutable.default, stopGrace: Double = 10) {
         self.store = store
         self.executable = runnerExecutable
+        self.stopGrace = stopGrace
     }
 
-    /// Runs `run` (a `pending` flow run) to a final state and returns it as stored.
-    public func execute(_ run: FlowRunRecord, observer: (RunEvent) -> Void = { _ in }) throws -> FlowRunRecord {
+    /// Runs `run` (a `pending` flow run) to a final state and returns it as stored. `reuse` holds the
+    /// results a resumed run may return without running their tasks again.
+    public func execute(
+        _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], observer: @escaping (RunEvent) -> Void = { _ in }
+    ) throws -> FlowRunRecord {
         let version = try store.version(of: run.flow, number: run.version)
-        let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
-        let pid = child.pid
-        let token = Interrupts.add { _ in Glibc.kill(-pid, SIGTERM) }
-        defer { Interrupts.remove(token) }
-
         let spec = FlowRunSpec(
             flowRunID: run.id, flowRunName: run.name, flow: run.flow, version: run.version, parameters: run.parameters,
-            attempt: run.attempt)
-        var finished = false
-        var failure: String?
-        var output = CrashOutput()
+            attempt: run.attempt, libraryHash: version.libraryHash,
+            flowVersions: try store.flowVersions(libraryHash: version.libraryHash), reuse: reuse)
+        let doorbell = try? store.doorbell()
+        let wakeup = try WakeupPipe()
+        let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
+        try store.setSupervisor(flowRunID: run.id, pid: getpid())
+        let token = Interrupts.add { signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) }
+        defer { Interrupts.remove(token) }
+
+        var session = Session(run: run, store: store, child: child, observer: observer)
         do {
-            try child.send(.start(libraryPath: version.libraryPath, libraryHash: version.libraryHash, spec: spec))
-            _ = try child.pump { messages, lines in
-                var events: [RunEvent] = []
-                for message in messages {
-                    switch message {
-                    case .event(let event):
-                        events.append(event)
-                        if case .flowRunState(_, let state, _) = event, state.type.isFinal { finished = true }
-                    case .failure(_, let message): failure = message
-                    case .manifest, .start: break
+            try child.send(.start(RunnerStart(libraryPath: version.libraryPath, libraryHash: version.libraryHash, spec: spec)))
+            _ = try child.pump(
+                deadline: { session.killAt },
+                watch: [doorbell?.fd ?? -1, wakeup.fd],
+                onReadable: { fd in
+                    if fd == wakeup.fd {
+                        let signal = Int32(wakeup.drain().last ?? UInt8(SIGINT))
+                        session.requestCancel(reason: signal == SIGINT ? "interrupted (Ctrl-C)" : "interrupted (\(ChildProcess.signalName(signal)))", grace: stopGrace)
+                    } else if let doorbell, fd == doorbell.fd {
+                        let topics = doorbell.drain()
+                        if topics.contains("limits") { try session.retrySlotWaits() }
+                        if topics.contains("cancel"), try store.flowRun(run.id).state.type == .cancelling {
+                            session.requestCancel(reason: "cancelled by request", grace: stopGrace)
+                        }
                     }
-                }
-                for line in lines where !line.isEmpty {
-                    output.add(line)
-                    let level: LogLevel = CrashOutput.isCrashLine(line) ? .error : .info
-                    events.append(
-                        .log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: level, message: line)))
-                }
-                try store.apply(events)
-                events.forEach(observer)
-            }
+                },
+                onDeadline: {
+                    child.kill(SIGKILL)
+                    session.killAt = nil
+                    session.killed = true
+                    return false
+                },
+                batch: { messages, lines in try session.handle(messages, lines) })
         } catch {
             child.kill(SIGKILL)
             _ = child.wait()
+            try session.releaseSlots()
             try store.markCrashed(flowRunID: run.id, message: "the runner could not be supervised: \(error)")
             return try store.flowRun(run.id)
         }
         let status = child.wait()
-        if let signal = Interrupts.signalReceived {
-            let name = signal == SIGINT ? "Ctrl-C" : ChildProcess.signalName(signal)
-            try store.finish(flowRunID: run.id, state: RunState(.cancelled, message: "interrupted (\(name))"))
-        } else if !finished {
-            var message = failure ?? "the runner process \(status.description) before the flow run finished"
-            if failure == nil, let line = output.summary { message += ": \(line)" }
-            try store.markCrashed(flowRunID: run.id, message: message)
+        try session.releaseSlots()
+        defer { store.ring("finished") }
+        if !session.finished {
+            if let reason = session.cancelReason {
+                let detail = session.killed ? "; the runner did not stop within \(Int(stopGrace)) s and was killed" : ""
+                try store.finish(flowRunID: run.id, state: RunState(.cancelled, message: reason + detail))
+            } else {
+                var message = session.failure ?? "the runner process \(status.description) before the flow run finished"
+                if session.failure == nil, let line = session.output.summary { message += ": \(line)" }
+                try store.markCrashed(flowRunID: run.id, message: message)
+            }
         }
         return try store.flowRun(run.id)
+    }
+}
+
+/// What the supervisor keeps while it supervises one runner.
+private struct Session {
+    let run: FlowRunRecord
+    let store: any Store
+    let child: ChildProcess
+    let observer: (RunEvent) -> Void
+    var finished = false
+    var failure: String?
+    var output = CrashOutput()
+    var pending: [RunEvent] = []
+    var slotWaits: [(id: UInt64, tags: [String], taskRunID: String, flowRunID: String)] = []
+    var flowRuns: Set<String>
+    var cancelReason: String?
+    var killAt: Date?
+    var killed = false
+
+    init(run: FlowRunRecord, store: any Store, child: ChildProcess, observer: @escaping (RunEvent) -> Void) {
+        self.run = run
+        self.store = store
+        self.child = child
+        self.observer = observer
+        flowRuns = [run.id]
+    }
+
+    mutating func handle(_ messages: [RunnerMessage], _ lines: [String]) throws {
+        for message in messages {
+            switch message {
+            case .events(let events):
+                for event in events {
+                    switch event {
+                    case .flowRunState(let change) where change.flowRunID == run.id && change.state.type.isFinal: finished = true
+                    case .flowRunCreated(let subflow): flowRuns.insert(subflow.id)
+                    default: break
+                    }
+                }
+                pending += events
+            case .request(let id, let request):
+                // Answered after what the child reported before asking, which the answer may depend on.
+                try applyPending()
+                try answer(id, request)
+            case .failure(_, let message):
+                failure = message
+            case .start, .response, .cancel, .manifest:
+                break
+            }
+        }
+        for line in lines where !line.isEmpty {
+            output.add(line)
+            let level: LogLevel = CrashOutput.isCrashLine(line) ? .error : .info
+            pending.append(.log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: level, message: line)))
+        }
+        try applyPending()
+    }
+
+    mutating func applyPending() throws {
+        guard !pending.isEmpty else { return }
+        try store.apply(pending)
+        pending.forEach(observer)
+        let ended = pending.contains {
+            if case .flowRunState(let change) = $0 { return change.state.type.isFinal }
+            return false
+        }
+        pending = []
+        if ended { store.ring("finished") }
+    }
+
+    mutating func answer(_ id: UInt64, _ request: RunnerRequest) throws {
+        switch request {
+        case .cacheLookup(let key):
+            try child.send(.response(id: id, .cache(try store.cachedResult(key: key, now: Date()))))
+        case .acquireSlots(let tags, let taskRunID, let flowRunID):
+            let granted = try store.acquireSlots(tags: tags, taskRunID: taskRunID, flowRunID: flowRunID, holder: .current)
+            try child.send(.response(id: id, .slots(granted: granted)))
+            if !granted { slotWaits.append((id, tags, taskRunID, flowRunID)) }
+        case .releaseSlots(let taskRunID):
+            if try store.releaseSlots(taskRunID: taskRunID) {
+                store.ring("limits")
+                try retrySlotWaits()
+            }
+        }
+    }
+
+    /// Tries again, in order, the slot requests that had to wait.
+    mutating func retrySlotWaits() throws {
+        var still: [(id: UInt64, tags: [String], taskRunID: String, flowRunID: String)] = []
+        for wait in slotWaits {
+            if try store.acquireSlots(tags: wait.tags, taskRunID: wait.taskRunID, flowRunID: wait.flowRunID, holder: .current) {
+                try child.send(.response(id: wait.id, .slots(granted: true)))
+            } else {
+                still.append(wait)
+            }
+        }
+        slotWaits = still
+    }
+
+    mutating func requestCancel(reason: String, grace: Double) {
+        guard cancelReason == nil else { return }
+        cancelReason = reason
+        slotWaits = []
+        try? child.send(.cancel(reason: reason))
+        killAt = Date().addingTimeInterval(grace)
+    }
+
+    func releaseSlots() throws {
+        var any = false
+        for id in flowRuns { any = try store.releaseSlots(flowRunID: id) || any }
+        if any { store.ring("limits") }
+    }
+}
+
+/// A pipe that a signal handler's thread writes to and the supervisor's poll loop reads.
+final class WakeupPipe: @unchecked Sendable {
+    let fd: Int32
+    private let writeFD: Int32
+
+    init() throws {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw BatonError(.runner, "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        fd = fds[0]
+        writeFD = fds[1]
+    }
+
+    deinit {
+        close(fd)
+        close(writeFD)
+    }
+
+    func ring(_ byte: UInt8) {
+        var byte = byte
+        _ = write(writeFD, &byte, 1)
+    }
+
+    func drain() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return n > 0 ? Array(bytes[..<n]) : []
     }
 }
 
@@ -103,7 +262,8 @@ public enum ManifestReader {
         var manifest: String?
         var failure: BatonError?
         var output = CrashOutput()
-        let result = try child.pump(until: Date().addingTimeInterval(timeout)) { messages, lines in
+        let deadline = Date().addingTimeInterval(timeout)
+        let result = try child.pump(deadline: { deadline }) { messages, lines in
             lines.filter { !$0.isEmpty }.forEach { output.add($0) }
             for message in messages {
                 switch message {

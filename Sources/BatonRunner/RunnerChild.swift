@@ -17,28 +17,34 @@ import Glibc
 public enum RunnerChild {
     public static func main(_ arguments: [String]) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        let channel = MessageChannel()
+        DynamicLibrary.lineBufferStandardOutput()
+        let channel = PipeServices()
         switch arguments.first {
         case "manifest" where arguments.count == 2:
             do {
-                let library = try FlowRunEngine.load(libraryPath: arguments[1])
+                let library = try RunEngine.load(libraryPath: arguments[1])
                 channel.send(.manifest(String(decoding: library.manifestData, as: UTF8.self)))
             } catch {
                 channel.send(failure(error))
             }
+            await channel.flush()
             return 0
         case "run" where arguments.count == 1:
-            guard case .start(let path, let hash, let spec)? = channel.receive() else {
+            guard case .start(let start)? = channel.receive() else {
                 channel.send(.failure(code: .runner, message: "the runner expected a start message"))
+                await channel.flush()
                 return 2
             }
             do {
-                try LibraryStore.verify(path: path, hash: hash)
-                let library = try FlowRunEngine.load(libraryPath: path)
-                await FlowRunEngine(library: library, spec: spec, sink: channel).run()
+                try LibraryStore.verify(path: start.libraryPath, hash: start.libraryHash)
+                let library = try RunEngine.load(libraryPath: start.libraryPath)
+                let engine = RunEngine(library: library, spec: start.spec, services: channel)
+                channel.listen(engine: engine)
+                await engine.run()
             } catch {
                 channel.send(failure(error))
             }
+            await channel.flush()
             return 0
         default:
             FileHandle.standardError.write(Data("baton runner is started by baton itself, not by hand\n".utf8))
@@ -52,26 +58,257 @@ public enum RunnerChild {
     }
 }
 
-/// The child's side of the pipes: messages to the parent on fd 3, from it on fd 4.
-final class MessageChannel: RunEventSink {
-    private let lock = Mutex(())
+/// The child's side of the pipes, as the engine's services: messages to the parent on fd 3, written
+/// in order by one writer thread that sends every event queued meanwhile as one frame; answers and
+/// cancellations from the parent on fd 4, read by a reader thread.
+///
+/// `@unchecked Sendable`: all mutable state is guarded by `mutex`.
+final class PipeServices: RunServices, @unchecked Sendable {
+    private enum Outgoing {
+        case event(RunEvent)
+        case message(RunnerMessage)
+    }
 
-    func emit(_ event: RunEvent) { send(.event(event)) }
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Held while frames are written, so that the exit flush and the writer never interleave.
+    private let writing = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Whether events come fast (more than 8 in the last millisecond): only then is it worth
+    /// batching them. A quiet run writes each event at once, so that what a body did before it
+    /// crashed the process has reached the parent.
+    private var busy = false
+    /// Events in the current millisecond, which says whether events come fast.
+    private var windowStart: UInt64 = 0
+    private var windowCount = 0
 
-    func send(_ message: RunnerMessage) {
-        guard let bytes = try? message.frame() else { return }
-        lock.withLock { _ in
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                // The parent is gone: nobody will record what this run does, so stop it.
-                if n <= 0 { _exit(3) }
-                offset += n
+    /// The channel of this process, for the exit flush.
+    nonisolated(unsafe) static var current: PipeServices?
+    private var queue: [Outgoing] = []
+    private var queued = 0
+    /// The writer sleeps without a deadline only when nothing is queued; then the first item wakes it.
+    private var writerIdle = false
+    /// Something queued must go out at once: a request, an answer the parent waits for, a flush.
+    private var urgent = false
+    private var written = 0
+    private var flushWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
+    private var nextRequest: UInt64 = 0
+    private var answers: [UInt64: @Sendable (RunnerResponse) -> Void] = [:]
+    private var slotWaits: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+    private var wantsCancel = false
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        pthread_mutex_init(writing, nil)
+        Thread.detachNewThread { [self] in writeLoop() }
+        PipeServices.current = self
+        // A body that calls exit() ends the process before the writer's next turn: send what is queued.
+        atexit { PipeServices.current?.flushNow() }
+    }
+
+    /// Writes everything queued, on the calling thread.
+    func flushNow() {
+        pthread_mutex_lock(writing)
+        pthread_mutex_lock(mutex)
+        let items = queue
+        queue = []
+        pthread_mutex_unlock(mutex)
+        writeAll(Self.frames(items))
+        pthread_mutex_unlock(writing)
+    }
+
+    // MARK: Writing
+
+    func emit(_ event: RunEvent) { enqueue(.event(event)) }
+
+    func send(_ message: RunnerMessage) { enqueue(.message(message)) }
+
+    private func enqueue(_ item: Outgoing) {
+        pthread_mutex_lock(mutex)
+        let now = DispatchTime.now().uptimeNanoseconds
+        if now - windowStart > 1_000_000 {
+            busy = windowCount > 8
+            windowStart = now
+            windowCount = 0
+        }
+        windowCount += 1
+        // When events are few, the thread that made one writes it at once: a body that crashes the
+        // process next cannot take it along. When they come fast, the writer batches them.
+        if !busy, queue.isEmpty, writerIdle, pthread_mutex_trylock(writing) == 0 {
+            queued += 1
+            pthread_mutex_unlock(mutex)
+            writeAll(Self.frames([item]))
+            pthread_mutex_unlock(writing)
+            pthread_mutex_lock(mutex)
+            written += 1
+            let ready = flushWaiters.filter { $0.0 <= written }
+            flushWaiters.removeAll { $0.0 <= written }
+            pthread_mutex_unlock(mutex)
+            for (_, waiter) in ready { waiter.resume() }
+            return
+        }
+        queue.append(item)
+        queued += 1
+        if case .message = item { urgent = true }
+        if writerIdle || urgent || queue.count >= 1024 { pthread_cond_signal(condition) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    func flush() async {
+        await withCheckedContinuation { continuation in
+            pthread_mutex_lock(mutex)
+            if written >= queued {
+                pthread_mutex_unlock(mutex)
+                continuation.resume()
+            } else {
+                flushWaiters.append((queued, continuation))
+                urgent = true
+                pthread_cond_signal(condition)
+                pthread_mutex_unlock(mutex)
             }
         }
     }
 
+    /// Writes what is queued, in order. Once woken it lets producers add to the batch for up to 2 ms
+    /// (unless something is urgent): a frame per event would cost a wake-up and a write each.
+    private func writeLoop() {
+        while true {
+            pthread_mutex_lock(mutex)
+            while queue.isEmpty {
+                writerIdle = true
+                pthread_cond_wait(condition, mutex)
+                writerIdle = false
+            }
+            if busy && !urgent && queue.count < 1024 {
+                var deadline = timespec()
+                clock_gettime(CLOCK_REALTIME, &deadline)
+                deadline.tv_nsec += 2_000_000
+                if deadline.tv_nsec >= 1_000_000_000 {
+                    deadline.tv_sec += 1
+                    deadline.tv_nsec -= 1_000_000_000
+                }
+                _ = pthread_cond_timedwait(condition, mutex, &deadline)
+            }
+            urgent = false
+            pthread_mutex_unlock(mutex)
+            pthread_mutex_lock(writing)
+            pthread_mutex_lock(mutex)
+            let items = queue
+            queue = []
+            pthread_mutex_unlock(mutex)
+            writeAll(Self.frames(items))
+            pthread_mutex_unlock(writing)
+
+            pthread_mutex_lock(mutex)
+            written += items.count
+            let ready = flushWaiters.filter { $0.0 <= written }
+            flushWaiters.removeAll { $0.0 <= written }
+            pthread_mutex_unlock(mutex)
+            for (_, waiter) in ready { waiter.resume() }
+        }
+    }
+
+    private static func frames(_ items: [Outgoing]) -> [UInt8] {
+        var events: [RunEvent] = []
+        var frames: [UInt8] = []
+        for item in items {
+            switch item {
+            case .event(let event): events.append(event)
+            case .message(let message):
+                if !events.isEmpty {
+                    frames += RunnerMessage.events(events).frame()
+                    events = []
+                }
+                frames += message.frame()
+            }
+        }
+        if !events.isEmpty { frames += RunnerMessage.events(events).frame() }
+        return frames
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            // The parent is gone: nobody will record what this run does, so stop it.
+            if n <= 0 { _exit(3) }
+            offset += n
+        }
+    }
+
+    // MARK: Requests
+
+    private func request(_ request: RunnerRequest, answer: @escaping @Sendable (RunnerResponse) -> Void) -> UInt64 {
+        pthread_mutex_lock(mutex)
+        nextRequest += 1
+        let id = nextRequest
+        answers[id] = answer
+        pthread_mutex_unlock(mutex)
+        send(.request(id: id, request))
+        return id
+    }
+
+    func cachedResult(key: String) async -> CacheHit? {
+        await withCheckedContinuation { continuation in
+            _ = request(.cacheLookup(key: key)) { response in
+                if case .cache(let hit) = response { continuation.resume(returning: hit) } else { continuation.resume(returning: nil) }
+            }
+        }
+    }
+
+    func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, waiting: @escaping @Sendable () -> Void) async -> Bool {
+        await withCheckedContinuation { continuation in
+            pthread_mutex_lock(mutex)
+            let cancelled = wantsCancel
+            nextRequest += 1
+            let id = nextRequest
+            if !cancelled { slotWaits[id] = continuation }
+            pthread_mutex_unlock(mutex)
+            guard !cancelled else {
+                continuation.resume(returning: false)
+                return
+            }
+            let told = Mutex(false)
+            pthread_mutex_lock(mutex)
+            answers[id] = { [self] response in
+                guard case .slots(let granted) = response else { return }
+                if granted {
+                    resolveSlotWait(id, true)
+                } else if !told.withLock({ let was = $0; $0 = true; return was }) {
+                    waiting()
+                }
+            }
+            pthread_mutex_unlock(mutex)
+            send(.request(id: id, .acquireSlots(tags: tags, taskRunID: taskRunID, flowRunID: flowRunID)))
+        }
+    }
+
+    private func resolveSlotWait(_ id: UInt64, _ granted: Bool) {
+        pthread_mutex_lock(mutex)
+        let waiter = slotWaits.removeValue(forKey: id)
+        answers[id] = nil
+        pthread_mutex_unlock(mutex)
+        waiter?.resume(returning: granted)
+    }
+
+    func releaseSlots(taskRunID: String) {
+        send(.request(id: 0, .releaseSlots(taskRunID: taskRunID)))
+    }
+
+    func cancelWaits() {
+        pthread_mutex_lock(mutex)
+        wantsCancel = true
+        let waits = slotWaits
+        slotWaits = [:]
+        for id in waits.keys { answers[id] = nil }
+        pthread_mutex_unlock(mutex)
+        for waiter in waits.values { waiter.resume(returning: false) }
+    }
+
+    // MARK: Reading
+
+    /// Reads one message from fd 4, blocking.
     func receive() -> RunnerMessage? {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -81,6 +318,35 @@ final class MessageChannel: RunEventSink {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }
             buffer += chunk[..<n]
+        }
+    }
+
+    /// Reads the parent's answers and cancellations for the rest of the run.
+    func listen(engine: RunEngine) {
+        Thread.detachNewThread { [self] in
+            var buffer: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(4, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return }
+                buffer += chunk[..<n]
+                guard let messages = try? RunnerMessage.unframe(&buffer) else { return }
+                for message in messages {
+                    switch message {
+                    case .response(let id, let response):
+                        pthread_mutex_lock(mutex)
+                        let answer = answers[id]
+                        if case .cache = response { answers[id] = nil }
+                        pthread_mutex_unlock(mutex)
+                        answer?(response)
+                    case .cancel(let reason):
+                        engine.cancel(reason: reason)
+                    default:
+                        break
+                    }
+                }
+            }
         }
     }
 }

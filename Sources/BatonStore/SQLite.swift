@@ -24,6 +24,7 @@ enum SQLValue {
 final class SQLiteConnection {
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
+    private var staticStatements: [Int: OpaquePointer] = [:]
     let path: String
 
     init(path: String) throws {
@@ -42,6 +43,7 @@ final class SQLiteConnection {
 
     deinit {
         for statement in statements.values { sqlite3_finalize(statement) }
+        for statement in staticStatements.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
     }
 
@@ -88,6 +90,30 @@ final class SQLiteConnection {
     /// Runs a statement that returns no rows.
     func run(_ sql: String, _ parameters: [SQLValue] = []) throws {
         _ = try query(sql, parameters) { _ in () }
+    }
+
+    /// Runs a statement written as a literal, prepared once and found again by the literal's address
+    /// rather than by hashing its text: for the statements a run executes per task.
+    func run(_ sql: StaticString, _ parameters: [SQLValue]) throws {
+        let key = Int(bitPattern: sql.utf8Start)
+        let statement: OpaquePointer
+        if let known = staticStatements[key] {
+            statement = known
+        } else {
+            let text = sql.description
+            var prepared: OpaquePointer?
+            try check(sqlite3_prepare_v3(handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil), text)
+            guard let prepared else { throw SQLiteError(code: SQLITE_MISUSE, message: "empty statement", sql: text) }
+            staticStatements[key] = prepared
+            statement = prepared
+        }
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        try bind(parameters, to: statement, "")
+        let rc = sqlite3_step(statement)
+        if rc != SQLITE_DONE { try check(rc, sql.description) }
     }
 
     /// The first column of the first row, as an integer.

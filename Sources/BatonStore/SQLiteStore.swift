@@ -11,8 +11,17 @@ import Foundation
 /// `@unchecked Sendable`: the connection is only used under `lock`.
 public final class SQLiteStore: Store, @unchecked Sendable {
     public let path: String
+    /// Results longer than this many bytes are kept in files under `resultsPath`.
+    public let resultFileThreshold: Int
+    /// Where large results are kept: `results/` next to the database.
+    public var resultsPath: String { (path as NSString).deletingLastPathComponent + "/results" }
     private let connection: SQLiteConnection
     private let lock = NSLock()
+
+    /// Results up to 64 KiB stay in the database unless `BATON_RESULT_FILE_THRESHOLD` says otherwise.
+    public static var defaultResultFileThreshold: Int {
+        ProcessInfo.processInfo.environment["BATON_RESULT_FILE_THRESHOLD"].flatMap(Int.init).map { max(0, $0) } ?? 65_536
+    }
 
     /// How long a writer waits for another process's transaction.
     static let busyTimeoutMilliseconds: Int32 = 60_000
@@ -24,8 +33,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     /// Opens (or creates) the store at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    public init(path: String, resultFileThreshold: Int = SQLiteStore.defaultResultFileThreshold) throws {
         self.path = path
+        self.resultFileThreshold = resultFileThreshold
         // Opening is serialised across processes: while a new file is being identified, switched to
         // WAL and migrated, a second opener would see half of it or deadlock on the journal switch.
         let initialization = try DirectoryLock(directory: (path as NSString).deletingLastPathComponent)

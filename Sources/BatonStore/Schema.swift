@@ -92,6 +92,70 @@ enum Schema {
             message TEXT NOT NULL
         );
         CREATE INDEX logs_by_flow_run ON logs(flow_run_id, id);
+        """,
+        // 2: subflows, task run attempts and kinds, caching, concurrency limits, artifacts, edges,
+        // results kept in files. A task run's states move into its row (`history`, one JSON array per
+        // line): a run of 100,000 tasks then writes 100,000 rows, not 400,000.
         """
+        ALTER TABLE flow_runs ADD COLUMN parent_flow_run_id TEXT;
+        ALTER TABLE flow_runs ADD COLUMN parent_task_run_id TEXT;
+        ALTER TABLE flow_runs ADD COLUMN supervisor_pid INTEGER;
+        CREATE INDEX flow_runs_by_parent ON flow_runs(parent_flow_run_id);
+        ALTER TABLE task_runs ADD COLUMN flow_run_attempt INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE task_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'task';
+        ALTER TABLE task_runs ADD COLUMN child_flow_run_id TEXT;
+        ALTER TABLE task_runs ADD COLUMN tags TEXT;
+        ALTER TABLE task_runs ADD COLUMN input_key TEXT;
+        ALTER TABLE task_runs ADD COLUMN cache_key TEXT;
+        ALTER TABLE task_runs ADD COLUMN cached_from TEXT;
+        ALTER TABLE task_runs ADD COLUMN result_path TEXT;
+        ALTER TABLE task_runs ADD COLUMN history TEXT;
+        CREATE TABLE task_run_edges (
+            flow_run_id TEXT NOT NULL,
+            upstream TEXT NOT NULL,
+            downstream TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            PRIMARY KEY (downstream, upstream)
+        ) WITHOUT ROWID;
+        CREATE INDEX task_run_edges_by_flow_run ON task_run_edges(flow_run_id);
+        CREATE TABLE cache (
+            key TEXT PRIMARY KEY,
+            task_name TEXT NOT NULL,
+            result TEXT,
+            result_path TEXT,
+            flow_run_id TEXT NOT NULL,
+            task_run_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL
+        );
+        CREATE INDEX cache_by_task ON cache(task_name);
+        CREATE TABLE concurrency_limits (
+            tag TEXT PRIMARY KEY,
+            slots INTEGER NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE concurrency_slots (
+            tag TEXT NOT NULL,
+            task_run_id TEXT NOT NULL,
+            flow_run_id TEXT NOT NULL,
+            holder_pid INTEGER NOT NULL,
+            holder_start TEXT NOT NULL,
+            acquired_at REAL NOT NULL,
+            PRIMARY KEY (tag, task_run_id)
+        );
+        CREATE INDEX concurrency_slots_by_task_run ON concurrency_slots(task_run_id);
+        CREATE TABLE artifacts (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL,
+            description TEXT,
+            flow_run_id TEXT NOT NULL,
+            task_run_id TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX artifacts_by_key ON artifacts(key, id);
+        CREATE INDEX artifacts_by_flow_run ON artifacts(flow_run_id, id);
+        """,
     ]
 }

@@ -1,4 +1,5 @@
 import BatonCore
+import Foundation
 
 /// Everything Baton records: libraries, flows and their versions, flow runs, task runs, their state
 /// history and logs. SQLite by default (``SQLiteStore``).
@@ -41,6 +42,47 @@ public protocol Store: AnyObject, Sendable {
     func logs(flowRunID: String, afterID: Int64, limit: Int) throws -> [LogRecord]
     /// How many task runs are stored, for one flow run or all.
     func countTaskRuns(flowRunID: String?) throws -> Int
+    /// The edges of a flow run's graph: which task run fed which.
+    func edges(flowRunID: String) throws -> [TaskRunEdge]
+    /// The subflow runs a flow run started.
+    func subflowRuns(of flowRunID: String) throws -> [FlowRunRecord]
+    /// The version of each flow that a library registered.
+    func flowVersions(libraryHash: String) throws -> [String: Int]
+
+    /// The cached result for a key, unless there is none or it expired at `now`.
+    func cachedResult(key: String, now: Date) throws -> CacheHit?
+    /// Removes cached results, of one task or all; returns how many.
+    func clearCache(task: String?) throws -> Int
+
+    /// Sets a global concurrency limit on a tag.
+    func setLimit(tag: String, slots: Int) throws
+    /// Removes a limit and its slots; returns whether there was one.
+    func removeLimit(tag: String) throws -> Bool
+    /// Every limit with how many of its slots are taken.
+    func limits() throws -> [ConcurrencyLimit]
+    /// Takes a slot of every limited tag for a task run, all or none; false when a limit is full.
+    func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: SlotHolder) throws -> Bool
+    /// Gives back a task run's slots; returns whether it held any.
+    func releaseSlots(taskRunID: String) throws -> Bool
+    /// Gives back every slot of a flow run's task runs; returns whether there were any.
+    func releaseSlots(flowRunID: String) throws -> Bool
+
+    /// Artifacts, newest first: of one flow run, of one key, or all.
+    func artifacts(flowRunID: String?, key: String?, limit: Int) throws -> [ArtifactRecord]
+
+    /// Completed task runs' results of a flow run by input key, for resume.
+    func completedResults(flowRunID: String) throws -> [String: (taskRunID: String, result: String)]
+    /// Starts a new attempt of a failed, crashed or cancelled flow run.
+    func beginResume(flowRunID: String) throws -> FlowRunRecord
+    /// Asks a run to stop; returns the run as it is now.
+    func requestCancellation(flowRunID: String) throws -> FlowRunRecord
+    /// Records which process supervises a run.
+    func setSupervisor(flowRunID: String, pid: Int32) throws
+
+    /// Wakes every process watching this store for `topic`.
+    func ring(_ topic: String)
+    /// Starts watching this store's topics.
+    func doorbell() throws -> Doorbell
 }
 
 /// What registering one library records.

@@ -54,7 +54,7 @@ struct BadInputTests {
         let result = try sandbox.baton("register", library)
         // Its entry point calls fatalError: had it run, this would read "crashed".
         expectRefused(
-            result, "incompatible library", "libMismatch.so", "Baton ABI version mismatch: host is 1.0, library is 99.0",
+            result, "incompatible library", "libMismatch.so", "Baton ABI version mismatch: host is 1.1, library is 99.0",
             "Swift compiler mismatch: host is 6.3.1, library is 5.9.0")
         try expectNothingRegistered(sandbox)
     }
@@ -87,7 +87,7 @@ struct BadInputTests {
 
     @Test func anUnknownFlowOrVersionIsRefused() async throws {
         let sandbox = try await registered()
-        expectRefused(try sandbox.baton("run", "ech0"), "unknown flow 'ech0'", "registered flows: crash, echo, flaky, hello, no-params")
+        expectRefused(try sandbox.baton("run", "ech0"), "unknown flow 'ech0'", "registered flows: bench-seq, crash, echo, flaky, hello, no-params")
         expectRefused(try sandbox.baton("run", "echo", "--version", "4"), "flow 'echo' has no version 4", "its versions are 1")
         expectRefused(try sandbox.baton("run", "echo", "--version", "two"), "--version 'two'", "whole number")
         expectRefused(try sandbox.baton("flow", "versions", "nope"), "unknown flow 'nope'")

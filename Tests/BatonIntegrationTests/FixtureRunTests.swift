@@ -23,7 +23,7 @@ struct FixtureRunTests {
         let sandbox = try Sandbox()
         let result = try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows"), "--json")
         let flows = (result.json.arrayValue ?? []).compactMap { $0["flow"]?.stringValue }.sorted()
-        #expect(flows == ["crash", "echo", "flaky", "hello", "no-params"])
+        #expect(flows == ["bench-seq", "crash", "echo", "flaky", "hello", "no-params"])
         #expect(result.json.arrayValue?.allSatisfy { $0["version"] == .int(1) } == true)
         let listed = try sandbox.baton("flow", "ls").stdout
         #expect(listed.contains("no-params") && listed.contains("Echoes its typed parameters"))
@@ -55,7 +55,7 @@ struct FixtureRunTests {
         let run = try sandbox.baton("run", "flaky", "--param", "failures=5", "--json")
         #expect(run.status == 1)
         #expect(run.json["state"] == .string("failed"))
-        #expect(run.json["message"]?.stringValue?.contains("task 'flaky-step' failed: planned failure 3 of 5") == true)
+        #expect(run.json["message"]?.stringValue?.contains("task 'flaky-step' failed: FixtureError: planned failure 3 of 5") == true)
         let show = try show(sandbox, run)
         #expect(show["states"]?.stateNames == ["Pending", "Running", "Failed"])
         let task = try #require(show["taskRuns"]?.arrayValue?.first)

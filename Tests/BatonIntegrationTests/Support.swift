@@ -121,7 +121,7 @@ actor Builds {
         if fixtures == nil {
             fixtures = Task {
                 let package = Paths.root + "/Tests/Fixtures/FixtureFlows"
-                let build = try runProgram(Paths.swift, ["build", "-c", "release", "--package-path", package])
+                let build = try runProgram(Paths.swift, ["build", "-c", "release", "--package-path", package, "--disable-build-manifest-caching"])
                 guard build.status == 0 else { throw BuildFailure(output: build.stdout + build.stderr) }
                 return package + "/.build/release"
             }

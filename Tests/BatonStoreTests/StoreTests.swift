@@ -138,15 +138,20 @@ func sampleRegistration(_ hash: String, flows: [String] = ["etl"], label: String
         let run = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: ["n": .int(2)]))
         #expect(run.state.type == .pending)
         let t = Date()
+        func task(_ state: RunState, attempt: Int, result: String? = nil) -> RunEvent {
+            .taskRunState(TaskRunStateChange(taskRunID: "t1", flowRunID: run.id, state: state, attempt: attempt, result: result))
+        }
         try store.apply([
-            .flowRunState(flowRunID: run.id, state: RunState(.running, at: t), result: nil),
-            .taskRunCreated(id: "t1", flowRunID: run.id, name: "extract-0", taskName: "extract", parentTaskRunID: nil, input: "[1]", createdAt: t),
-            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.running, at: t), attempt: 1, result: nil),
-            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.scheduled, name: "AwaitingRetry", message: "boom", at: t), attempt: 1, result: nil),
-            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.running, name: "Retrying", at: t), attempt: 2, result: nil),
-            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.completed, at: t), attempt: 2, result: "3"),
+            .flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.running, at: t))),
+            .taskRunCreated(TaskRunStart(
+                id: "t1", flowRunID: run.id, flowRunAttempt: 1, position: 1, name: "extract-0", taskName: "extract",
+                input: "[1]", createdAt: t)),
+            task(RunState(.running, at: t), attempt: 1),
+            task(RunState(.scheduled, name: "AwaitingRetry", message: "boom", at: t), attempt: 1),
+            task(RunState(.running, name: "Retrying", at: t), attempt: 2),
+            task(RunState(.completed, at: t), attempt: 2, result: "3"),
             .log(LogRecord(flowRunID: run.id, taskRunID: "t1", taskRunName: "extract-0", timestamp: t, level: .warning, message: "careful")),
-            .flowRunState(flowRunID: run.id, state: RunState(.completed, at: t.addingTimeInterval(1)), result: #"{"ok":true}"#),
+            .flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.completed, at: t.addingTimeInterval(1)), result: #"{"ok":true}"#)),
         ])
         let stored = try store.flowRun(run.id)
         #expect(stored.state.type == .completed)
@@ -158,7 +163,7 @@ func sampleRegistration(_ hash: String, flows: [String] = ["etl"], label: String
         #expect(tasks.first?.input == .array([.int(1)]))
         let history = try store.states(flowRunID: run.id)
         #expect(history.filter { $0.taskRunID == nil }.map(\.state.name) == ["Pending", "Running", "Completed"])
-        #expect(history.filter { $0.taskRunID == "t1" }.map(\.state.name) == ["Running", "AwaitingRetry", "Retrying", "Completed"])
+        #expect(history.filter { $0.taskRunID == "t1" }.map(\.state.name) == ["Pending", "Running", "AwaitingRetry", "Retrying", "Completed"])
         #expect(try store.logs(flowRunID: run.id, afterID: 0, limit: 10).map(\.message) == ["careful"])
         #expect(try store.countTaskRuns(flowRunID: nil) == 1)
     }
@@ -167,9 +172,12 @@ func sampleRegistration(_ hash: String, flows: [String] = ["etl"], label: String
         let (_, store) = try storeWithVersion()
         let run = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:]))
         try store.apply([
-            .flowRunState(flowRunID: run.id, state: RunState(.running), result: nil),
-            .taskRunCreated(id: "t1", flowRunID: run.id, name: "load-0", taskName: "load", parentTaskRunID: nil, input: nil, createdAt: Date()),
-            .taskRunState(taskRunID: "t1", flowRunID: run.id, state: RunState(.running), attempt: 1, result: nil),
+            .flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.running))),
+            .taskRunCreated(TaskRunStart(
+                id: "t1", flowRunID: run.id, flowRunAttempt: 1, position: 1, name: "load-0", taskName: "load", createdAt: Date())),
+        ])
+        try store.apply([
+            .taskRunState(TaskRunStateChange(taskRunID: "t1", flowRunID: run.id, state: RunState(.running), attempt: 1)),
         ])
         try store.markCrashed(flowRunID: run.id, message: "the runner was killed by signal 9")
         #expect(try store.flowRun(run.id).state.type == .crashed)

@@ -3,17 +3,26 @@ import FoundationEssentials
 /// The JSON coding every value crossing the ABI uses: sorted keys (so equal values have equal bytes)
 /// and ISO 8601 dates.
 enum BatonJSON {
-    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+    /// Shared: configured once; JSONEncoder and JSONDecoder are Sendable and keep their state per call.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return Array(try encoder.encode(value))
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        Array(try encoder.encode(value))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(type, from: Data(bytes))
+        try decoder.decode(type, from: Data(bytes))
     }
 }
 
@@ -21,17 +30,20 @@ enum BatonJSON {
 struct ErrorInfo: Codable, Sendable {
     var type: String
     var message: String
+    /// False when the task's retry condition declined the error.
+    var retryable: Bool?
 
-    init(type: String, message: String) {
+    init(type: String, message: String, retryable: Bool? = nil) {
         self.type = type
         self.message = message
+        self.retryable = retryable
     }
 
-    init(_ error: any Error) {
+    init(_ error: any Error, retryable: Bool? = nil) {
         if let failure = error as? TaskRunFailure {
-            self.init(type: failure.type, message: failure.description)
+            self.init(type: failure.type, message: failure.description, retryable: retryable)
         } else {
-            self.init(type: String(reflecting: Swift.type(of: error)), message: String(describing: error))
+            self.init(type: String(reflecting: Swift.type(of: error)), message: String(describing: error), retryable: retryable)
         }
     }
 

@@ -14,17 +14,47 @@ struct HostBridge: @unchecked Sendable {
         }
     }
 
-    /// Sends a task call to the engine and waits for its `done` callback.
-    func submitTask(caller: UInt, task: String, input: [UInt8], options: [UInt8]) async -> (Int32, [UInt8]) {
-        await withCheckedContinuation { (continuation: CheckedContinuation<(Int32, [UInt8]), Never>) in
-            let box = Unmanaged.passRetained(CompletionBox(continuation)).toOpaque()
-            task.withCString { name in
-                input.withUnsafeBufferPointer { input in
-                    options.withUnsafeBufferPointer { options in
-                        table.pointee.submit_task?(
+    func artifact(caller: UInt, json: [UInt8]) {
+        json.withUnsafeBufferPointer {
+            table.pointee.artifact?(UnsafeMutableRawPointer(bitPattern: caller), $0.baseAddress, $0.count)
+        }
+    }
+
+    /// Sends a task call to the engine; `completion` gets its outcome, from any thread.
+    func submitCall(
+        caller: UInt, task: String, input: [UInt8], options: [UInt8], call: [UInt8],
+        completion: @escaping @Sendable (Int32, [UInt8]) -> Void
+    ) {
+        let box = Unmanaged.passRetained(CompletionBox(completion)).toOpaque()
+        task.withCString { name in
+            input.withUnsafeBufferPointer { input in
+                options.withUnsafeBufferPointer { options in
+                    call.withUnsafeBufferPointer { call in
+                        table.pointee.submit_call?(
                             UnsafeMutableRawPointer(bitPattern: caller), name, input.baseAddress, input.count,
-                            options.baseAddress, options.count, HostBridge.taskDone, box)
+                            options.baseAddress, options.count, call.baseAddress, call.count, HostBridge.done, box)
                     }
+                }
+            }
+        }
+    }
+
+    /// Sends a task call to the engine and waits for its outcome.
+    func submitCall(caller: UInt, task: String, input: [UInt8], options: [UInt8], call: [UInt8]) async -> (Int32, [UInt8]) {
+        await withCheckedContinuation { continuation in
+            submitCall(caller: caller, task: task, input: input, options: options, call: call) { status, output in
+                continuation.resume(returning: (status, output))
+            }
+        }
+    }
+
+    /// Runs another flow of the library as a subflow run and waits for its outcome.
+    func startSubflow(caller: UInt, flow: String, parameters: [UInt8]) async -> (Int32, [UInt8]) {
+        await withCheckedContinuation { continuation in
+            let box = Unmanaged.passRetained(CompletionBox { continuation.resume(returning: ($0, $1)) }).toOpaque()
+            flow.withCString { name in
+                parameters.withUnsafeBufferPointer { p in
+                    table.pointee.start_subflow?(UnsafeMutableRawPointer(bitPattern: caller), name, p.baseAddress, p.count, HostBridge.done, box)
                 }
             }
         }
@@ -42,18 +72,18 @@ struct HostBridge: @unchecked Sendable {
         }
     }
 
-    /// The `done` callback of submit_task: a C function that resumes the waiting continuation. It
-    /// lives in a nonisolated type because the host calls it from its own threads.
-    static let taskDone: baton_task_done_fn = { context, status, output, length in
+    /// The `done` callback of submit_call and start_subflow: a C function in a nonisolated type,
+    /// because the host calls it from its own threads.
+    static let done: baton_task_done_fn = { context, status, output, length in
         guard let context else { return }
         let box = Unmanaged<CompletionBox>.fromOpaque(context).takeRetainedValue()
         let bytes = output.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
-        box.continuation.resume(returning: (status, bytes))
+        box.completion(status, bytes)
     }
 }
 
-/// Carries a continuation through the host as an opaque pointer.
+/// Carries a completion closure through the host as an opaque pointer.
 private final class CompletionBox: Sendable {
-    let continuation: CheckedContinuation<(Int32, [UInt8]), Never>
-    init(_ continuation: CheckedContinuation<(Int32, [UInt8]), Never>) { self.continuation = continuation }
+    let completion: @Sendable (Int32, [UInt8]) -> Void
+    init(_ completion: @escaping @Sendable (Int32, [UInt8]) -> Void) { self.completion = completion }
 }

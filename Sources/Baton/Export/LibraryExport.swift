@@ -32,10 +32,12 @@ enum LibraryState {
     /// Bodies running for the host, by the context the host gave them, so that `cancel` can find them.
     static let running = Mutex<[UInt: Task<Void, Never>]>([:])
 
+    /// Runs a body on the body executor (never on the cooperative pool, which blocking bodies would
+    /// starve), remembering it under its context so that `cancel` can reach it.
     static func start(context: UInt, _ body: @escaping @Sendable () async -> Void) {
         running.withLock { running in
             // Created under the lock, so the body's removal below cannot run before the insertion.
-            running[context] = Task.detached {
+            running[context] = Task.detached(executorPreference: BodyExecutor.shared) {
                 await body()
                 _ = LibraryState.running.withLock { $0.removeValue(forKey: context) }
             }
@@ -54,7 +56,7 @@ enum LibraryTable {
             to: baton_library_v1(
                 struct_size: UInt32(MemoryLayout<baton_library_v1>.size),
                 abi_version: BATON_ABI_MAJOR << 16 | BATON_ABI_MINOR,
-                manifest: manifest, start_flow: startFlow, invoke_task: invokeTask, cancel: cancel))
+                manifest: manifest, start_flow: startFlow, invoke_task: invokeTask, cancel: cancel, run_hook: runHook))
         return table
     }()
 
@@ -81,10 +83,10 @@ enum LibraryTable {
                 let host = LibraryState.host.withLock({ $0 })
             else { return BATON_STATUS_UNKNOWN }
             let input = copy(parameters, parametersLength)
-            let runInfo = try? BatonJSON.decode(RunInfo.self, from: copy(info, infoLength))
+            let runInfo = copy(info, infoLength)
             let caller = UInt(bitPattern: context)
             LibraryState.start(context: caller) {
-                let scope = RunScope(host: host, caller: caller, info: runInfo)
+                let scope = RunScope(host: host, caller: caller, infoJSON: runInfo, logPrints: flow.logPrints)
                 let (status, output) = await RunScope.$current.withValue(scope) { await flow.run(input) }
                 host.flowFinished(context: caller, status: status, output: output)
             }
@@ -99,11 +101,48 @@ enum LibraryTable {
                 let host = LibraryState.host.withLock({ $0 })
             else { return BATON_STATUS_UNKNOWN }
             let input = copy(inputBytes, inputLength)
-            let runInfo = try? BatonJSON.decode(RunInfo.self, from: copy(info, infoLength))
+            let runInfo = copy(info, infoLength)
             let caller = UInt(bitPattern: context)
             LibraryState.start(context: caller) {
-                let scope = RunScope(host: host, caller: caller, info: runInfo)
+                let scope = RunScope(host: host, caller: caller, infoJSON: runInfo, logPrints: task.logPrints)
                 let (status, output) = await RunScope.$current.withValue(scope) { await task.invoke(input) }
+                host.taskFinished(context: caller, status: status, output: output)
+            }
+            return BATON_STATUS_OK
+        }
+
+    static let runHook:
+        @convention(c) (
+            UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int,
+            UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?
+        ) -> Int32 = { kind, name, hook, stateBytes, stateLength, info, infoLength, context in
+            guard let kind, let name, let hook, let host = LibraryState.host.withLock({ $0 }) else { return BATON_STATUS_UNKNOWN }
+            let hookName = String(cString: hook)
+            let entryName = String(cString: name)
+            let closure: (@Sendable (FinalState) async throws -> Void)?
+            let logPrints: Bool
+            if String(cString: kind) == "flow", let flow = Registry.shared.flow(named: entryName) {
+                (closure, logPrints) = (flow.hooks[hookName], flow.logPrints)
+            } else if let task = Registry.shared.task(named: entryName) {
+                (closure, logPrints) = (task.hooks[hookName], task.logPrints)
+            } else {
+                return BATON_STATUS_UNKNOWN
+            }
+            guard let closure,
+                let state = try? BatonJSON.decode(FinalState.self, from: copy(stateBytes, stateLength))
+            else { return BATON_STATUS_UNKNOWN }
+            let runInfo = copy(info, infoLength)
+            let caller = UInt(bitPattern: context)
+            LibraryState.start(context: caller) {
+                let scope = RunScope(host: host, caller: caller, infoJSON: runInfo, logPrints: logPrints)
+                let (status, output) = await RunScope.$current.withValue(scope) { () async -> (Int32, [UInt8]) in
+                    do {
+                        try await closure(state)
+                        return (BATON_STATUS_OK, [])
+                    } catch {
+                        return (BATON_STATUS_FAILED, ErrorInfo(error).json)
+                    }
+                }
                 host.taskFinished(context: caller, status: status, output: output)
             }
             return BATON_STATUS_OK

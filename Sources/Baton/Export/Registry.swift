@@ -56,17 +56,22 @@ final class Registry: Sendable {
 struct ExportedFlow: Sendable {
     let name: String
     let sourceLocation: String
+    let logPrints: Bool
     let manifest: @Sendable () throws -> FlowManifestDocument
     let run: @Sendable (_ parameters: [UInt8]) async -> (Int32, [UInt8])
+    let hooks: [String: @Sendable (FinalState) async throws -> Void]
 
     init<P, R>(_ flow: Flow<P, R>) {
         name = flow.name
         sourceLocation = flow.sourceLocation
+        logPrints = flow.options.logPrints
+        hooks = flow.hooks
         manifest = {
             FlowManifestDocument(
                 name: flow.name, description: flow.description,
                 parameters: try ParameterSchema.schema(of: P(), descriptions: P.parameterDescriptions),
-                resultType: typeName(R.self), schedule: flow.schedule, sourceLocation: flow.sourceLocation)
+                resultType: typeName(R.self), schedule: flow.schedule, sourceLocation: flow.sourceLocation,
+                options: flow.options)
         }
         run = { bytes in
             let parameters: P
@@ -75,7 +80,7 @@ struct ExportedFlow: Sendable {
             } catch {
                 return (BATON_STATUS_BAD_INPUT, ErrorInfo(type: "DecodingError", message: "parameters did not decode: \(error)").json)
             }
-            return await complete { try BatonJSON.encode(try await flow.body(parameters)) }
+            return await complete(retryIf: nil) { try BatonJSON.encode(try await flow.body(parameters)) }
         }
     }
 }
@@ -84,33 +89,39 @@ struct ExportedFlow: Sendable {
 struct ExportedTask: Sendable {
     let name: String
     let sourceLocation: String
+    let logPrints: Bool
     let manifest: TaskManifestDocument
     let invoke: @Sendable (_ input: [UInt8]) async -> (Int32, [UInt8])
+    let hooks: [String: @Sendable (FinalState) async throws -> Void]
 
     init<I, O>(_ task: FlowTask<I, O>) {
         name = task.name
         sourceLocation = task.options.sourceLocation ?? ""
+        logPrints = task.options.logPrints
+        hooks = task.behaviour.hooks
         manifest = TaskManifestDocument(
             name: task.name, inputType: typeName(I.self), outputType: typeName(O.self), options: task.options)
+        let retryIf = task.behaviour.retryIf
         invoke = { bytes in
             let input: I
             do {
                 input = try BatonJSON.decode(I.self, from: bytes)
             } catch {
-                return (BATON_STATUS_BAD_INPUT, ErrorInfo(type: "DecodingError", message: "input did not decode: \(error)").json)
+                return (BATON_STATUS_BAD_INPUT, ErrorInfo(type: "DecodingError", message: "input did not decode: \(error)", retryable: false).json)
             }
-            return await complete { try BatonJSON.encode(try await task.body(input)) }
+            return await complete(retryIf: retryIf) { try BatonJSON.encode(try await task.body(input)) }
         }
     }
 }
 
-/// Runs a body and turns its outcome into an ABI status and buffer.
-private func complete(_ body: () async throws -> [UInt8]) async -> (Int32, [UInt8]) {
+/// Runs a body and turns its outcome into an ABI status and buffer; a failure says whether the
+/// task's retry condition allows a retry.
+private func complete(retryIf: (@Sendable (any Error) -> Bool)?, _ body: () async throws -> [UInt8]) async -> (Int32, [UInt8]) {
     do {
         return (BATON_STATUS_OK, try await body())
     } catch is CancellationError {
         return (BATON_STATUS_CANCELLED, ErrorInfo(type: "CancellationError", message: "cancelled").json)
     } catch {
-        return (BATON_STATUS_FAILED, ErrorInfo(error).json)
+        return (BATON_STATUS_FAILED, ErrorInfo(error, retryable: retryIf.map { $0(error) }).json)
     }
 }

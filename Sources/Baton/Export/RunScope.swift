@@ -7,8 +7,12 @@ struct RunScope: Sendable {
     let host: HostBridge
     /// The opaque context the host gave for this body (`run_context` or `call_context`), as bits.
     let caller: UInt
-    /// What the host told the body about its run.
-    let info: RunInfo?
+    /// What the host told the body about its run, as JSON; decoded when a body asks for it.
+    let infoJSON: [UInt8]
+
+    var info: RunInfo? { try? BatonJSON.decode(RunInfo.self, from: infoJSON) }
+    /// Whether `print` becomes log lines.
+    let logPrints: Bool
 
     @TaskLocal static var current: RunScope?
 }

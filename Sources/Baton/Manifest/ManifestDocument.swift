@@ -21,6 +21,7 @@ struct FlowManifestDocument: Encodable {
     var resultType: String
     var schedule: Schedule?
     var sourceLocation: String
+    var options: FlowOptions
 }
 
 struct TaskManifestDocument: Encodable {

@@ -57,7 +57,7 @@ enum QuickstartCommand {
             let run = try store.createFlowRun(NewFlowRun(flow: flow, version: number, parameters: parameters))
             out.line()
             out.line(out.bold("Running \(flow)"))
-            let printer = RunPrinter(terminal: out, runName: run.name)
+            let printer = RunPrinter(terminal: out, run: run)
             finals.append(try RunSupervisor(store: store).execute(run, observer: printer.print))
         }
 

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonEngine
 import BatonRunner
 import BatonStore
 import Foundation
@@ -19,7 +20,8 @@ enum RunCommands {
             wrong types are refused, missing ones take their defaults. Exits 0 when the run completed, 1 when
             it failed, 3 when it crashed and 130 when it was interrupted.
 
-            SUBCOMMANDS: baton run ls | show RUN | logs RUN   (`baton run start FLOW` runs a flow named like one)
+            SUBCOMMANDS: baton run ls | show RUN | logs RUN | cancel RUN | resume RUN
+            (`baton run start FLOW` runs a flow named like a subcommand)
 
             EXAMPLES:
               baton run windspeed --param city=Denver
@@ -44,12 +46,14 @@ enum RunCommands {
     }
 
     /// Executes a created run in a runner child, streaming its events, and reports how it ended.
-    static func execute(_ run: FlowRunRecord, store: any Store, context: CommandContext, json: Bool) throws -> Int32 {
+    static func execute(
+        _ run: FlowRunRecord, store: any Store, context: CommandContext, json: Bool, reuse: [String: ReusedResult] = [:]
+    ) throws -> Int32 {
         let terminal = json ? context.err : context.out
         terminal.line(
             terminal.dim("Running \(run.flow) version \(run.version) as '\(run.name)' (\(run.id.prefix(8))) with \(Format.parameters(run.parameters))"))
-        let printer = RunPrinter(terminal: terminal, runName: run.name)
-        let final = try RunSupervisor(store: store).execute(run, observer: printer.print)
+        let printer = RunPrinter(terminal: terminal, run: run)
+        let final = try RunSupervisor(store: store).execute(run, reuse: reuse, observer: printer.print)
         if json {
             context.out.line(Format.json(RunView(final)))
         } else {
@@ -111,121 +115,52 @@ enum RunCommands {
         return try execute(run, store: store, context: context, json: args.flag("json"))
     }
 
-    static let list = CommandSpec(
-        path: ["run", "ls"], summary: "List flow runs, newest first",
-        options: [
-            .value("flow", "NAME", "Only runs of this flow"), .value("version", "N", "Only runs of this version"),
-            .value("state", "STATE", "Only runs in this state (\(StateType.allCases.map(\.rawValue).joined(separator: ", ")))"),
-            .value("limit", "N", "How many runs to show (default 20)"), .json,
-        ]
-    ) { args, context in
-        var query = FlowRunQuery(flow: args.value("flow"), version: try args.integer("version", minimum: 1), limit: try args.integer("limit", minimum: 1) ?? 20)
-        if let text = args.value("state") {
-            guard let state = StateType(rawValue: text.lowercased()) else {
-                throw BatonError(
-                    .invalidInput, "--state '\(text)' is not a state; expected one of \(StateType.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.state = state
-        }
-        let store = try context.store()
-        if let flow = query.flow { _ = try store.versions(of: flow) }
-        let runs = try store.flowRuns(query)
-        if args.flag("json") {
-            context.out.line(Format.json(runs.map(RunView.init)))
-            return 0
-        }
-        guard !runs.isEmpty else {
-            context.out.line("No flow runs\(query.flow.map { " of \($0)" } ?? "") yet. Start one with `baton run <flow>`.")
-            return 0
-        }
-        let out = context.out
-        let rows = runs.map { run in
-            [
-                String(run.id.prefix(8)), run.name, run.flow, "\(run.version)", out.state(run.state),
-                Format.dateTime(run.startTime ?? run.createdAt), Format.duration(run.duration()),
-            ]
-        }
-        out.line(Format.table(["ID", "NAME", "FLOW", "VERSION", "STATE", "START", "DURATION"], rows))
-        return 0
-    }
-
-    static let show = CommandSpec(
-        path: ["run", "show"], summary: "Show a flow run: state history, task runs and attempts, parameters, result",
+    static let resume = CommandSpec(
+        path: ["run", "resume"],
+        summary: "Run a failed, crashed or cancelled run again as its next attempt, reusing completed task results",
+        details: """
+            The run keeps its id, version and parameters. Every task call whose task and input match a task run
+            that completed in an earlier attempt returns that result at once (a completed state named Cached)
+            instead of running again.
+            """,
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")], options: [.json]
     ) { args, context in
         let store = try context.store()
-        let run = try store.flowRun(args.positionals[0])
-        let tasks = try store.taskRuns(flowRunID: run.id)
-        let states = try store.states(flowRunID: run.id)
-        if args.flag("json") {
-            struct Show: Encodable {
-                var run: RunView
-                var states: [RunState]
-                var taskRuns: [TaskRunRecord]
-                var taskRunStates: [String: [RunState]]
-            }
-            var taskStates: [String: [RunState]] = [:]
-            for record in states { if let id = record.taskRunID { taskStates[id, default: []].append(record.state) } }
-            context.out.line(
-                Format.json(
-                    Show(run: RunView(run), states: states.filter { $0.taskRunID == nil }.map(\.state), taskRuns: tasks, taskRunStates: taskStates)))
-            return 0
+        let original = try store.flowRun(args.positionals[0])
+        let reuse = try store.completedResults(flowRunID: original.id).mapValues {
+            ReusedResult(taskRunID: $0.taskRunID, result: $0.result)
         }
-        let out = context.out
-        let version = try? store.version(of: run.flow, number: run.version)
-        var facts: [(String, String)] = [
-            ("Flow run", "\(out.bold(run.name)) (\(run.id))"),
-            ("Flow", "\(run.flow) version \(run.version)" + (version.map { " (sha256 \($0.shortHash)\($0.label.map { ", label \"\($0)\"" } ?? ""))" } ?? "")),
-            ("State", out.state(run.state) + (run.state.message.map { ": \($0)" } ?? "")),
-            ("Created", Format.dateTime(run.createdAt) + " (\(Format.ago(run.createdAt)))"),
-            ("Duration", Format.duration(run.duration())),
-            ("Parameters", Format.parameters(run.parameters)),
-            ("Result", run.result?.jsonText ?? "-"),
-        ]
-        if let rerunOf = run.rerunOf { facts.append(("Rerun of", String(rerunOf.prefix(8)))) }
-        for (key, value) in facts { out.line(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
-        out.line()
-        out.line(out.bold("State history"))
-        for record in states where record.taskRunID == nil {
-            out.line("  \(Format.clock(record.state.timestamp))  \(out.state(record.state))" + (record.state.message.map { ": \($0)" } ?? ""))
-        }
-        out.line()
-        out.line(out.bold("Task runs"))
-        if tasks.isEmpty { out.line("  (none)") }
-        for task in tasks {
-            let took = task.startTime.map { start in Format.duration((task.endTime ?? Date()).timeIntervalSince(start)) } ?? "-"
-            out.line("  \(out.bold(task.name))  \(out.state(task.state))  \(task.attempts) attempt\(task.attempts == 1 ? "" : "s")  \(took)")
-            for record in states where record.taskRunID == task.id {
-                out.line(out.dim("      \(Format.clock(record.state.timestamp))  ") + out.state(record.state) + (record.state.message.map { ": \($0)" } ?? ""))
-            }
-        }
-        return 0
+        let run = try store.beginResume(flowRunID: original.id)
+        context.err.line(context.err.dim("Resuming '\(run.name)' as attempt \(run.attempt) with \(reuse.count) completed task result\(reuse.count == 1 ? "" : "s") to reuse"))
+        return try execute(run, store: store, context: context, json: args.flag("json"), reuse: reuse)
     }
 
-    static let logs = CommandSpec(
-        path: ["run", "logs"], summary: "Print the log lines of a flow run",
+    static let cancel = CommandSpec(
+        path: ["run", "cancel"],
+        summary: "Cancel a run: cancelling, then cancelled once its runner has stopped",
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")],
-        options: [.value("level", "LEVEL", "Only lines at this level or above (debug, info, warning, error)")]
+        options: [.value("timeout", "SECONDS", "How long to wait for the run to stop (default 60)"), .json]
     ) { args, context in
         let store = try context.store()
-        let run = try store.flowRun(args.positionals[0])
-        var minimum = LogLevel.debug
-        if let text = args.value("level") {
-            guard let level = LogLevel.allCases.first(where: { $0.name.lowercased() == text.lowercased() }) else {
-                throw BatonError(.invalidInput, "--level '\(text)' is not a level; expected debug, info, warning or error")
+        let timeout = try args.seconds("timeout") ?? 60
+        let doorbell = try store.doorbell()
+        var run = try store.requestCancellation(flowRunID: try store.flowRun(args.positionals[0]).id)
+        if run.state.type == .cancelling {
+            store.ring("cancel")
+            context.err.line(context.err.dim("Cancelling '\(run.name)'; waiting for its runner to stop…"))
+            let deadline = Date().addingTimeInterval(timeout)
+            while !run.state.type.isFinal, Date() < deadline {
+                var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, Int32(max(1, min(1000, deadline.timeIntervalSinceNow * 1000))))
+                _ = doorbell.drain()
+                run = try store.flowRun(run.id)
             }
-            minimum = level
         }
-        let printer = RunPrinter(terminal: context.out, runName: run.name)
-        var after: Int64 = 0
-        while true {
-            let page = try store.logs(flowRunID: run.id, afterID: after, limit: 1000)
-            for record in page where record.level >= minimum {
-                printer.line(record.timestamp, record.level, record.taskRunName, record.message)
-            }
-            guard let last = page.last, page.count == 1000 else { break }
-            after = last.id
+        if args.flag("json") {
+            context.out.line(Format.json(RunView(run)))
+        } else {
+            context.out.line("Flow run '\(run.name)' (\(run.id.prefix(8))) is \(context.out.state(run.state))" + (run.state.message.map { ": \($0)" } ?? ""))
         }
-        return 0
+        return run.state.type == .cancelled ? 0 : 1
     }
 }

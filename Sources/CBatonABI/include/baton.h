@@ -28,11 +28,11 @@ extern "C" {
 
 /* ABI version. Major: incompatible change. Minor: tables grew at their end. */
 #define BATON_ABI_MAJOR 1u
-#define BATON_ABI_MINOR 0u
+#define BATON_ABI_MINOR 1u
 
 /* Version of the Baton SDK that flow libraries link statically. */
 #define BATON_SDK_VERSION_MAJOR 0u
-#define BATON_SDK_VERSION_MINOR 1u
+#define BATON_SDK_VERSION_MINOR 2u
 #define BATON_SDK_VERSION_PATCH 0u
 
 /* Version of the Swift compiler that compiled the including module, e.g. 60301 for 6.3.1. Flow
@@ -129,6 +129,28 @@ typedef struct baton_host_v1 {
      */
     void (*task_finished)(void *call_context, int32_t status, const uint8_t *output,
                           size_t output_length);
+
+    /* ---- ABI 1.1 ---- */
+
+    /*
+     * submit_task with per-call information: `call` is a JSON object (may be NULL with length 0)
+     * with `id` (the task run's id, chosen by the library so a future knows it at once), `upstream`
+     * (an array of {"id", "kind"} for futures passed in and `waitFor:`) and `cacheKey` (a key the
+     * task's cache-key closure computed). `options` holds the task's declared options and is the same
+     * bytes for every call of one task declaration. Buffers are borrowed for the call; `done` is
+     * called exactly once, from any thread.
+     */
+    void (*submit_call)(void *caller, const char *task, const uint8_t *input, size_t input_length,
+                        const uint8_t *options, size_t options_length, const uint8_t *call,
+                        size_t call_length, baton_task_done_fn done, void *done_context);
+
+    /*
+     * Run another flow of this library as a subflow run of the caller's flow run. `parameters` is
+     * the subflow's complete JSON parameters, borrowed for the call. `done` is called exactly once
+     * with the subflow's JSON result, or a baton error object, from any thread.
+     */
+    void (*start_subflow)(void *caller, const char *flow, const uint8_t *parameters,
+                          size_t parameters_length, baton_task_done_fn done, void *done_context);
 } baton_host_v1;
 
 /*
@@ -170,6 +192,19 @@ typedef struct baton_library_v1 {
      * A no-op for a context that has finished or is unknown.
      */
     void (*cancel)(void *context);
+
+    /* ---- ABI 1.1 ---- */
+
+    /*
+     * Run a hook of a flow or task once it reached its final state: `kind` is "flow" or "task",
+     * `name` the flow's or task's name, `hook` "onCompletion", "onFailure" or "onCancellation",
+     * `state` a JSON object {"type", "name", "message"} and `run_info` as for invoke_task. Returns
+     * BATON_STATUS_OK when the hook was started, and the host's task_finished is then called exactly
+     * once with `context`; BATON_STATUS_UNKNOWN when there is no such hook. Buffers are borrowed.
+     */
+    int32_t (*run_hook)(const char *kind, const char *name, const char *hook, const uint8_t *state,
+                        size_t state_length, const uint8_t *run_info, size_t run_info_length,
+                        void *context);
 } baton_library_v1;
 
 /*

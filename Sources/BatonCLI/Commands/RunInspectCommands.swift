@@ -1,0 +1,162 @@
+import BatonCore
+import BatonStore
+import Foundation
+
+extension RunCommands {
+    static let list = CommandSpec(
+        path: ["run", "ls"], summary: "List flow runs, newest first",
+        options: [
+            .value("flow", "NAME", "Only runs of this flow"), .value("version", "N", "Only runs of this version"),
+            .value("state", "STATE", "Only runs in this state (\(StateType.allCases.map(\.rawValue).joined(separator: ", ")))"),
+            .value("limit", "N", "How many runs to show (default 20)"), .json,
+        ]
+    ) { args, context in
+        var query = FlowRunQuery(flow: args.value("flow"), version: try args.integer("version", minimum: 1), limit: try args.integer("limit", minimum: 1) ?? 20)
+        if let text = args.value("state") {
+            guard let state = StateType(rawValue: text.lowercased()) else {
+                throw BatonError(
+                    .invalidInput, "--state '\(text)' is not a state; expected one of \(StateType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.state = state
+        }
+        let store = try context.store()
+        if let flow = query.flow { _ = try store.versions(of: flow) }
+        let runs = try store.flowRuns(query)
+        if args.flag("json") {
+            context.out.line(Format.json(runs.map(RunView.init)))
+            return 0
+        }
+        guard !runs.isEmpty else {
+            context.out.line("No flow runs\(query.flow.map { " of \($0)" } ?? "") yet. Start one with `baton run <flow>`.")
+            return 0
+        }
+        let out = context.out
+        let rows = runs.map { run in
+            [
+                String(run.id.prefix(8)), run.name, run.flow, "\(run.version)", out.state(run.state),
+                Format.dateTime(run.startTime ?? run.createdAt), Format.duration(run.duration()),
+            ]
+        }
+        out.line(Format.table(["ID", "NAME", "FLOW", "VERSION", "STATE", "START", "DURATION"], rows))
+        return 0
+    }
+
+    static let show = CommandSpec(
+        path: ["run", "show"],
+        summary: "Show a flow run: state history, task runs and attempts, graph, subflows, artifacts, parameters, result",
+        positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")], options: [.json]
+    ) { args, context in
+        let store = try context.store()
+        let run = try store.flowRun(args.positionals[0])
+        let tasks = try store.taskRuns(flowRunID: run.id)
+        let states = try store.states(flowRunID: run.id)
+        let edges = try store.edges(flowRunID: run.id)
+        let subflows = try store.subflowRuns(of: run.id)
+        let artifacts = try store.artifacts(flowRunID: run.id, key: nil, limit: 1000)
+        if args.flag("json") {
+            struct Show: Encodable {
+                var run: RunView
+                var states: [RunState]
+                var taskRuns: [TaskRunRecord]
+                var taskRunStates: [String: [RunState]]
+                var edges: [TaskRunEdge]
+                var subflowRuns: [RunView]
+                var artifacts: [ArtifactRecord]
+            }
+            var taskStates: [String: [RunState]] = [:]
+            for record in states { if let id = record.taskRunID { taskStates[id, default: []].append(record.state) } }
+            context.out.line(
+                Format.json(
+                    Show(
+                        run: RunView(run), states: states.filter { $0.taskRunID == nil }.map(\.state), taskRuns: tasks,
+                        taskRunStates: taskStates, edges: edges, subflowRuns: subflows.map(RunView.init), artifacts: artifacts)))
+            return 0
+        }
+        let out = context.out
+        let version = try? store.version(of: run.flow, number: run.version)
+        var facts: [(String, String)] = [
+            ("Flow run", "\(out.bold(run.name)) (\(run.id))"),
+            ("Flow", "\(run.flow) version \(run.version)" + (version.map { " (sha256 \($0.shortHash)\($0.label.map { ", label \"\($0)\"" } ?? ""))" } ?? "")),
+            ("State", out.state(run.state) + (run.state.message.map { ": \($0)" } ?? "")),
+            ("Attempt", "\(run.attempt)"),
+            ("Created", Format.dateTime(run.createdAt) + " (\(Format.ago(run.createdAt)))"),
+            ("Duration", Format.duration(run.duration())),
+            ("Parameters", Format.parameters(run.parameters)),
+            ("Result", run.result.map { Format.truncated($0.jsonText, 300) } ?? "-"),
+        ]
+        if let rerunOf = run.rerunOf { facts.append(("Rerun of", String(rerunOf.prefix(8)))) }
+        if let parent = run.parentFlowRunID { facts.append(("Subflow of", String(parent.prefix(8)))) }
+        for (key, value) in facts { out.line(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
+        out.line()
+        out.line(out.bold("State history"))
+        for record in states where record.taskRunID == nil {
+            out.line("  \(Format.clock(record.state.timestamp))  \(out.state(record.state))" + (record.state.message.map { ": \($0)" } ?? ""))
+        }
+        out.line()
+        out.line(out.bold("Task runs") + (tasks.count > 200 ? out.dim(" (the first 200 of \(tasks.count); --json lists all)") : ""))
+        if tasks.isEmpty { out.line("  (none)") }
+        var byID: [String: [RunState]] = [:]
+        for record in states { if let id = record.taskRunID { byID[id, default: []].append(record.state) } }
+        var lastAttempt = 0
+        for task in tasks.prefix(200) {
+            if run.attempt > 1, task.flowRunAttempt != lastAttempt {
+                lastAttempt = task.flowRunAttempt
+                out.line(out.dim("  attempt \(task.flowRunAttempt)"))
+            }
+            let took = task.startTime.map { start in Format.duration((task.endTime ?? Date()).timeIntervalSince(start)) } ?? "-"
+            let kind = task.kind == "subflow" ? " subflow run \(task.childFlowRunID.map { String($0.prefix(8)) } ?? "")" : ""
+            out.line("  \(out.bold(task.name))  \(out.state(task.state))  \(task.attempts) attempt\(task.attempts == 1 ? "" : "s")  \(took)\(kind)")
+            for state in byID[task.id] ?? [] {
+                out.line(out.dim("      \(Format.clock(state.timestamp))  ") + out.state(state) + (state.message.map { ": \($0)" } ?? ""))
+            }
+        }
+        if !edges.isEmpty {
+            let names = Dictionary(tasks.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+            out.line()
+            out.line(out.bold("Graph"))
+            for edge in edges.prefix(200) {
+                out.line("  \(names[edge.upstream] ?? String(edge.upstream.prefix(8))) → \(names[edge.downstream] ?? String(edge.downstream.prefix(8)))  \(out.dim(edge.kind))")
+            }
+        }
+        if !subflows.isEmpty {
+            out.line()
+            out.line(out.bold("Subflow runs"))
+            for sub in subflows {
+                out.line("  \(sub.name) (\(sub.id.prefix(8)))  \(sub.flow) version \(sub.version)  \(out.state(sub.state))")
+            }
+        }
+        if !artifacts.isEmpty {
+            out.line()
+            out.line(out.bold("Artifacts"))
+            for artifact in artifacts.reversed() { out.line("  \(artifact.key)  \(artifact.kind)" + (artifact.description.map { "  \($0)" } ?? "")) }
+        }
+        return 0
+    }
+
+    static let logs = CommandSpec(
+        path: ["run", "logs"], summary: "Print the log lines of a flow run",
+        positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")],
+        options: [.value("level", "LEVEL", "Only lines at this level or above (debug, info, warning, error)")]
+    ) { args, context in
+        let store = try context.store()
+        let run = try store.flowRun(args.positionals[0])
+        var minimum = LogLevel.debug
+        if let text = args.value("level") {
+            guard let level = LogLevel.allCases.first(where: { $0.name.lowercased() == text.lowercased() }) else {
+                throw BatonError(.invalidInput, "--level '\(text)' is not a level; expected debug, info, warning or error")
+            }
+            minimum = level
+        }
+        let printer = RunPrinter(terminal: context.out, run: run)
+        var after: Int64 = 0
+        while true {
+            let page = try store.logs(flowRunID: run.id, afterID: after, limit: 1000)
+            for record in page where record.level >= minimum {
+                printer.line(record.timestamp, record.level, record.flowRunID, record.taskRunName, record.message)
+            }
+            guard let last = page.last, page.count == 1000 else { break }
+            after = last.id
+        }
+        return 0
+    }
+}

@@ -1,0 +1,189 @@
+import BatonCore
+import Foundation
+import Synchronization
+
+/// A task call from library code, as the engine receives it.
+struct TaskCall: Sendable {
+    var task: String
+    var input: [UInt8]
+    var options: [UInt8]
+    var call: CallInfo
+    /// The task run whose body made the call, for a task called from a task.
+    var parentTaskRunID: String?
+}
+
+/// Per-call information the SDK sends with `submit_call`.
+struct CallInfo: Decodable, Sendable {
+    struct Upstream: Decodable, Sendable {
+        var id: String
+        var kind: String
+    }
+
+    var id: String?
+    var upstream: [Upstream]?
+    var cacheKey: String?
+
+    static let empty = CallInfo(id: nil, upstream: nil, cacheKey: nil)
+
+    static func decode(_ bytes: [UInt8]) -> CallInfo {
+        guard !bytes.isEmpty else { return .empty }
+        // The common call carries only its id: {"id":"<36 characters>"}. Read that without a decoder.
+        let prefix = Array(#"{"id":""#.utf8)
+        if bytes.count == prefix.count + 36 + 2, bytes.starts(with: prefix), bytes[bytes.count - 2] == UInt8(ascii: "\""),
+            bytes.last == UInt8(ascii: "}")
+        {
+            return CallInfo(id: String(decoding: bytes[prefix.count..<(prefix.count + 36)], as: UTF8.self), upstream: nil, cacheKey: nil)
+        }
+        return (try? JSONDecoder().decode(CallInfo.self, from: Data(bytes))) ?? .empty
+    }
+}
+
+/// The run information handed to bodies (`RunInfo` in the SDK), as JSON bytes. Made for every
+/// attempt, so the flow run's part is encoded once and the rest appended.
+struct RunInfoDocument {
+    /// `{"flowName":…,"flowRunID":…,"flowRunName":…,"flowVersion":…` of one flow run.
+    let prefix: [UInt8]
+
+    init(flowRunID: String, flowRunName: String, flowName: String, flowVersion: Int) {
+        prefix = Array(
+            ("{\"flowName\":\(Self.quote(flowName)),\"flowRunID\":\(Self.quote(flowRunID)),"
+                + "\"flowRunName\":\(Self.quote(flowRunName)),\"flowVersion\":\(flowVersion)").utf8)
+    }
+
+    func bytes(attempt: Int, taskRunID: String? = nil, taskRunName: String? = nil) -> [UInt8] {
+        var out = prefix
+        out.reserveCapacity(prefix.count + 120)
+        out += Array(",\"attempt\":\(attempt)".utf8)
+        if let taskRunID { out += Array(",\"taskRunID\":".utf8) + Array(Self.quote(taskRunID).utf8) }
+        if let taskRunName { out += Array(",\"taskRunName\":".utf8) + Array(Self.quote(taskRunName).utf8) }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    static func quote(_ text: String) -> String {
+        // Most texts (ids, generated names) need no escaping.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// The ABI's error object: {"type", "message", "retryable"}.
+struct ErrorObject: Codable {
+    var type: String
+    var message: String
+    /// False when the task's retry condition declined the error.
+    var retryable: Bool?
+
+    static func decode(_ bytes: [UInt8]) -> ErrorObject {
+        (try? JSONDecoder().decode(ErrorObject.self, from: Data(bytes)))
+            ?? ErrorObject(type: "Error", message: String(decoding: bytes, as: UTF8.self))
+    }
+
+    var bytes: [UInt8] { Array((try? JSONEncoder().encode(self)) ?? Data()) }
+
+    /// "FetchError: station unreachable", or the message alone when the type adds nothing.
+    var text: String {
+        let short = type.split(separator: ".").last.map(String.init) ?? type
+        if short.isEmpty || short == "Error" || message.hasPrefix("task '") || message.hasPrefix("subflow ") { return message }
+        return "\(short): \(message)"
+    }
+}
+
+/// How a body ended, from the engine's view.
+enum BodyOutcome: Sendable {
+    case finished(Int32, [UInt8])
+    case timedOut
+    /// The run was cancelled and the body did not stop within the grace period.
+    case abandoned
+}
+
+/// A value set once by whichever of several racers comes first; later ones are ignored.
+final class OneShot<Value: Sendable>: Sendable {
+    private struct State {
+        var value: Value?
+        var waiter: CheckedContinuation<Value, Never>?
+    }
+    private let state = Mutex(State())
+
+    func resolve(_ value: Value) {
+        let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
+            guard state.value == nil else { return nil }
+            state.value = value
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready: Value? = state.withLock { state in
+                    if let value = state.value { return value }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
+}
+
+/// Runs at most `limit` jobs at once and queues the rest in order, without a Swift task per queued
+/// job, so that a 100,000-way map costs a queue entry per element rather than a suspended task. A job
+/// starts its work synchronously and calls `release()` when that work has finished; `release` starts
+/// the next queued job on the calling thread.
+final class TaskScheduler: Sendable {
+    typealias Job = @Sendable () -> Void
+    private struct State {
+        var running = 0
+        var queue: [Job] = []
+        var head = 0
+    }
+    private let state = Mutex(State())
+    let limit: Int
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Runs `job` now if a slot is free, else queues it.
+    func submit(_ job: @escaping Job) {
+        let start: Bool = state.withLock { state in
+            if state.running < limit {
+                state.running += 1
+                return true
+            }
+            state.queue.append(job)
+            return false
+        }
+        if start { job() }
+    }
+
+    /// Frees the slot of a finished job and starts the next queued one, if any, in that slot.
+    func release() {
+        let next: Job? = state.withLock { state in
+            guard state.head < state.queue.count else {
+                state.running -= 1
+                if state.head > 0 {
+                    state.queue.removeAll(keepingCapacity: false)
+                    state.head = 0
+                }
+                return nil
+            }
+            defer { state.head += 1 }
+            return state.queue[state.head]
+        }
+        next?()
+    }
+}

@@ -1,0 +1,81 @@
+import BatonCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Cross-process wake-ups on a store: a process rings a topic (`limits` when a concurrency slot
+/// is freed, `cancel` when a run is asked to stop) and every process watching the store is woken at
+/// once, without polling. On SQLite a ring writes `doorbells/<topic>` next to the database and the
+/// watchers hear it through inotify.
+public final class Doorbell {
+    /// A file descriptor that becomes readable when a topic rings; poll it, then call `drain`.
+    public let fd: Int32
+
+    init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else {
+            throw BatonError(.store, "cannot watch \(directory) for wake-ups: \(String(cString: strerror(errno)))")
+        }
+        guard inotify_add_watch(fd, directory, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw BatonError(.store, "cannot watch \(directory) for wake-ups: \(reason)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// The topics that rang since the last call.
+    public func drain() -> Set<String> {
+        var topics: Set<String> = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            var offset = 0
+            while offset + 16 <= n {
+                // struct inotify_event: wd, mask, cookie (3 × UInt32), len (UInt32), then the name.
+                let length = Int(buffer[offset + 12]) | Int(buffer[offset + 13]) << 8 | Int(buffer[offset + 14]) << 16
+                    | Int(buffer[offset + 15]) << 24
+                let nameBytes = buffer[(offset + 16)..<min(n, offset + 16 + length)].prefix { $0 != 0 }
+                if !nameBytes.isEmpty { topics.insert(String(decoding: nameBytes, as: UTF8.self)) }
+                offset += 16 + length
+            }
+        }
+        return topics
+    }
+
+    /// Wakes every watcher of `topic` in `directory`.
+    static func ring(_ topic: String, in directory: String) {
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let fd = open(directory + "/" + topic, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        var byte: UInt8 = 1
+        _ = write(fd, &byte, 1)
+        close(fd)
+    }
+}
+
+extension SQLiteStore {
+    var doorbellPath: String { (path as NSString).deletingLastPathComponent + "/doorbells" }
+
+    /// Wakes every process watching this store for `topic`.
+    public func ring(_ topic: String) { Doorbell.ring(topic, in: doorbellPath) }
+
+    /// Starts watching this store's topics.
+    public func doorbell() throws -> Doorbell { try Doorbell(directory: doorbellPath) }
+
+    /// The version of each flow that a library registered, for subflow runs.
+    public func flowVersions(libraryHash: String) throws -> [String: Int] {
+        let pairs = try withConnection { db in
+            try db.query(
+                "SELECT f.name, v.number FROM versions v JOIN flows f ON f.id = v.flow_id WHERE v.library_hash = ?",
+                [.text(libraryHash)]
+            ) { ($0.text(0), Int($0.int(1))) }
+        }
+        return Dictionary(pairs, uniquingKeysWith: { a, _ in a })
+    }
+}

@@ -1,0 +1,252 @@
+import BatonCore
+import Foundation
+
+extension SQLiteStore {
+    /// Applies events in order, in one transaction. A task run created and finished within one batch
+    /// (the common case when runs are fast) is written once, with its final state, instead of
+    /// inserted and then updated; every state change still gets its history row.
+    public func apply(_ events: [RunEvent]) throws {
+        guard !events.isEmpty else { return }
+        try write { db in
+            var pending: [String: TaskRunRow] = [:]
+            var order: [String] = []
+            for event in events {
+                switch event {
+                case .taskRunCreated(let start):
+                    pending[start.id] = TaskRunRow(start)
+                    order.append(start.id)
+                case .taskRunState(let change) where pending[change.taskRunID] != nil:
+                    pending[change.taskRunID]!.apply(change)
+                default:
+                    try apply(event, db)
+                }
+            }
+            for id in order {
+                if let row = pending[id] { try insert(row, db) }
+            }
+        }
+    }
+
+    func apply(_ event: RunEvent, _ db: SQLiteConnection) throws {
+        switch event {
+        case .flowRunState(let change):
+            let state = change.state
+            try db.run(
+                """
+                UPDATE flow_runs SET state_type = ?, state_name = ?, state_message = ?, state_time = ?,
+                    start_time = CASE WHEN start_time IS NULL AND ? = 'running' THEN ? ELSE start_time END,
+                    end_time = CASE WHEN ? THEN ? ELSE NULL END,
+                    result = COALESCE(?, CASE WHEN ? THEN NULL ELSE result END),
+                    attempt = COALESCE(?, attempt)
+                WHERE id = ?
+                """,
+                [
+                    .text(state.type.rawValue), .text(state.name), state.message.sqlValue, state.timestamp.sqlValue,
+                    .text(state.type.rawValue), state.timestamp.sqlValue, .int(state.type.isFinal ? 1 : 0),
+                    state.timestamp.sqlValue, change.result.sqlValue, .int(state.type == .running ? 1 : 0),
+                    change.attempt.map { .int(Int64($0)) } ?? .null, .text(change.flowRunID),
+                ])
+            try insertState(db, flowRunID: change.flowRunID, taskRunID: nil, state)
+        case .flowRunCreated(let run):
+            try insertFlowRun(run, db)
+        case .taskRunCreated(let start):
+            try insert(TaskRunRow(start), db)
+        case .taskRunState(let change):
+            let (inline, path) = try keep(change.result, name: change.taskRunID)
+            let state = change.state
+            try db.run(
+                """
+                UPDATE task_runs SET state_type = ?, state_name = ?, state_message = ?, state_time = ?,
+                    attempts = MAX(attempts, ?),
+                    start_time = CASE WHEN start_time IS NULL AND ? = 'running' THEN ? ELSE start_time END,
+                    end_time = CASE WHEN ? THEN ? ELSE end_time END,
+                    result = COALESCE(?, result), result_path = COALESCE(?, result_path),
+                    cached_from = COALESCE(?, cached_from), history = COALESCE(history, '') || ?
+                WHERE id = ?
+                """ as StaticString,
+                [
+                    .text(state.type.rawValue), .text(state.name), state.message.sqlValue, state.timestamp.sqlValue,
+                    .int(Int64(change.attempt)), .text(state.type.rawValue), state.timestamp.sqlValue,
+                    .int(state.type.isFinal ? 1 : 0), state.timestamp.sqlValue, inline.sqlValue, path.sqlValue,
+                    change.cachedFrom.sqlValue, .text(StateHistory.line(state)), .text(change.taskRunID),
+                ])
+        case .edges(let flowRunID, let edges):
+            for edge in edges {
+                try db.run(
+                    "INSERT OR IGNORE INTO task_run_edges (flow_run_id, upstream, downstream, kind) VALUES (?, ?, ?, ?)",
+                    [.text(flowRunID), .text(edge.upstream), .text(edge.downstream), .text(edge.kind)])
+            }
+        case .log(let record):
+            try db.run(
+                "INSERT INTO logs (flow_run_id, task_run_id, task_run_name, timestamp, level, message) VALUES (?, ?, ?, ?, ?, ?)" as StaticString,
+                [
+                    .text(record.flowRunID), record.taskRunID.sqlValue, record.taskRunName.sqlValue,
+                    record.timestamp.sqlValue, .int(Int64(record.level.rawValue)), .text(record.message),
+                ])
+        case .artifact(let artifact):
+            try db.run(
+                """
+                INSERT INTO artifacts (key, kind, data, description, flow_run_id, task_run_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(artifact.key), .text(artifact.kind), .text(artifact.data), artifact.description.sqlValue,
+                    .text(artifact.flowRunID), artifact.taskRunID.sqlValue, artifact.createdAt.sqlValue,
+                ])
+        case .cacheStore(let entry):
+            let (inline, path) = try keep(entry.result, name: "cache-" + entry.taskRunID)
+            try db.run(
+                """
+                INSERT OR REPLACE INTO cache (key, task_name, result, result_path, flow_run_id, task_run_id, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(entry.key), .text(entry.taskName), inline.sqlValue, path.sqlValue, .text(entry.flowRunID),
+                    .text(entry.taskRunID), entry.createdAt.sqlValue, entry.expiresAt.map(\.sqlValue) ?? .null,
+                ])
+        }
+    }
+
+    func insertState(_ db: SQLiteConnection, flowRunID: String, taskRunID: String?, _ state: RunState) throws {
+        try db.run(
+            "INSERT INTO states (flow_run_id, task_run_id, type, name, message, timestamp) VALUES (?, ?, ?, ?, ?, ?)" as StaticString,
+            [
+                .text(flowRunID), taskRunID.sqlValue, .text(state.type.rawValue), .text(state.name),
+                state.message.sqlValue, state.timestamp.sqlValue,
+            ])
+    }
+
+    private func insert(_ row: TaskRunRow, _ db: SQLiteConnection) throws {
+        let (inline, path) = try keep(row.result, name: row.start.id)
+        let s = row.start
+        try db.run(
+            """
+            INSERT INTO task_runs (id, flow_run_id, seq, name, task_name, parent_task_run_id, state_type, state_name,
+                state_message, state_time, attempts, input, result, result_path, created_at, start_time, end_time,
+                flow_run_attempt, kind, child_flow_run_id, tags, input_key, cache_key, cached_from, history)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """ as StaticString,
+            [
+                .text(s.id), .text(s.flowRunID), .int(Int64(s.position)), .text(s.name), .text(s.taskName),
+                s.parentTaskRunID.sqlValue, .text(row.state.type.rawValue), .text(row.state.name), row.state.message.sqlValue,
+                row.state.timestamp.sqlValue, .int(Int64(row.attempts)), s.input.sqlValue, inline.sqlValue, path.sqlValue,
+                s.createdAt.sqlValue, row.startTime.map(\.sqlValue) ?? .null, row.endTime.map(\.sqlValue) ?? .null,
+                .int(Int64(s.flowRunAttempt)), .text(s.kind), s.childFlowRunID.sqlValue,
+                s.tags.isEmpty ? .null : .text(s.tags.joined(separator: ",")), s.inputKey.sqlValue, s.cacheKey.sqlValue,
+                row.cachedFrom.sqlValue, .text(row.history),
+            ])
+    }
+
+    func insertFlowRun(_ run: NewFlowRun, _ db: SQLiteConnection) throws {
+        let ids = try db.query(
+            "SELECT f.id, v.id FROM versions v JOIN flows f ON f.id = v.flow_id WHERE f.name = ? AND v.number = ?",
+            [.text(run.flow), .int(Int64(run.version))]
+        ) { ($0.int(0), $0.int(1)) }
+        guard let (flowID, versionID) = ids.first else {
+            throw BatonError(.notFound, "flow '\(run.flow)' has no version \(run.version)")
+        }
+        try db.run(
+            """
+            INSERT INTO flow_runs (id, name, flow_id, version_id, state_type, state_name, state_message, state_time,
+                                   parameters, created_at, rerun_of, parent_flow_run_id, parent_task_run_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(run.id), .text(run.name), .int(flowID), .int(versionID), .text(run.state.type.rawValue),
+                .text(run.state.name), run.state.message.sqlValue, run.state.timestamp.sqlValue,
+                .text(JSONValue.object(run.parameters).jsonText), run.state.timestamp.sqlValue, run.rerunOf.sqlValue,
+                run.parentFlowRunID.sqlValue, run.parentTaskRunID.sqlValue,
+            ])
+        try insertState(db, flowRunID: run.id, taskRunID: nil, run.state)
+    }
+
+    /// A result small enough stays in its row; a larger one goes to a file under `results/`, and the
+    /// row keeps the file's path.
+    func keep(_ result: String?, name: String) throws -> (inline: String?, path: String?) {
+        guard let result, result.utf8.count > resultFileThreshold else { return (result, nil) }
+        let folder = resultsPath
+        let path = folder + "/" + name + ".json"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data(result.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw BatonError(.io, "a result of \(result.utf8.count) bytes cannot be written to \(path): \(error.localizedDescription)")
+        }
+        return (nil, path)
+    }
+
+    /// Reads a result kept in a row or in a file.
+    func result(inline: String?, path: String?) -> String? {
+        if let inline { return inline }
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A task run created in the current batch, collecting its states until the batch is written.
+private struct TaskRunRow {
+    let start: TaskRunStart
+    var state: RunState
+    var attempts = 0
+    var startTime: Date?
+    var endTime: Date?
+    var result: String?
+    var cachedFrom: String?
+    var history: String
+
+    init(_ start: TaskRunStart) {
+        self.start = start
+        state = RunState(.pending, at: start.createdAt)
+        history = StateHistory.line(state)
+    }
+
+    mutating func apply(_ change: TaskRunStateChange) {
+        state = change.state
+        history += StateHistory.line(change.state)
+        attempts = max(attempts, change.attempt)
+        if startTime == nil, change.state.type == .running { startTime = change.state.timestamp }
+        if change.state.type.isFinal { endTime = change.state.timestamp }
+        if let value = change.result { result = value }
+        if let source = change.cachedFrom { cachedFrom = source }
+    }
+}
+
+/// A task run's states, kept in its row: one JSON array per line, `[type, name, seconds, message]`.
+enum StateHistory {
+    static func line(_ state: RunState) -> String {
+        "[\"\(state.type.rawValue)\",\(quote(state.name)),\(state.timestamp.timeIntervalSince1970),\(state.message.map(quote) ?? "null")]\n"
+    }
+
+    static func states(_ history: String?) -> [RunState] {
+        guard let history else { return [] }
+        return history.split(separator: "\n").compactMap { line in
+            guard let fields = (try? JSONValue(json: String(line)))?.arrayValue, fields.count == 4,
+                let type = fields[0].stringValue.flatMap(StateType.init(rawValue:)), let name = fields[1].stringValue
+            else { return nil }
+            let seconds: Double
+            switch fields[2] {
+            case .double(let value): seconds = value
+            case .int(let value): seconds = Double(value)
+            default: return nil
+            }
+            return RunState(type, name: name, message: fields[3].stringValue, at: Date(timeIntervalSince1970: seconds))
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

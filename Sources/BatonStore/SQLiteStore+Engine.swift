@@ -1,0 +1,267 @@
+import BatonCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A global concurrency limit and how many of its slots are taken.
+public struct ConcurrencyLimit: Codable, Sendable, Hashable {
+    public var tag: String
+    public var slots: Int
+    public var active: Int
+}
+
+/// The process that holds concurrency slots: its pid and start time (so a reused pid is not taken
+/// for it).
+public struct SlotHolder: Sendable, Hashable {
+    public var pid: Int32
+    public var start: String
+
+    public static let current = SlotHolder(pid: getpid(), start: SlotHolder.startTime(of: getpid()) ?? "")
+
+    /// The start time of a process, from /proc: field 22 of its stat line.
+    static func startTime(of pid: Int32) -> String? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+
+    var isAlive: Bool { SlotHolder.startTime(of: pid) == start }
+}
+
+extension SQLiteStore {
+    // MARK: Cache
+
+    public func cachedResult(key: String, now: Date = Date()) throws -> CacheHit? {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT result, result_path, task_run_id, flow_run_id, created_at FROM cache
+                WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)
+                """, [.text(key), now.sqlValue]
+            ) { row in
+                CacheHit(
+                    result: result(inline: row.optionalText(0), path: row.optionalText(1)) ?? "null", taskRunID: row.text(2),
+                    flowRunID: row.text(3), createdAt: Date(sql: row.double(4)))
+            }.first
+        }
+    }
+
+    /// Removes cached results, of one task or all; returns how many.
+    @discardableResult
+    public func clearCache(task: String?) throws -> Int {
+        try write { db in
+            if let task {
+                try db.run("DELETE FROM cache WHERE task_name = ?", [.text(task)])
+            } else {
+                try db.run("DELETE FROM cache")
+            }
+            return db.changes
+        }
+    }
+
+    // MARK: Concurrency limits
+
+    public func setLimit(tag: String, slots: Int) throws {
+        try write { db in
+            try db.run(
+                "INSERT INTO concurrency_limits (tag, slots, created_at) VALUES (?, ?, ?) ON CONFLICT (tag) DO UPDATE SET slots = excluded.slots",
+                [.text(tag), .int(Int64(slots)), Date().sqlValue])
+        }
+    }
+
+    @discardableResult
+    public func removeLimit(tag: String) throws -> Bool {
+        try write { db in
+            try db.run("DELETE FROM concurrency_limits WHERE tag = ?", [.text(tag)])
+            let removed = db.changes > 0
+            try db.run("DELETE FROM concurrency_slots WHERE tag = ?", [.text(tag)])
+            return removed
+        }
+    }
+
+    public func limits() throws -> [ConcurrencyLimit] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT l.tag, l.slots, (SELECT count(*) FROM concurrency_slots s WHERE s.tag = l.tag)
+                FROM concurrency_limits l ORDER BY l.tag
+                """
+            ) { ConcurrencyLimit(tag: $0.text(0), slots: Int($0.int(1)), active: Int($0.int(2))) }
+        }
+    }
+
+    /// Takes a slot of every limited tag in `tags` for a task run, all or none. Slots held by processes
+    /// that are gone are given back first. Returns false when a limit is full.
+    public func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: SlotHolder = .current) throws -> Bool {
+        guard !tags.isEmpty else { return true }
+        return try write { db in
+            let marks = tags.map { _ in "?" }.joined(separator: ", ")
+            let limited = try db.query(
+                "SELECT tag, slots FROM concurrency_limits WHERE tag IN (\(marks))", tags.map { .text($0) }
+            ) { ($0.text(0), Int($0.int(1))) }
+            guard !limited.isEmpty else { return true }
+            for (tag, slots) in limited {
+                var taken = Int(try db.scalar("SELECT count(*) FROM concurrency_slots WHERE tag = ?", [.text(tag)]) ?? 0)
+                if taken >= slots {
+                    taken -= try reclaimDeadHolders(tag: tag, db)
+                }
+                if taken >= slots { return false }
+            }
+            for (tag, _) in limited {
+                try db.run(
+                    """
+                    INSERT OR IGNORE INTO concurrency_slots (tag, task_run_id, flow_run_id, holder_pid, holder_start, acquired_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(tag), .text(taskRunID), .text(flowRunID), .int(Int64(holder.pid)), .text(holder.start), Date().sqlValue])
+            }
+            return true
+        }
+    }
+
+    /// Gives back the slots of a task run; returns whether it held any.
+    @discardableResult
+    public func releaseSlots(taskRunID: String) throws -> Bool {
+        try write { db in
+            try db.run("DELETE FROM concurrency_slots WHERE task_run_id = ?", [.text(taskRunID)])
+            return db.changes > 0
+        }
+    }
+
+    /// Gives back every slot the task runs of a flow run hold; returns whether there were any.
+    @discardableResult
+    public func releaseSlots(flowRunID: String) throws -> Bool {
+        try write { db in
+            try db.run("DELETE FROM concurrency_slots WHERE flow_run_id = ?", [.text(flowRunID)])
+            return db.changes > 0
+        }
+    }
+
+    private func reclaimDeadHolders(tag: String, _ db: SQLiteConnection) throws -> Int {
+        let holders = try db.query(
+            "SELECT DISTINCT holder_pid, holder_start FROM concurrency_slots WHERE tag = ?", [.text(tag)]
+        ) { SlotHolder(pid: Int32($0.int(0)), start: $0.text(1)) }
+        var reclaimed = 0
+        for holder in holders where !holder.isAlive {
+            try db.run(
+                "DELETE FROM concurrency_slots WHERE holder_pid = ? AND holder_start = ?",
+                [.int(Int64(holder.pid)), .text(holder.start)])
+            reclaimed += db.changes
+        }
+        return reclaimed
+    }
+
+    // MARK: Artifacts and the run graph
+
+    /// Artifacts, newest first: of one flow run, of one key, or all.
+    public func artifacts(flowRunID: String? = nil, key: String? = nil, limit: Int = 100) throws -> [ArtifactRecord] {
+        var conditions: [String] = []
+        var parameters: [SQLValue] = []
+        if let flowRunID {
+            conditions.append("flow_run_id = ?")
+            parameters.append(.text(flowRunID))
+        }
+        if let key {
+            conditions.append("key = ?")
+            parameters.append(.text(key))
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try withConnection { db in
+            try db.query(
+                """
+                SELECT id, key, kind, data, description, flow_run_id, task_run_id, created_at FROM artifacts \(filter)
+                ORDER BY id DESC LIMIT ?
+                """, parameters + [.int(Int64(limit))]
+            ) { row in
+                ArtifactRecord(
+                    id: row.int(0), key: row.text(1), kind: row.text(2), data: row.text(3), description: row.optionalText(4),
+                    flowRunID: row.text(5), taskRunID: row.optionalText(6), createdAt: Date(sql: row.double(7)))
+            }
+        }
+    }
+
+    public func edges(flowRunID: String) throws -> [TaskRunEdge] {
+        try withConnection { db in
+            try db.query(
+                "SELECT upstream, downstream, kind FROM task_run_edges WHERE flow_run_id = ? ORDER BY downstream, upstream",
+                [.text(flowRunID)]
+            ) { TaskRunEdge(upstream: $0.text(0), downstream: $0.text(1), kind: $0.text(2)) }
+        }
+    }
+
+    /// The subflow runs a flow run started.
+    public func subflowRuns(of flowRunID: String) throws -> [FlowRunRecord] {
+        try withConnection { db in
+            try db.query(
+                "SELECT \(Self.runColumns) WHERE r.parent_flow_run_id = ? ORDER BY r.created_at", [.text(flowRunID)],
+                row: Self.run)
+        }
+    }
+
+    // MARK: Resume and cancellation
+
+    /// The results of a flow run's completed task runs, by input key (task and input), for resume.
+    public func completedResults(flowRunID: String) throws -> [String: (taskRunID: String, result: String)] {
+        let rows = try withConnection { db in
+            try db.query(
+                """
+                SELECT input_key, id, result, result_path FROM task_runs
+                WHERE flow_run_id = ? AND state_type = 'completed' AND input_key IS NOT NULL AND kind = 'task'
+                ORDER BY flow_run_attempt, seq
+                """, [.text(flowRunID)]
+            ) { ($0.text(0), $0.text(1), self.result(inline: $0.optionalText(2), path: $0.optionalText(3))) }
+        }
+        var results: [String: (taskRunID: String, result: String)] = [:]
+        for (key, id, result) in rows { if let result { results[key] = (id, result) } }
+        return results
+    }
+
+    /// Starts a new attempt of a failed, crashed or cancelled flow run: `pending` named `Resuming`.
+    public func beginResume(flowRunID: String) throws -> FlowRunRecord {
+        let run = try flowRun(flowRunID)
+        guard [.failed, .crashed, .cancelled].contains(run.state.type) else {
+            throw BatonError(
+                .invalidInput,
+                "flow run '\(run.name)' is \(run.state.type.rawValue); only a failed, crashed or cancelled run can be resumed")
+        }
+        try write { db in
+            try apply(
+                .flowRunState(
+                    FlowRunStateChange(
+                        flowRunID: run.id, state: RunState(.pending, name: "Resuming", message: "attempt \(run.attempt + 1)"),
+                        attempt: run.attempt + 1)), db)
+        }
+        return try flowRun(run.id)
+    }
+
+    /// Asks for a run to stop: `cancelling` (the supervisor then stops its runner), or `cancelled` at
+    /// once when it has not started. Returns the run as it is now.
+    public func requestCancellation(flowRunID: String) throws -> FlowRunRecord {
+        let run = try flowRun(flowRunID)
+        guard !run.state.type.isFinal else {
+            throw BatonError(.invalidInput, "flow run '\(run.name)' is already \(run.state.type.rawValue)")
+        }
+        try write { db in
+            let supervisor = try db.scalar("SELECT supervisor_pid FROM flow_runs WHERE id = ?", [.text(run.id)])
+            let supervised = supervisor.map { kill(Int32($0), 0) == 0 } ?? false
+            if run.state.type == .running || run.state.type == .cancelling, supervised {
+                try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.cancelling, message: "cancellation requested"))), db)
+            } else {
+                try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.cancelled, message: "cancelled before its runner stopped by itself"))), db)
+                try db.run("DELETE FROM concurrency_slots WHERE flow_run_id = ?", [.text(run.id)])
+            }
+        }
+        return try flowRun(run.id)
+    }
+
+    /// Records which process supervises a run, so that a cancellation reaches it.
+    public func setSupervisor(flowRunID: String, pid: Int32) throws {
+        try write { db in
+            try db.run("UPDATE flow_runs SET supervisor_pid = ? WHERE id = ?", [.int(Int64(pid)), .text(flowRunID)])
+        }
+    }
+}
