@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore"]),
         .testTarget(
             name: "BatonIntegrationTests",
-            dependencies: ["BatonCore", "BatonStore", "baton"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "baton"]),
     ]
 )

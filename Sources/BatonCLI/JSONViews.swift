@@ -16,7 +16,10 @@ struct RunView: Encodable {
     var startTime: Date?
     var endTime: Date?
     var durationSeconds: Double?
+    var attempt: Int
     var rerunOf: String?
+    var parentFlowRunID: String?
+    var parentTaskRunID: String?
 
     init(_ run: FlowRunRecord) {
         id = run.id
@@ -32,7 +35,10 @@ struct RunView: Encodable {
         startTime = run.startTime
         endTime = run.endTime
         durationSeconds = run.duration()
+        attempt = run.attempt
         rerunOf = run.rerunOf
+        parentFlowRunID = run.parentFlowRunID
+        parentTaskRunID = run.parentTaskRunID
     }
 }
 

@@ -57,7 +57,8 @@ final class RunPrinter {
 
     func line(_ time: Date, _ level: LogLevel, _ flowRunID: String, _ task: String?, _ message: String) {
         let run = runNames[flowRunID] ?? String(flowRunID.prefix(8))
-        let who = (run + (task.map { " \($0)" } ?? "")).padding(toLength: 28, withPad: " ", startingAt: 0)
+        let name = run + (task.map { " \($0)" } ?? "")
+        let who = name.count >= 28 ? name : name.padding(toLength: 28, withPad: " ", startingAt: 0)
         for (index, text) in message.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let prefix = index == 0 ? "\(terminal.dim(Format.clock(time))) \(terminal.level(level)) \(who) " : String(repeating: " ", count: 50)
             terminal.line(prefix + text)

@@ -170,6 +170,8 @@ public struct RetryPolicy: Sendable, Hashable, CustomStringConvertible {
             delay = 0
         }
         if let jitter, jitter > 0 { delay *= 1 + jitter * (2 * random - 1) }
+        // The cap holds after jitter too: a delay capped at a minute never waits longer.
+        if let cap = backoff?.capSeconds { delay = min(delay, cap) }
         return max(0, delay)
     }
 

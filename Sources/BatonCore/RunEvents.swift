@@ -162,17 +162,20 @@ public struct CacheEntry: Sendable, Hashable {
     public var result: String
     public var flowRunID: String
     public var taskRunID: String
+    public var taskRunName: String?
     public var createdAt: Date
     public var expiresAt: Date?
 
     public init(
-        key: String, taskName: String, result: String, flowRunID: String, taskRunID: String, createdAt: Date, expiresAt: Date?
+        key: String, taskName: String, result: String, flowRunID: String, taskRunID: String, taskRunName: String? = nil,
+        createdAt: Date, expiresAt: Date?
     ) {
         self.key = key
         self.taskName = taskName
         self.result = result
         self.flowRunID = flowRunID
         self.taskRunID = taskRunID
+        self.taskRunName = taskRunName
         self.createdAt = createdAt
         self.expiresAt = expiresAt
     }
@@ -182,12 +185,14 @@ public struct CacheEntry: Sendable, Hashable {
 public struct CacheHit: Sendable, Hashable {
     public var result: String
     public var taskRunID: String
+    public var taskRunName: String?
     public var flowRunID: String
     public var createdAt: Date
 
-    public init(result: String, taskRunID: String, flowRunID: String, createdAt: Date) {
+    public init(result: String, taskRunID: String, taskRunName: String? = nil, flowRunID: String, createdAt: Date) {
         self.result = result
         self.taskRunID = taskRunID
+        self.taskRunName = taskRunName
         self.flowRunID = flowRunID
         self.createdAt = createdAt
     }

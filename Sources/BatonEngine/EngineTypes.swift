@@ -96,7 +96,9 @@ struct ErrorObject: Codable {
     /// "FetchError: station unreachable", or the message alone when the type adds nothing.
     var text: String {
         let short = type.split(separator: ".").last.map(String.init) ?? type
-        if short.isEmpty || short == "Error" || message.hasPrefix("task '") || message.hasPrefix("subflow ") { return message }
+        if short.isEmpty || short == "Error" || short == "TimedOut" || message.hasPrefix("task '") || message.hasPrefix("subflow ") {
+            return message
+        }
         return "\(short): \(message)"
     }
 }

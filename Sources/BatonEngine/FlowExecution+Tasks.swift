@@ -114,7 +114,7 @@ extension FlowExecution {
         if firstOutcome != nil {
         } else if let reused = reuse[start.inputKey ?? ""] {
             // A resumed run returns what the earlier attempt computed for the same task and input.
-            let message = "result reused from task run \(reused.taskRunID.prefix(8)) of an earlier attempt"
+            let message = "result reused from \(reused.taskRunName ?? "a task run") of attempt \(reused.attempt ?? 1)"
             emitTask(start, RunState(.completed, name: "Cached", message: message, at: clock.now()), attempt: 0, result: reused.result, cachedFrom: reused.taskRunID)
             remember(result: Array(reused.result.utf8), of: start.id)
             return (BATON_STATUS_OK, Array(reused.result.utf8))
@@ -125,7 +125,7 @@ extension FlowExecution {
         }
         let cacheKey = cacheKey(for: call, options: options)
         if firstOutcome == nil, let cacheKey, options.cache?.refresh != true, let hit = await engine.services.cachedResult(key: cacheKey) {
-            let message = "cached result of task run \(hit.taskRunID.prefix(8)) (flow run \(hit.flowRunID.prefix(8)))"
+            let message = "cached result of \(hit.taskRunName ?? "a task run") in flow run \(hit.flowRunID.prefix(8))"
             emitTask(start, RunState(.completed, name: "Cached", message: message, at: clock.now()), attempt: 0, result: hit.result, cachedFrom: hit.taskRunID)
             remember(result: Array(hit.result.utf8), of: start.id)
             return (BATON_STATUS_OK, Array(hit.result.utf8))
@@ -143,9 +143,9 @@ extension FlowExecution {
                 let flowRunID = self.flowRunID
                 let attempt = attempt
                 let acquired = await engine.services.acquireSlots(tags: options.tags, taskRunID: start.id, flowRunID: flowRunID) {
-                    self.emitTask(start, RunState(
-                        .scheduled, name: "AwaitingConcurrencySlot",
-                        message: "waiting for a slot of \(options.tags.joined(separator: ", "))", at: clock.now()), attempt: attempt)
+                    let message = "waiting for a slot of \(options.tags.joined(separator: ", "))"
+                    self.emitTask(start, RunState(.scheduled, name: "AwaitingConcurrencySlot", message: message, at: clock.now()), attempt: attempt)
+                    self.log(.info, "\(message) (a concurrency limit is full)", taskRunID: start.id, taskRunName: start.name)
                 }
                 guard acquired else {
                     let reason = engine.cancellation ?? "the wait for a concurrency slot was given up"
@@ -171,7 +171,7 @@ extension FlowExecution {
                     let expires = options.cache?.expirationSeconds.map { clock.now().addingTimeInterval($0) }
                     emit(.cacheStore(CacheEntry(
                         key: cacheKey, taskName: call.task, result: result, flowRunID: flowRunID, taskRunID: start.id,
-                        createdAt: clock.now(), expiresAt: expires)))
+                        taskRunName: start.name, createdAt: clock.now(), expiresAt: expires)))
                 }
                 await taskHook("onCompletion", start, options, completed, attempt)
                 return (BATON_STATUS_OK, output)

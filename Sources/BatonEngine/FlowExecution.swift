@@ -61,7 +61,7 @@ final class FlowExecution: Sendable {
         var retry = 0
         log(.info, "Beginning \(parentTaskRunID == nil ? "flow run" : "subflow run") '\(flowRunName)' for flow '\(flow)' version \(version)")
         while true {
-            let name = retry == 0 ? (firstAttempt > 1 ? "Resuming" : "Running") : "Retrying"
+            let name = retry == 0 ? "Running" : "Retrying"
             emit(.flowRunState(FlowRunStateChange(flowRunID: flowRunID, state: RunState(.running, name: name, at: engine.clock.now()), attempt: attempt)))
             let info = runInfo.bytes(attempt: attempt)
             let (context, outcome) = await Contexts.run(
@@ -119,7 +119,12 @@ final class FlowExecution: Sendable {
             }
             let finalState = final!
             await runHooks(for: finalState)
-            log(finalState.type == .completed ? .info : .error, "Finished in state \(Self.describe(finalState))")
+            let level: LogLevel = switch finalState.type {
+            case .completed: .info
+            case .cancelled: .warning
+            default: .error
+            }
+            log(level, "Finished in state \(Self.describe(finalState))")
             emit(.flowRunState(FlowRunStateChange(flowRunID: flowRunID, state: finalState, result: result)))
             return (finalState, result)
         }

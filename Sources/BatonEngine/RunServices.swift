@@ -74,10 +74,14 @@ public struct FlowRunSpec: Codable, Sendable {
 /// A completed task run's result that a resumed run may return instead of running the task again.
 public struct ReusedResult: Codable, Sendable, Hashable {
     public var taskRunID: String
+    public var taskRunName: String?
+    public var attempt: Int?
     public var result: String
 
-    public init(taskRunID: String, result: String) {
+    public init(taskRunID: String, taskRunName: String? = nil, attempt: Int? = nil, result: String) {
         self.taskRunID = taskRunID
+        self.taskRunName = taskRunName
+        self.attempt = attempt
         self.result = result
     }
 }

@@ -78,6 +78,7 @@ extension RunEvent {
             w.string(e.result)
             w.string(e.flowRunID)
             w.string(e.taskRunID)
+            w.optional(e.taskRunName)
             w.date(e.createdAt)
             w.optional(e.expiresAt)
         }
@@ -130,7 +131,8 @@ extension RunEvent {
             self = .cacheStore(
                 CacheEntry(
                     key: try r.string(), taskName: try r.string(), result: try r.string(), flowRunID: try r.string(),
-                    taskRunID: try r.string(), createdAt: try r.date(), expiresAt: try r.optionalDate()))
+                    taskRunID: try r.string(), taskRunName: try r.optionalString(), createdAt: try r.date(),
+                    expiresAt: try r.optionalDate()))
         default:
             throw BinaryReader.Truncated()
         }

@@ -167,6 +167,7 @@ extension RunnerResponse {
                 w.u8(1)
                 w.string(hit.result)
                 w.string(hit.taskRunID)
+                w.optional(hit.taskRunName)
                 w.string(hit.flowRunID)
                 w.date(hit.createdAt)
             } else {
@@ -186,7 +187,9 @@ extension RunnerResponse {
             if try r.u8() == 0 {
                 self = .cache(nil)
             } else {
-                self = .cache(CacheHit(result: try r.string(), taskRunID: try r.string(), flowRunID: try r.string(), createdAt: try r.date()))
+                self = .cache(CacheHit(
+                    result: try r.string(), taskRunID: try r.string(), taskRunName: try r.optionalString(),
+                    flowRunID: try r.string(), createdAt: try r.date()))
             }
         case 2: self = .slots(granted: try r.bool())
         case 3: self = .done

@@ -97,12 +97,14 @@ extension SQLiteStore {
             let (inline, path) = try keep(entry.result, name: "cache-" + entry.taskRunID)
             try db.run(
                 """
-                INSERT OR REPLACE INTO cache (key, task_name, result, result_path, flow_run_id, task_run_id, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO cache (key, task_name, result, result_path, flow_run_id, task_run_id, task_run_name,
+                                              created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(entry.key), .text(entry.taskName), inline.sqlValue, path.sqlValue, .text(entry.flowRunID),
-                    .text(entry.taskRunID), entry.createdAt.sqlValue, entry.expiresAt.map(\.sqlValue) ?? .null,
+                    .text(entry.taskRunID), entry.taskRunName.sqlValue, entry.createdAt.sqlValue,
+                    entry.expiresAt.map(\.sqlValue) ?? .null,
                 ])
         }
     }

@@ -5,6 +5,14 @@ import Foundation
 import Glibc
 #endif
 
+/// A completed task run's result, which a resumed run may reuse.
+public struct CompletedResult: Sendable, Hashable {
+    public var taskRunID: String
+    public var taskRunName: String
+    public var attempt: Int
+    public var result: String
+}
+
 /// A global concurrency limit and how many of its slots are taken.
 public struct ConcurrencyLimit: Codable, Sendable, Hashable {
     public var tag: String
@@ -39,13 +47,13 @@ extension SQLiteStore {
         try withConnection { db in
             try db.query(
                 """
-                SELECT result, result_path, task_run_id, flow_run_id, created_at FROM cache
+                SELECT result, result_path, task_run_id, flow_run_id, created_at, task_run_name FROM cache
                 WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)
                 """, [.text(key), now.sqlValue]
             ) { row in
                 CacheHit(
                     result: result(inline: row.optionalText(0), path: row.optionalText(1)) ?? "null", taskRunID: row.text(2),
-                    flowRunID: row.text(3), createdAt: Date(sql: row.double(4)))
+                    taskRunName: row.optionalText(5), flowRunID: row.text(3), createdAt: Date(sql: row.double(4)))
             }.first
         }
     }
@@ -205,18 +213,22 @@ extension SQLiteStore {
     // MARK: Resume and cancellation
 
     /// The results of a flow run's completed task runs, by input key (task and input), for resume.
-    public func completedResults(flowRunID: String) throws -> [String: (taskRunID: String, result: String)] {
+    public func completedResults(flowRunID: String) throws -> [String: CompletedResult] {
         let rows = try withConnection { db in
             try db.query(
                 """
-                SELECT input_key, id, result, result_path FROM task_runs
+                SELECT input_key, id, result, result_path, name, flow_run_attempt FROM task_runs
                 WHERE flow_run_id = ? AND state_type = 'completed' AND input_key IS NOT NULL AND kind = 'task'
                 ORDER BY flow_run_attempt, seq
                 """, [.text(flowRunID)]
-            ) { ($0.text(0), $0.text(1), self.result(inline: $0.optionalText(2), path: $0.optionalText(3))) }
+            ) { row in
+                (row.text(0), row.text(1), self.result(inline: row.optionalText(2), path: row.optionalText(3)), row.text(4), Int(row.int(5)))
+            }
         }
-        var results: [String: (taskRunID: String, result: String)] = [:]
-        for (key, id, result) in rows { if let result { results[key] = (id, result) } }
+        var results: [String: CompletedResult] = [:]
+        for (key, id, result, name, attempt) in rows {
+            if let result { results[key] = CompletedResult(taskRunID: id, taskRunName: name, attempt: attempt, result: result) }
+        }
         return results
     }
 

@@ -125,6 +125,7 @@ enum Schema {
             result_path TEXT,
             flow_run_id TEXT NOT NULL,
             task_run_id TEXT NOT NULL,
+            task_run_name TEXT,
             created_at REAL NOT NULL,
             expires_at REAL
         );

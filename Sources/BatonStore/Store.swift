@@ -71,7 +71,7 @@ public protocol Store: AnyObject, Sendable {
     func artifacts(flowRunID: String?, key: String?, limit: Int) throws -> [ArtifactRecord]
 
     /// Completed task runs' results of a flow run by input key, for resume.
-    func completedResults(flowRunID: String) throws -> [String: (taskRunID: String, result: String)]
+    func completedResults(flowRunID: String) throws -> [String: CompletedResult]
     /// Starts a new attempt of a failed, crashed or cancelled flow run.
     func beginResume(flowRunID: String) throws -> FlowRunRecord
     /// Asks a run to stop; returns the run as it is now.

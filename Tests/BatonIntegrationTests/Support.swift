@@ -177,3 +177,80 @@ extension JSONValue {
     /// The names of a list of states, as `run show --json` prints them.
     var stateNames: [String] { (arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
 }
+
+/// A `baton` process whose standard output a test reads line by line as it comes, to act at a known
+/// point of a run (a task has started, a task waits for a slot) without sleeping.
+final class WatchedProcess: @unchecked Sendable {
+    let process = Process()
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var waiters: [(String, CheckedContinuation<String?, Never>)] = []
+    private var ended = false
+
+    init(_ sandbox: Sandbox, _ arguments: [String]) throws {
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: Paths.baton)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["BATON_HOME": sandbox.home, "NO_COLOR": "1"]) { $1 }
+        process.currentDirectoryURL = URL(fileURLWithPath: sandbox.directory)
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            var pending = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 10) {
+                    add(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+            }
+            lock.lock()
+            ended = true
+            let left = waiters
+            waiters = []
+            lock.unlock()
+            for (_, waiter) in left { waiter.resume(returning: nil) }
+        }
+    }
+
+    private func add(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        let ready = waiters.filter { line.contains($0.0) }
+        waiters.removeAll { line.contains($0.0) }
+        lock.unlock()
+        for (_, waiter) in ready { waiter.resume(returning: line) }
+    }
+
+    /// Waits for a line containing `text`; nil when the process ends first.
+    func line(containing text: String) async -> String? {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let line = lines.first(where: { $0.contains(text) }) {
+                lock.unlock()
+                continuation.resume(returning: line)
+            } else if ended {
+                lock.unlock()
+                continuation.resume(returning: nil)
+            } else {
+                waiters.append((text, continuation))
+                lock.unlock()
+            }
+        }
+    }
+
+    var output: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines.joined(separator: "\n")
+    }
+
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}

@@ -128,7 +128,7 @@ enum RunCommands {
         let store = try context.store()
         let original = try store.flowRun(args.positionals[0])
         let reuse = try store.completedResults(flowRunID: original.id).mapValues {
-            ReusedResult(taskRunID: $0.taskRunID, result: $0.result)
+            ReusedResult(taskRunID: $0.taskRunID, taskRunName: $0.taskRunName, attempt: $0.attempt, result: $0.result)
         }
         let run = try store.beginResume(flowRunID: original.id)
         context.err.line(context.err.dim("Resuming '\(run.name)' as attempt \(run.attempt) with \(reuse.count) completed task result\(reuse.count == 1 ? "" : "s") to reuse"))

@@ -1,0 +1,135 @@
+import Baton
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Foundation
+import Synchronization
+
+struct ResumeParams: FlowParameters {
+    var marker = "/nonexistent"
+}
+
+let stepOne = task("step-one") { (x: Int) -> String in "one \(x) by \(getpid())" }
+let stepTwo = task("step-two") { (x: Int) -> String in "two \(x) by \(getpid())" }
+let stepThree = task("step-three") { (marker: String) -> String in
+    guard FileManager.default.fileExists(atPath: marker) else {
+        throw PermanentError()
+    }
+    return "three by \(getpid())"
+}
+
+/// Fails at its third step until `marker` exists; then a resume reuses the first two steps.
+let resumable = Flow("resumable", description: "Fails at step three until a marker file exists") { (params: ResumeParams) -> [String] in
+    [try await stepOne(1), try await stepTwo(2), try await stepThree(params.marker)]
+}
+
+struct HookParams: FlowParameters {
+    var log = "/tmp/hooks.log"
+    var fail = false
+}
+
+func note(_ line: String, in path: String) {
+    let handle = FileHandle(forWritingAtPath: path) ?? {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        return FileHandle(forWritingAtPath: path)!
+    }()
+    handle.seekToEndOfFile()
+    handle.write(Data((line + "\n").utf8))
+    handle.closeFile()
+}
+
+struct HookInput: Codable, Sendable {
+    var log: String
+    var fail: Bool
+}
+
+let hooked = task("hooked") { (input: HookInput) -> String in
+    if input.fail { throw PermanentError() }
+    return "ok"
+}
+.onCompletion { state in
+    note("task onCompletion \(state.name)", in: RunInfoLog.path)
+    throw PermanentError()  // a failing hook is logged and changes nothing
+}
+.onFailure { state in note("task onFailure \(state.name): \(state.message ?? "")", in: RunInfoLog.path) }
+
+enum RunInfoLog {
+    nonisolated(unsafe) static var path = "/tmp/hooks.log"
+}
+
+let hooks = Flow("hooks", description: "Hooks on a task and on the flow") { (params: HookParams) -> String in
+    RunInfoLog.path = params.log
+    return try await hooked(HookInput(log: params.log, fail: params.fail))
+}
+.onCompletion { state in note("flow onCompletion \(state.name)", in: RunInfoLog.path) }
+.onFailure { state in note("flow onFailure \(state.name)", in: RunInfoLog.path) }
+
+let quiet = task("quiet") { () -> String in
+    print("printed by a task that keeps its prints")
+    return "quiet"
+}
+.logPrints(false)
+
+let loud = task("loud") { () -> String in
+    print("printed by a task")
+    return "loud"
+}
+
+let reporting = Flow("reporting", description: "Prints and artifacts") { () -> String in
+    print("printed by the flow")
+    _ = try await loud()
+    _ = try await quiet()
+    Artifact.markdown("# Report\n\nAll **good**.", key: "fixture-report", description: "A markdown report")
+    Artifact.table([["city": "Oslo", "knots": "12"], ["city": "Lima", "knots": "3"]], key: "fixture-table")
+    Artifact.link("https://example.com/dashboard", text: "Dashboard", key: "fixture-link")
+    return "reported"
+}
+
+struct SleepParams: FlowParameters {
+    var seconds = 3600.0
+}
+
+let sleeper = task("sleeper") { (seconds: Double) -> String in
+    logger.info("sleeping \(seconds) s")
+    try await Task.sleep(for: .seconds(seconds))
+    return "woke"
+}
+let afterSleep = task("after-sleep") { () -> String in "should not start after a cancellation" }
+
+let sleepy = Flow("sleepy", description: "Sleeps in a task; for cancellation") { (params: SleepParams) -> String in
+    _ = try await sleeper(params.seconds)
+    return try await afterSleep()
+}
+
+struct BarrierParams: FlowParameters {
+    var n = 8
+}
+
+/// Every task blocks its thread until all n have arrived: only bodies running side by side, more
+/// than there are cores, can finish.
+let rendezvous = Mutex<(arrived: Int, expected: Int)>((0, 0))
+
+let blockingStep = task("blocking-step") { (n: Int) -> Int in
+    rendezvous.withLock { $0.arrived += 1; $0.expected = n }
+    while rendezvous.withLock({ $0.arrived < $0.expected }) { usleep(1000) }
+    return n
+}
+
+let blocking = Flow("blocking", description: "Blocking task bodies that need each other", taskConcurrency: 64) {
+    (params: BarrierParams) -> Int in
+    try await blockingStep.map(Array(repeating: params.n, count: params.n)).count
+}
+
+struct LimitParams: FlowParameters {
+    var url = ""
+}
+
+/// Holds a slot of tag fixture-db while it fetches `url`.
+let limitedStep = task("limited-step", tags: ["fixture-db"]) { (url: String) -> String in
+    let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
+    return String(decoding: data, as: UTF8.self)
+}
+
+let limited = Flow("limited", description: "A task under a global concurrency limit") { (params: LimitParams) -> String in
+    try await limitedStep(params.url)
+}
