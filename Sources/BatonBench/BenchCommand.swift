@@ -10,17 +10,23 @@ import Glibc
 /// `baton-bench <workload> [N] [--json]`: measures Baton through the same paths as `baton`, with real
 /// flow libraries. Build in release: `swift run -c release baton-bench run 50`.
 ///
-/// Workloads:
+/// Workloads (each prints `workload`, `n`, `seconds`, `tasks_per_second`, `peak_rss_bytes` and
+/// `stored_task_runs`, counted in the store afterwards):
+///   seq N                 a flow calling a no-op task N times in sequence
+///   map N                 a flow mapping a no-op task over N elements
+///   etl [N]               extract (failing once, retried) → transform → load → notify, N runs
+///   cache                 a cached task and input in two runs: the second is a cache hit
 ///   run [N]               `baton run hello` (one task) N times: process start to final state, stored
 ///   register [N]          `baton register libFixtureFlows.so` into a new store N times
-///   register-package      `baton register flows/windspeed`: warm (nothing to rebuild) and cold builds
+///   register-package      `baton register flows/windspeed`: a cold build, then one with nothing to rebuild
+///   store [N]             the store alone applying the events of N task runs
 public enum BenchCommand {
     public static func main(_ arguments: [String]) async -> Int32 {
         var args = arguments
         let json = args.contains("--json")
         args.removeAll { $0 == "--json" }
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <run|register|register-package> [N] [--json]   (run from the baton checkout, in release)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store> [N] [--json]   (from the baton checkout, in release)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil
@@ -33,12 +39,16 @@ public enum BenchCommand {
             defer { bench.cleanUp() }
             let report: [String: JSONValue]
             switch workload {
+            case "seq": report = try bench.flowWorkload("seq", flow: "bench-seq", n: n ?? 1000)
+            case "map": report = try bench.flowWorkload("map", flow: "bench-map", n: n ?? 1000)
+            case "etl": report = try bench.etl(n ?? 20)
+            case "cache": report = try bench.cache()
             case "run": report = try bench.run(n ?? 20)
             case "register": report = try bench.register(n ?? 10)
             case "register-package": report = try bench.registerPackage()
             case "store": report = try bench.storeApply(n ?? 20_000)
             default:
-                warn("error: unknown workload '\(workload)'; expected run, register or register-package")
+                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package or store")
                 return 2
             }
             if json {
@@ -87,6 +97,91 @@ final class Bench {
         return package + "/.build/release/libFixtureFlows.so"
     }
 
+    /// A flow of `n` no-op task calls (`bench-seq` in sequence, `bench-map` as a map), run by `baton run`.
+    func flowWorkload(_ workload: String, flow: String, n: Int) throws -> [String: JSONValue] {
+        let library = try fixtureLibrary()
+        let home = scratch + "/\(workload)-home"
+        try expectSuccess(baton, ["register", library], home: home)
+        progress("running `baton run \(flow) --param n=\(n)`…")
+        let started = DispatchTime.now()
+        let (status, rss, output) = try spawnMeasured(baton, ["run", flow, "--param", "n=\(n)", "--json"], home: home, capture: true)
+        let seconds = seconds(since: started)
+        guard status == 0, let id = (try? JSONValue(json: output))?["id"]?.stringValue else {
+            throw BatonError(.runner, "`baton run \(flow)` exited with status \(status): \(output.suffix(300))")
+        }
+        let store = try SQLiteStore(home: BatonHome(path: home))
+        let stored = try store.countTaskRuns(flowRunID: id)
+        return [
+            "workload": .string(workload), "n": .int(Int64(n)), "seconds": .double(round3(seconds)),
+            "tasks_per_second": .double(round3(Double(n) / seconds)),
+            "us_per_task": .double(round3(seconds / Double(n) * 1e6)),
+            "peak_rss_bytes": .int(rss), "stored_task_runs": .int(Int64(stored)),
+            "all_stored": .bool(stored == n),
+        ]
+    }
+
+    /// `n` runs of extract (failing once, retried) → transform → load → notify.
+    func etl(_ n: Int) throws -> [String: JSONValue] {
+        let library = try fixtureLibrary()
+        let home = scratch + "/etl-home"
+        try expectSuccess(baton, ["register", library], home: home)
+        progress("running `baton run bench-etl` \(n) times…")
+        var times: [Double] = []
+        var peak: Int64 = 0
+        var ids: [String] = []
+        for _ in 0..<n {
+            let started = DispatchTime.now()
+            let (status, rss, output) = try spawnMeasured(baton, ["run", "bench-etl", "--json"], home: home, capture: true)
+            times.append(seconds(since: started))
+            guard status == 0, let id = (try? JSONValue(json: output))?["id"]?.stringValue else {
+                throw BatonError(.runner, "`baton run bench-etl` exited with status \(status)")
+            }
+            ids.append(id)
+            peak = max(peak, rss)
+        }
+        let store = try SQLiteStore(home: BatonHome(path: home))
+        let stored = try ids.reduce(0) { $0 + (try store.countTaskRuns(flowRunID: $1)) }
+        let retried = try ids.allSatisfy { id in
+            try store.taskRuns(flowRunID: id).first { $0.taskName == "etl-extract" }?.attempts == 2
+        }
+        let total = times.reduce(0, +)
+        return [
+            "workload": .string("etl"), "n": .int(Int64(n)), "seconds": .double(round3(total)),
+            "run_ms": summary(times), "tasks_per_second": .double(round3(Double(4 * n) / total)),
+            "peak_rss_bytes": .int(peak), "stored_task_runs": .int(Int64(stored)), "all_stored": .bool(stored == 4 * n),
+            "extract_retried_each_run": .bool(retried),
+        ]
+    }
+
+    /// Two runs of a cached task with the same input; the second must be a hit.
+    func cache() throws -> [String: JSONValue] {
+        let library = try fixtureLibrary()
+        let home = scratch + "/cache-home"
+        try expectSuccess(baton, ["register", library], home: home)
+        var times: [Double] = []
+        var peak: Int64 = 0
+        var ids: [String] = []
+        for _ in 0..<2 {
+            let started = DispatchTime.now()
+            let (status, rss, output) = try spawnMeasured(baton, ["run", "bench-cache", "--json"], home: home, capture: true)
+            times.append(seconds(since: started))
+            guard status == 0, let id = (try? JSONValue(json: output))?["id"]?.stringValue else {
+                throw BatonError(.runner, "`baton run bench-cache` exited with status \(status)")
+            }
+            ids.append(id)
+            peak = max(peak, rss)
+        }
+        let store = try SQLiteStore(home: BatonHome(path: home))
+        let second = try store.taskRuns(flowRunID: ids[1]).first
+        let stored = try ids.reduce(0) { $0 + (try store.countTaskRuns(flowRunID: $1)) }
+        return [
+            "workload": .string("cache"), "n": .int(2), "seconds": .double(round3(times.reduce(0, +))),
+            "first_run_ms": .double(round3(times[0] * 1000)), "second_run_ms": .double(round3(times[1] * 1000)),
+            "tasks_per_second": .double(round3(2 / times.reduce(0, +))), "peak_rss_bytes": .int(peak),
+            "stored_task_runs": .int(Int64(stored)), "second_is_cache_hit": .bool(second?.state.name == "Cached"),
+        ]
+    }
+
     func run(_ n: Int) throws -> [String: JSONValue] {
         let library = try fixtureLibrary()
         let home = scratch + "/run-home"
@@ -97,7 +192,7 @@ final class Bench {
         var peak: Int64 = 0
         for _ in 0..<n {
             let started = DispatchTime.now()
-            let (status, rss) = try spawnMeasured(baton, ["run", "hello"], home: home)
+            let (status, rss, _) = try spawnMeasured(baton, ["run", "hello"], home: home)
             endToEnd.append(seconds(since: started))
             guard status == 0 else { throw BatonError(.runner, "`baton run hello` exited with status \(status)") }
             peak = max(peak, rss)
@@ -165,7 +260,7 @@ final class Bench {
         var peak: Int64 = 0
         for index in 0..<n {
             let started = DispatchTime.now()
-            let (status, rss) = try spawnMeasured(baton, ["register", library], home: scratch + "/register-\(index)")
+            let (status, rss, _) = try spawnMeasured(baton, ["register", library], home: scratch + "/register-\(index)")
             times.append(seconds(since: started))
             guard status == 0 else { throw BatonError(.runner, "`baton register` exited with status \(status)") }
             peak = max(peak, rss)
@@ -252,7 +347,7 @@ final class Bench {
     /// Runs a program with its output discarded and returns its exit status and peak resident memory:
     /// `wait4` reports the larger of the process's own and that of the children it reaped (for
     /// `baton run`, its runner).
-    func spawnMeasured(_ executable: String, _ arguments: [String], home: String) throws -> (Int32, Int64) {
+    func spawnMeasured(_ executable: String, _ arguments: [String], home: String, capture: Bool = false) throws -> (Int32, Int64, String) {
         var environment = ProcessInfo.processInfo.environment
         environment["BATON_HOME"] = home
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -261,7 +356,9 @@ final class Bench {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let outputPath = scratch + "/output-\(UUID().uuidString)"
+        defer { unlink(outputPath) }
+        posix_spawn_file_actions_addopen(&actions, 1, capture ? outputPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
@@ -270,7 +367,8 @@ final class Bench {
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return (code, Int64(usage.ru_maxrss) * 1024)
+        let output = capture ? (FileManager.default.contents(atPath: outputPath).map { String(decoding: $0, as: UTF8.self) } ?? "") : ""
+        return (code, Int64(usage.ru_maxrss) * 1024, output)
     }
 }
 func warn(_ text: String) {

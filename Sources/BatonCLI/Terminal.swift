@@ -61,19 +61,30 @@ struct Terminal: Sendable {
 
 /// How times, durations and tables read.
 enum Format {
-    private static let clockFormatter: DateFormatter = {
-        let f = DateFormatter()
-        f.dateFormat = "HH:mm:ss.SSS"
-        return f
-    }()
-    private static let dateTimeFormatter: DateFormatter = {
-        let f = DateFormatter()
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return f
-    }()
+    // Times are formatted with the C library's local time, not DateFormatter: the first use of a
+    // DateFormatter loads ICU's locale and time zone data, which costs every command 10 ms or more.
+    private static func local(_ date: Date) -> (tm, Int) {
+        let seconds = date.timeIntervalSince1970
+        var whole = time_t(seconds.rounded(.down))
+        var parts = tm()
+        localtime_r(&whole, &parts)
+        return (parts, Int((seconds - seconds.rounded(.down)) * 1000))
+    }
 
-    static func clock(_ date: Date) -> String { clockFormatter.string(from: date) }
-    static func dateTime(_ date: Date) -> String { dateTimeFormatter.string(from: date) }
+    private static func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    /// `14:03:22.101`, in local time.
+    static func clock(_ date: Date) -> String {
+        let (t, milliseconds) = local(date)
+        let ms = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)).\(ms)"
+    }
+
+    /// `2026-11-21 14:03:22`, in local time.
+    static func dateTime(_ date: Date) -> String {
+        let (t, _) = local(date)
+        return "\(t.tm_year + 1900)-\(two(t.tm_mon + 1))-\(two(t.tm_mday)) \(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec))"
+    }
 
     static func duration(_ seconds: Double?) -> String {
         guard let seconds else { return "-" }

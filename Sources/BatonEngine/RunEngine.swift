@@ -12,7 +12,8 @@ public final class RunEngine: Sendable {
     let spec: FlowRunSpec
     let services: any RunServices
     let clock: any EngineClock
-    let manifest: LibraryManifest?
+    /// Flow options: given with the run, else read from the library's manifest.
+    let flowOptions: [String: FlowOptionsSpec]
     /// How long a cancelled body may take to stop before the engine gives it up.
     let cancelGrace: Double
 
@@ -33,7 +34,12 @@ public final class RunEngine: Sendable {
         self.services = services
         self.clock = clock
         self.cancelGrace = cancelGrace
-        manifest = try? LibraryManifest.decode(library.manifestData, library: library.path)
+        if let options = spec.flowOptions {
+            flowOptions = options
+        } else {
+            let manifest = try? LibraryManifest.decode(library.manifestData, library: library.path)
+            flowOptions = Dictionary((manifest?.flows ?? []).map { ($0.name, $0.options ?? FlowOptionsSpec()) }, uniquingKeysWith: { a, _ in a })
+        }
     }
 
     /// Loads the library at `path` into this process with the host's table.
@@ -99,6 +105,6 @@ public final class RunEngine: Sendable {
     }
 
     func flowOptions(_ flow: String) -> FlowOptionsSpec {
-        manifest?.flows.first { $0.name == flow }?.options ?? FlowOptionsSpec()
+        flowOptions[flow] ?? FlowOptionsSpec()
     }
 }

@@ -54,10 +54,14 @@ public struct FlowRunSpec: Codable, Sendable {
     public var flowVersions: [String: Int]
     /// On resume: results of the earlier attempts' completed task runs, by input key.
     public var reuse: [String: ReusedResult]
+    /// The options of the library's flows, from its stored manifest: the runner need not ask the
+    /// library for its whole manifest (every flow's parameter schema) to run one flow.
+    public var flowOptions: [String: FlowOptionsSpec]?
 
     public init(
         flowRunID: String, flowRunName: String, flow: String, version: Int, parameters: [String: JSONValue], attempt: Int,
-        libraryHash: String = "", flowVersions: [String: Int] = [:], reuse: [String: ReusedResult] = [:]
+        libraryHash: String = "", flowVersions: [String: Int] = [:], reuse: [String: ReusedResult] = [:],
+        flowOptions: [String: FlowOptionsSpec]? = nil
     ) {
         self.flowRunID = flowRunID
         self.flowRunName = flowRunName
@@ -68,6 +72,7 @@ public struct FlowRunSpec: Codable, Sendable {
         self.libraryHash = libraryHash
         self.flowVersions = flowVersions
         self.reuse = reuse
+        self.flowOptions = flowOptions
     }
 }
 

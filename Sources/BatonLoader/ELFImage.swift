@@ -12,16 +12,8 @@ public struct ELFImage: Sendable {
     /// Reads and checks the file at `path`.
     public init(path: String) throws {
         self.path = path
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            if !FileManager.default.fileExists(atPath: path) {
-                throw BatonError(.notFound, "library '\(path)' does not exist")
-            }
-            throw BatonError(.io, "library '\(path)' cannot be read: \(error.localizedDescription)")
-        }
-        let bytes = [UInt8](data)
+        let file = try MappedFile(path: path)
+        let bytes = file.bytes
         let notLibrary = { (why: String) in
             BatonError(
                 .notALibrary,
@@ -97,6 +89,7 @@ public struct ELFImage: Sendable {
     }
 
     private static func sections(_ r: ByteReader, _ length: Int, _ fail: (String) -> BatonError) throws -> [Section] {
+        // Section headers of a valid ELF file; anything past the end is treated as truncation.
         let offset = Int(clamping: r.u64(40))
         let entrySize = Int(r.u16(58))
         let count = Int(r.u16(60))
@@ -123,9 +116,9 @@ public struct ELFImage: Sendable {
     }
 }
 
-/// Little-endian reads at byte offsets, returning 0 past the end.
+/// Little-endian reads at byte offsets of a mapped file, returning 0 past the end.
 private struct ByteReader {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
 
     func u16(_ at: Int) -> UInt16 {
         guard at >= 0, at + 2 <= bytes.count else { return 0 }

@@ -4,15 +4,18 @@ import Foundation
 
 /// SHA-256 of files, through OpenSSL's libcrypto. The only file that imports CCrypto.
 public enum SHA256 {
-    /// The hex digest of the file at `path`, read in chunks.
+    /// The hex digest of the file at `path`, mapped into memory and hashed in one call.
     public static func hex(ofFileAt path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw BatonError(.io, "'\(path)' cannot be read")
-        }
-        defer { try? handle.close() }
-        var hasher = Hasher256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
-        return hasher.finalizeHex()
+        let file = try MappedFile(path: path)
+        return hex(of: file.bytes)
+    }
+
+    /// The hex digest of a buffer, in one call to libcrypto.
+    static func hex(of bytes: UnsafeRawBufferPointer) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        _ = EVP_Digest(bytes.baseAddress, bytes.count, &digest, &length, EVP_sha256(), nil)
+        return hexString(digest)
     }
 
     /// The hex digest of `data`.
@@ -24,12 +27,7 @@ public enum SHA256 {
 
     /// The hex digest of `bytes`, in one call to libcrypto.
     public static func hex(of bytes: [UInt8]) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        bytes.withUnsafeBytes { raw in
-            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
-        }
-        return hexString(digest)
+        bytes.withUnsafeBytes { hex(of: $0) }
     }
 
     static func hexString(_ digest: [UInt8]) -> String {

@@ -45,10 +45,12 @@ public final class RunSupervisor: Sendable {
         _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], observer: @escaping (RunEvent) -> Void = { _ in }
     ) throws -> FlowRunRecord {
         let version = try store.version(of: run.flow, number: run.version)
+        let flows = try store.library(hash: version.libraryHash)?.manifest.flows ?? [version.manifest]
         let spec = FlowRunSpec(
             flowRunID: run.id, flowRunName: run.name, flow: run.flow, version: run.version, parameters: run.parameters,
             attempt: run.attempt, libraryHash: version.libraryHash,
-            flowVersions: try store.flowVersions(libraryHash: version.libraryHash), reuse: reuse)
+            flowVersions: try store.flowVersions(libraryHash: version.libraryHash), reuse: reuse,
+            flowOptions: Dictionary(flows.map { ($0.name, $0.options ?? FlowOptionsSpec()) }, uniquingKeysWith: { a, _ in a }))
         let doorbell = try? store.doorbell()
         let wakeup = try WakeupPipe()
         let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)

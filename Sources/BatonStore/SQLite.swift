@@ -39,6 +39,9 @@ final class SQLiteConnection {
         self.handle = handle
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
+        // Checkpointing the WAL at close costs every short-lived `baton` command an fsync; the
+        // automatic checkpoints during writes keep the WAL small.
+        sqliteNoCheckpointOnClose(handle)
     }
 
     deinit {

@@ -299,4 +299,13 @@ struct EngineFeatureTests {
         let resume = try sandbox.baton("run", "resume", "feedbeef")
         #expect(resume.status != 0 && resume.stderr.contains("no flow run 'feedbeef'"))
     }
+
+    @Test func aFlowsTaskConcurrencyBoundsHowManyTaskRunsRunAtOnce() async throws {
+        let sandbox = try await registered()
+        let run = try sandbox.baton("run", "throttled", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let most = try #require(run.json["result"]?.intValue)
+        #expect(most >= 1 && most <= 2, "at most 2 at once, saw \(most)")
+        #expect(taskRuns(try details(sandbox, run.json["id"]?.stringValue ?? "")).count == 12)
+    }
 }

@@ -89,6 +89,15 @@ enum FlowCommands {
             facts.append(("Library", "\(library.path) (\(library.size / 1024) KiB; ABI \(m.abiMajor).\(m.abiMinor), SDK \(m.sdkVersion), Swift \(swift))"))
         }
         facts.append(("Schedule", version.manifest.schedule?.summary ?? "none"))
+        if let options = version.manifest.options {
+            var parts: [String] = []
+            if options.retries > 0 { parts.append("\(options.retries) retries (\(options.retryPolicy.description))") }
+            if let timeout = options.timeoutSeconds { parts.append("timeout \(Format.duration(timeout))") }
+            if let concurrency = options.taskConcurrency { parts.append("task concurrency \(concurrency)") }
+            if !options.logPrints { parts.append("prints not captured") }
+            if !options.hooks.isEmpty { parts.append("hooks \(options.hooks.joined(separator: ", "))") }
+            facts.append(("Options", parts.isEmpty ? "defaults" : parts.joined(separator: "; ")))
+        }
         facts.append(("Result", version.manifest.resultType))
         facts.append(("Declared at", version.manifest.sourceLocation ?? "-"))
         for (key, value) in facts { out.line(key.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
@@ -108,14 +117,18 @@ enum FlowCommands {
             out.line("  (none declared)")
         } else {
             let rows = tasks.map { t in
-                [
-                    t.name, t.inputType, t.outputType, "\(t.options.retries)",
-                    t.options.retryDelaySeconds.isEmpty ? "-" : t.options.retryDelaySeconds.map { Format.duration($0) }.joined(separator: ", "),
-                    Format.duration(t.options.timeoutSeconds), t.options.tags.isEmpty ? "-" : t.options.tags.joined(separator: ","),
-                    t.options.description ?? "",
+                let o = t.options
+                let cache = o.cache.map { c in
+                    c.policy + (c.expirationSeconds.map { ", \(Format.duration($0))" } ?? "") + (c.refresh ? ", refresh" : "")
+                } ?? "-"
+                return [
+                    t.name, t.inputType, t.outputType, "\(o.retries)", o.retries == 0 ? "-" : o.retryDelayDescription,
+                    Format.duration(o.timeoutSeconds), o.tags.isEmpty ? "-" : o.tags.joined(separator: ","), cache,
+                    o.hooks.isEmpty ? "-" : o.hooks.joined(separator: ","), o.description ?? "",
                 ]
             }
-            out.line(indent(Format.table(["NAME", "INPUT", "OUTPUT", "RETRIES", "RETRY DELAY", "TIMEOUT", "TAGS", "DESCRIPTION"], rows)))
+            out.line(indent(Format.table(
+                ["NAME", "INPUT", "OUTPUT", "RETRIES", "RETRY DELAY", "TIMEOUT", "TAGS", "CACHE", "HOOKS", "DESCRIPTION"], rows)))
         }
         return 0
     }

@@ -133,3 +133,19 @@ let limitedStep = task("limited-step", tags: ["fixture-db"]) { (url: String) -> 
 let limited = Flow("limited", description: "A task under a global concurrency limit") { (params: LimitParams) -> String in
     try await limitedStep(params.url)
 }
+
+/// How many bodies of `counted-step` run now, and the most that ever did.
+let running = Mutex<(now: Int, most: Int)>((0, 0))
+
+let countedStep = task("counted-step") { (x: Int) -> Int in
+    running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+    usleep(20_000)  // long enough for the next ones to start, if the flow allowed them to
+    running.withLock { $0.now -= 1 }
+    return x
+}
+
+/// Maps a task over 12 elements with at most 2 task runs at once; returns the most seen at once.
+let throttled = Flow("throttled", description: "Task concurrency 2", taskConcurrency: 2) { () -> Int in
+    _ = try await countedStep.map(0..<12)
+    return running.withLock { $0.most }
+}
