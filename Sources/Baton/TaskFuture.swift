@@ -19,7 +19,7 @@ public final class TaskFuture<Output: Codable & Sendable>: AnyTaskFuture {
         var outcome: Result<Output, any Error>?
         var waiters: [CheckedContinuation<Result<Output, any Error>, Never>] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(taskRunID: String, taskName: String) {
         self.taskRunID = taskRunID

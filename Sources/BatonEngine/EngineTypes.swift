@@ -1,5 +1,9 @@
 import BatonCore
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A task call from library code, as the engine receives it.
@@ -117,7 +121,7 @@ final class OneShot<Value: Sendable>: Sendable {
         var value: Value?
         var waiter: CheckedContinuation<Value, Never>?
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func resolve(_ value: Value) {
         let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
@@ -143,49 +147,70 @@ final class OneShot<Value: Sendable>: Sendable {
     }
 }
 
-/// Runs at most `limit` jobs at once and queues the rest in order, without a Swift task per queued
-/// job, so that a 100,000-way map costs a queue entry per element rather than a suspended task. A job
-/// starts its work synchronously and calls `release()` when that work has finished; `release` starts
-/// the next queued job on the calling thread.
-final class TaskScheduler: Sendable {
+/// Runs a flow run's task calls under its task concurrency: at most `limit` at once, the rest queued
+/// in order, without a Swift task per queued job. A job starts its work synchronously and calls
+/// `release()` when that work has finished; `release` starts the next queued job on the calling
+/// thread. A caller that gets more than `maximumQueued` calls ahead of the slots waits until the
+/// queue shortens: a 100,000-way map would otherwise hold every call it made in memory before the
+/// first few finished. Callers are library threads, for which waiting is safe.
+///
+/// `@unchecked Sendable`: all mutable state is guarded by `mutex`.
+final class TaskScheduler: @unchecked Sendable {
     typealias Job = @Sendable () -> Void
-    private struct State {
-        var running = 0
-        var queue: [Job] = []
-        var head = 0
-    }
-    private let state = Mutex(State())
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let shorter = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var running = 0
+    private var queue: [Job] = []
+    private var head = 0
+    private var waiting = 0
     let limit: Int
+    let maximumQueued: Int
 
-    init(limit: Int) { self.limit = max(1, limit) }
+    init(limit: Int, maximumQueued: Int = 4096) {
+        self.limit = max(1, limit)
+        self.maximumQueued = max(1, maximumQueued)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(shorter, nil)
+    }
 
-    /// Runs `job` now if a slot is free, else queues it.
+    deinit {
+        pthread_cond_destroy(shorter)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        shorter.deallocate()
+    }
+
+    /// Runs `job` now if a slot is free, else queues it, first waiting while the queue is full.
     func submit(_ job: @escaping Job) {
-        let start: Bool = state.withLock { state in
-            if state.running < limit {
-                state.running += 1
-                return true
-            }
-            state.queue.append(job)
-            return false
+        pthread_mutex_lock(mutex)
+        while queue.count - head >= maximumQueued {
+            waiting += 1
+            pthread_cond_wait(shorter, mutex)
+            waiting -= 1
         }
+        let start = running < limit
+        if start { running += 1 } else { queue.append(job) }
+        pthread_mutex_unlock(mutex)
         if start { job() }
     }
 
     /// Frees the slot of a finished job and starts the next queued one, if any, in that slot.
     func release() {
-        let next: Job? = state.withLock { state in
-            guard state.head < state.queue.count else {
-                state.running -= 1
-                if state.head > 0 {
-                    state.queue.removeAll(keepingCapacity: false)
-                    state.head = 0
-                }
-                return nil
+        pthread_mutex_lock(mutex)
+        var next: Job?
+        if head < queue.count {
+            next = queue[head]
+            queue[head] = {}
+            head += 1
+            if waiting > 0 { pthread_cond_signal(shorter) }
+            if head == queue.count || head >= 4096 && head * 2 >= queue.count {
+                queue.removeFirst(head)
+                head = 0
             }
-            defer { state.head += 1 }
-            return state.queue[state.head]
+        } else {
+            running -= 1
         }
+        pthread_mutex_unlock(mutex)
         next?()
     }
 }

@@ -18,7 +18,7 @@ extension FlowExecution {
             let index = state.counters[name, default: 0]
             state.counters[name] = index + 1
             state.position += 1
-            state.unfinished += 1
+            unfinished.add(1, ordering: .relaxed)
             return TaskRunStart(
                 id: RunID.make(at: now), flowRunID: flowRunID, flowRunAttempt: state.attempt, position: state.position,
                 name: "\(name)-\(index)", taskName: name, kind: "subflow", childFlowRunID: childID,

@@ -15,7 +15,7 @@ extension FlowExecution {
             let index = state.counters[call.task, default: 0]
             state.counters[call.task] = index + 1
             state.position += 1
-            state.unfinished += 1
+            unfinished.add(1, ordering: .relaxed)
             let start = TaskRunStart(
                 id: call.call.id ?? RunID.make(at: now), flowRunID: flowRunID, flowRunAttempt: state.attempt,
                 position: state.position, name: "\(call.task)-\(index)", taskName: call.task,
@@ -67,7 +67,6 @@ extension FlowExecution {
         let context = Contexts.register(Contexts.Entry(flow: self, taskRunID: start.id, taskRunName: start.name) { [self] status, output in
             let context = registered.value.load(ordering: .acquiring)
             engine.untrack(context: context)
-            state.withLock { _ = $0.attempts.remove(context) }
             if status == BATON_STATUS_OK, engine.cancellation == nil {
                 emitTask(start, RunState(.completed, at: clock.now()), attempt: 1, result: String(decoding: output, as: UTF8.self))
                 remember(result: output, of: start.id)
@@ -80,7 +79,6 @@ extension FlowExecution {
             }
         })
         registered.value.store(context, ordering: .releasing)
-        state.withLock { _ = $0.attempts.insert(context) }
         engine.track(context: context) {
             Contexts.finish(context, status: BATON_STATUS_CANCELLED, output: ErrorObject(type: "CancellationError", message: "the task body did not stop").bytes)
         }
@@ -92,9 +90,10 @@ extension FlowExecution {
     }
 
     func finishedOne() {
+        guard unfinished.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            state.unfinished -= 1
-            guard state.unfinished == 0 else { return [] }
+            // A task run submitted since then is not finished yet: its finish wakes them.
+            guard unfinished.load(ordering: .acquiring) == 0 else { return [] }
             defer { state.drainWaiters = [] }
             return state.drainWaiters
         }
@@ -217,10 +216,8 @@ extension FlowExecution {
     private func invoke(_ start: TaskRunStart, call: TaskCall, attempt: Int, timeout: Double?) async -> BodyOutcome {
         let info = runInfo.bytes(attempt: attempt, taskRunID: start.id, taskRunName: start.name)
         let (context, outcome) = await Contexts.run(flow: self, taskRunID: start.id, taskRunName: start.name, timeout: timeout) { context in
-            state.withLock { _ = $0.attempts.insert(context) }
-            return engine.library.invokeTask(call.task, input: call.input, runInfo: info, context: context)
+            engine.library.invokeTask(call.task, input: call.input, runInfo: info, context: context)
         }
-        state.withLock { _ = $0.attempts.remove(context) }
         if case .timedOut = outcome { engine.library.cancel(context: context) }
         return outcome
     }
@@ -231,6 +228,7 @@ extension FlowExecution {
     }
 
     func remember(result: [UInt8], of taskRunID: String) {
+        guard Lineage.isDistinctive(result[...]) else { return }
         state.withLock { $0.lineage.record(result: result, taskRunID: taskRunID) }
     }
 

@@ -25,13 +25,13 @@ final class FlowExecution: Sendable {
         var counters: [String: Int] = [:]
         var position = 0
         var lineage = Lineage()
-        /// Task runs submitted and not yet finished, and who waits for them all to finish.
-        var unfinished = 0
+        /// Who waits for every task run submitted so far to finish.
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Contexts of task attempts running now, to cancel them when the flow times out.
-        var attempts: Set<UInt> = []
     }
-    let state: Mutex<State>
+    let state: Locked<State>
+    /// Task runs submitted and not yet finished: counted outside `state`, which every submission
+    /// takes already, so that finishing a task run takes no lock until the last one finishes.
+    let unfinished = Atomic<Int>(0)
 
     init(
         engine: RunEngine, flowRunID: String, flowRunName: String, flow: String, version: Int, parameters: [UInt8],
@@ -49,7 +49,7 @@ final class FlowExecution: Sendable {
         options = engine.flowOptions(flow)
         scheduler = TaskScheduler(limit: options.taskConcurrency ?? 512)
         runInfo = RunInfoDocument(flowRunID: flowRunID, flowRunName: flowRunName, flowName: flow, flowVersion: version)
-        state = Mutex(State(attempt: attempt))
+        state = Locked(State(attempt: attempt))
     }
 
     var attempt: Int { state.withLock { $0.attempt } }
@@ -157,7 +157,7 @@ final class FlowExecution: Sendable {
     func drain() async {
         await withCheckedContinuation { continuation in
             let done = state.withLock { state in
-                if state.unfinished == 0 { return true }
+                if unfinished.load(ordering: .acquiring) == 0 { return true }
                 state.drainWaiters.append(continuation)
                 return false
             }
@@ -165,8 +165,9 @@ final class FlowExecution: Sendable {
         }
     }
 
+    /// Asks the task attempts of this flow run that are running now to stop.
     func cancelAttempts() {
-        for context in state.withLock({ Array($0.attempts) }) { engine.library.cancel(context: context) }
+        for context in Contexts.taskAttempts(of: self) { engine.library.cancel(context: context) }
     }
 
     func emit(_ event: RunEvent) { engine.services.emit(event) }

@@ -110,22 +110,26 @@ enum Contexts {
         let complete: @Sendable (Int32, [UInt8]) -> Void
     }
 
-    private static let entries = Mutex<[UInt: Entry]>([:])
+    private static let entries = ShardedMap<Entry>()
     private static let counter = Atomic<UInt>(0)
 
     static func register(_ entry: Entry) -> UInt {
         let id = counter.add(1, ordering: .relaxed).newValue
-        entries.withLock { $0[id] = entry }
+        entries[id] = entry
         return id
     }
 
-    static func entry(_ id: UInt) -> Entry? { entries.withLock { $0[id] } }
+    static func entry(_ id: UInt) -> Entry? { entries[id] }
+
+    /// The contexts of the task attempts of `flow` running now.
+    static func taskAttempts(of flow: FlowExecution) -> [UInt] {
+        entries.all.filter { $0.value.flow === flow && $0.value.taskRunID != nil }.map(\.key)
+    }
 
     /// Ends a context and reports how its body finished. A second finish, or one for an unknown
     /// context, does nothing.
     static func finish(_ id: UInt, status: Int32, output: [UInt8]) {
-        let entry = entries.withLock { $0.removeValue(forKey: id) }
-        entry?.complete(status, output)
+        entries.remove(id)?.complete(status, output)
     }
 
     /// Runs a body under a new context and waits for it, or for `timeout` seconds, or for the engine
@@ -154,7 +158,7 @@ enum Contexts {
         let outcome = await race.value
         timer?.cancel()
         flow.engine.untrack(context: context)
-        if case .finished = outcome {} else { _ = entries.withLock { $0.removeValue(forKey: context) } }
+        if case .finished = outcome {} else { entries.remove(context) }
         return (context, outcome)
     }
 }

@@ -17,13 +17,13 @@ public final class RunEngine: Sendable {
     /// How long a cancelled body may take to stop before the engine gives it up.
     let cancelGrace: Double
 
-    private struct State {
-        /// Bodies running now, by context, with how to give each up.
-        var active: [UInt: @Sendable () -> Void] = [:]
-        var cancelReason: String?
-        var options: [[UInt8]: TaskOptionsSpec] = [:]
-    }
-    private let state = Mutex(State())
+    /// Bodies running now, by context, with how to give each up.
+    private let active = ShardedMap<@Sendable () -> Void>()
+    /// Why the run is being cancelled, once it is; `cancelled` says so without taking the lock.
+    private let cancelReason = Locked<String?>(nil)
+    private let cancelled = Atomic<Bool>(false)
+    /// Decoded task options, by their bytes.
+    private let knownOptions = Locked<[OptionsKey: TaskOptionsSpec]>([:])
 
     public init(
         library: DynamicLibrary, spec: FlowRunSpec, services: any RunServices, clock: any EngineClock = SystemClock(),
@@ -62,49 +62,69 @@ public final class RunEngine: Sendable {
     /// Stops the run: tasks not started do not start, running bodies are asked to stop, and bodies
     /// that have not stopped after the grace period are given up. The run ends `cancelled`.
     public func cancel(reason: String) {
-        let active: [(UInt, @Sendable () -> Void)]? = state.withLock { state in
-            guard state.cancelReason == nil else { return nil }
-            state.cancelReason = reason
-            return Array(state.active)
+        let first = cancelReason.withLock { current in
+            guard current == nil else { return false }
+            current = reason
+            return true
         }
-        guard let active else { return }
+        guard first else { return }
+        // Set before the bodies are listed: a body tracked after the listing sees it and is asked
+        // to stop by `track` itself.
+        cancelled.store(true, ordering: .sequentiallyConsistent)
         services.cancelWaits()
-        for (context, _) in active { library.cancel(context: context) }
+        for (context, _) in active.all { library.cancel(context: context) }
         let clock = self.clock
         let grace = cancelGrace
         Task {
             try? await clock.sleep(seconds: grace)
-            let remaining = self.state.withLock { Array($0.active.values) }
-            for abandon in remaining { abandon() }
+            for (_, abandon) in self.active.all { abandon() }
         }
     }
 
     /// Why the run is being cancelled, once it is.
-    var cancellation: String? { state.withLock { $0.cancelReason } }
+    var cancellation: String? {
+        cancelled.load(ordering: .acquiring) ? cancelReason.withLock { $0 } : nil
+    }
 
     /// Remembers a running body, so that a cancellation reaches it and, after the grace period, gives
     /// it up with `abandon`.
     func track(context: UInt, abandon: @escaping @Sendable () -> Void) {
-        let cancelled = state.withLock { state in
-            state.active[context] = abandon
-            return state.cancelReason != nil
-        }
-        if cancelled { library.cancel(context: context) }
+        active[context] = abandon
+        if cancelled.load(ordering: .sequentiallyConsistent) { library.cancel(context: context) }
     }
 
     func untrack(context: UInt) {
-        _ = state.withLock { $0.active.removeValue(forKey: context) }
+        active.remove(context)
     }
 
     /// A task's options, decoded once per distinct options buffer (one per task declaration).
     func options(_ bytes: [UInt8]) -> TaskOptionsSpec {
-        if let known = state.withLock({ $0.options[bytes] }) { return known }
+        let key = OptionsKey(bytes)
+        if let known = knownOptions.withLock({ $0[key] }) { return known }
         let decoded = (try? JSONDecoder().decode(TaskOptionsSpec.self, from: Data(bytes))) ?? TaskOptionsSpec()
-        state.withLock { $0.options[bytes] = decoded }
+        knownOptions.withLock { $0[key] = decoded }
         return decoded
     }
 
     func flowOptions(_ flow: String) -> FlowOptionsSpec {
         flowOptions[flow] ?? FlowOptionsSpec()
     }
+}
+
+/// Options bytes as a dictionary key whose hash is computed once, outside any lock, over the whole
+/// buffer at a time (an array of bytes hashes byte by byte).
+struct OptionsKey: Hashable, Sendable {
+    let bytes: [UInt8]
+    let hash: Int
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        var hasher = Hasher()
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hash = hasher.finalize()
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    static func == (a: OptionsKey, b: OptionsKey) -> Bool { a.hash == b.hash && a.bytes == b.bytes }
 }

@@ -59,18 +59,21 @@ public enum RunnerChild {
 }
 
 /// The child's side of the pipes, as the engine's services: messages to the parent on fd 3, written
-/// in order by one writer thread that sends every event queued meanwhile as one frame; answers and
+/// in order by one writer thread that sends every event queued meanwhile in one frame; answers and
 /// cancellations from the parent on fd 4, read by a reader thread.
+///
+/// Events are encoded by the thread that makes them, outside the lock, and queued as bytes: queuing
+/// the events themselves cost a copy of each (a retain of every string in it) under the lock and a
+/// second pass to encode them on the writer. When the parent falls behind, what is queued stops
+/// growing at `limit` bytes and the threads that make events wait for the writer.
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `mutex`.
 final class PipeServices: RunServices, @unchecked Sendable {
-    private enum Outgoing {
-        case event(RunEvent)
-        case message(RunnerMessage)
-    }
-
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Wakes the writer.
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Wakes threads waiting for room in the queue.
+    private let room = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Held while frames are written, so that the exit flush and the writer never interleave.
     private let writing = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     /// Whether events come fast (more than 8 in the last millisecond): only then is it worth
@@ -83,13 +86,27 @@ final class PipeServices: RunServices, @unchecked Sendable {
 
     /// The channel of this process, for the exit flush.
     nonisolated(unsafe) static var current: PipeServices?
-    private var queue: [Outgoing] = []
+    /// Complete frames, in order, not yet written.
+    private var frames: [UInt8] = []
+    /// Encoded events queued after the last frame, not yet framed, and how many.
+    private var events: [UInt8] = []
+    private var eventCount = 0
+    /// A buffer the writer has written, kept for its capacity.
+    private var spare: [UInt8] = []
+    /// Bytes queued beyond which the threads that make events wait for the writer.
+    private let limit = 1 << 20
+    /// Items (events and messages) queued and written so far, for `flush`, and how many of them are
+    /// in `frames` and `events` now.
     private var queued = 0
+    private var written = 0
+    private var buffered = 0
+    /// The thread reading the parent's answers, which must never wait for room: the parent may be
+    /// waiting for it to read.
+    private var reader: pthread_t?
     /// The writer sleeps without a deadline only when nothing is queued; then the first item wakes it.
     private var writerIdle = false
     /// Something queued must go out at once: a request, an answer the parent waits for, a flush.
     private var urgent = false
-    private var written = 0
     private var flushWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
     private var nextRequest: UInt64 = 0
     private var answers: [UInt64: @Sendable (RunnerResponse) -> Void] = [:]
@@ -99,6 +116,7 @@ final class PipeServices: RunServices, @unchecked Sendable {
     init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
+        pthread_cond_init(room, nil)
         pthread_mutex_init(writing, nil)
         Thread.detachNewThread { [self] in writeLoop() }
         PipeServices.current = self
@@ -110,20 +128,34 @@ final class PipeServices: RunServices, @unchecked Sendable {
     func flushNow() {
         pthread_mutex_lock(writing)
         pthread_mutex_lock(mutex)
-        let items = queue
-        queue = []
+        let (bytes, items) = takeQueued()
         pthread_mutex_unlock(mutex)
-        writeAll(Self.frames(items))
+        writeAll(bytes)
+        finished(items)
         pthread_mutex_unlock(writing)
     }
 
     // MARK: Writing
 
-    func emit(_ event: RunEvent) { enqueue(.event(event)) }
+    func emit(_ event: RunEvent) {
+        var w = BinaryWriter()
+        event.encode(into: &w)
+        enqueue(event: w.bytes)
+    }
 
-    func send(_ message: RunnerMessage) { enqueue(.message(message)) }
+    func send(_ message: RunnerMessage) {
+        let frame = message.frame()
+        pthread_mutex_lock(mutex)
+        closeEvents()
+        frames += frame
+        queued += 1
+        buffered += 1
+        urgent = true
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
+    }
 
-    private func enqueue(_ item: Outgoing) {
+    private func enqueue(event: [UInt8]) {
         pthread_mutex_lock(mutex)
         let now = DispatchTime.now().uptimeNanoseconds
         if now - windowStart > 1_000_000 {
@@ -134,24 +166,72 @@ final class PipeServices: RunServices, @unchecked Sendable {
         windowCount += 1
         // When events are few, the thread that made one writes it at once: a body that crashes the
         // process next cannot take it along. When they come fast, the writer batches them.
-        if !busy, queue.isEmpty, writerIdle, pthread_mutex_trylock(writing) == 0 {
+        if !busy, frames.isEmpty, eventCount == 0, writerIdle, pthread_mutex_trylock(writing) == 0 {
             queued += 1
             pthread_mutex_unlock(mutex)
-            writeAll(Self.frames([item]))
+            writeAll(Self.eventsFrame(event, count: 1))
+            finished(1)
             pthread_mutex_unlock(writing)
-            pthread_mutex_lock(mutex)
-            written += 1
-            let ready = flushWaiters.filter { $0.0 <= written }
-            flushWaiters.removeAll { $0.0 <= written }
-            pthread_mutex_unlock(mutex)
-            for (_, waiter) in ready { waiter.resume() }
             return
         }
-        queue.append(item)
+        while frames.count + events.count > limit && !writerIdle && !isReader() {
+            pthread_cond_wait(room, mutex)
+        }
+        events += event
+        eventCount += 1
         queued += 1
-        if case .message = item { urgent = true }
-        if writerIdle || urgent || queue.count >= 1024 { pthread_cond_signal(condition) }
+        buffered += 1
+        if writerIdle || urgent || events.count >= 1 << 16 { pthread_cond_signal(condition) }
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Frames the events queued so far. Called with `mutex` held.
+    private func closeEvents() {
+        guard eventCount > 0 else { return }
+        frames += Self.eventsFrame(events, count: eventCount)
+        events.removeAll(keepingCapacity: true)
+        eventCount = 0
+    }
+
+    /// Takes everything queued, framed, and how many items it holds, leaving an empty buffer.
+    /// Called with `mutex` held.
+    private func takeQueued() -> (bytes: [UInt8], items: Int) {
+        closeEvents()
+        var taken = spare
+        swap(&taken, &frames)
+        spare = []
+        defer { buffered = 0 }
+        pthread_cond_broadcast(room)
+        return (taken, buffered)
+    }
+
+    private func isReader() -> Bool {
+        guard let reader else { return false }
+        return pthread_equal(reader, pthread_self()) != 0
+    }
+
+    /// An `events` message of `count` encoded events, framed.
+    private static func eventsFrame(_ encoded: [UInt8], count: Int) -> [UInt8] {
+        var w = BinaryWriter(capacity: encoded.count + 9)
+        let length = UInt32(encoded.count + 5)
+        w.u8(UInt8(length >> 24))
+        w.u8(UInt8(length >> 16 & 0xFF))
+        w.u8(UInt8(length >> 8 & 0xFF))
+        w.u8(UInt8(length & 0xFF))
+        w.u8(RunnerMessage.eventsTag)
+        w.u32(UInt32(count))
+        w.bytes += encoded
+        return w.bytes
+    }
+
+    /// Counts items written and wakes the flushes they complete.
+    private func finished(_ count: Int) {
+        pthread_mutex_lock(mutex)
+        written += count
+        let ready = flushWaiters.filter { $0.0 <= written }
+        flushWaiters.removeAll { $0.0 <= written }
+        pthread_mutex_unlock(mutex)
+        for (_, waiter) in ready { waiter.resume() }
     }
 
     func flush() async {
@@ -174,12 +254,13 @@ final class PipeServices: RunServices, @unchecked Sendable {
     private func writeLoop() {
         while true {
             pthread_mutex_lock(mutex)
-            while queue.isEmpty {
+            while frames.isEmpty && eventCount == 0 {
                 writerIdle = true
+                pthread_cond_broadcast(room)
                 pthread_cond_wait(condition, mutex)
                 writerIdle = false
             }
-            if busy && !urgent && queue.count < 1024 {
+            if busy && !urgent && events.count < 1 << 16 {
                 var deadline = timespec()
                 clock_gettime(CLOCK_REALTIME, &deadline)
                 deadline.tv_nsec += 2_000_000
@@ -193,37 +274,16 @@ final class PipeServices: RunServices, @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             pthread_mutex_lock(writing)
             pthread_mutex_lock(mutex)
-            let items = queue
-            queue = []
+            var (bytes, items) = takeQueued()
             pthread_mutex_unlock(mutex)
-            writeAll(Self.frames(items))
+            writeAll(bytes)
+            finished(items)
             pthread_mutex_unlock(writing)
-
+            bytes.removeAll(keepingCapacity: true)
             pthread_mutex_lock(mutex)
-            written += items.count
-            let ready = flushWaiters.filter { $0.0 <= written }
-            flushWaiters.removeAll { $0.0 <= written }
+            if spare.capacity < bytes.capacity { spare = bytes }
             pthread_mutex_unlock(mutex)
-            for (_, waiter) in ready { waiter.resume() }
         }
-    }
-
-    private static func frames(_ items: [Outgoing]) -> [UInt8] {
-        var events: [RunEvent] = []
-        var frames: [UInt8] = []
-        for item in items {
-            switch item {
-            case .event(let event): events.append(event)
-            case .message(let message):
-                if !events.isEmpty {
-                    frames += RunnerMessage.events(events).frame()
-                    events = []
-                }
-                frames += message.frame()
-            }
-        }
-        if !events.isEmpty { frames += RunnerMessage.events(events).frame() }
-        return frames
     }
 
     private func writeAll(_ bytes: [UInt8]) {
@@ -324,6 +384,9 @@ final class PipeServices: RunServices, @unchecked Sendable {
     /// Reads the parent's answers and cancellations for the rest of the run.
     func listen(engine: RunEngine) {
         Thread.detachNewThread { [self] in
+            pthread_mutex_lock(mutex)
+            reader = pthread_self()
+            pthread_mutex_unlock(mutex)
             var buffer: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {

@@ -22,6 +22,8 @@ enum RunnerMessage: Sendable {
     case failure(code: BatonError.Code, message: String)
 
     static let maximumLength = 1 << 30
+    /// The tag of `events`, which the child's writer frames itself.
+    static let eventsTag: UInt8 = 4
 
     func frame() -> [UInt8] {
         var w = BinaryWriter()
@@ -70,7 +72,7 @@ enum RunnerMessage: Sendable {
             w.u8(3)
             w.string(reason)
         case .events(let events):
-            w.u8(4)
+            w.u8(Self.eventsTag)
             w.u32(UInt32(events.count))
             for event in events { event.encode(into: &w) }
         case .request(let id, let request):

@@ -127,6 +127,23 @@ final class SQLiteConnection {
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// Hands this connection's WAL checkpoints to `checkpointer`: commits no longer checkpoint
+    /// themselves, and ask it for one when they leave the WAL over its threshold.
+    func checkpoint(with checkpointer: Checkpointer) {
+        sqlite3_wal_autocheckpoint(handle, 0)
+        sqlite3_wal_hook(handle, { context, _, _, pages in
+            if pages >= Checkpointer.threshold, let context {
+                Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue().request()
+            }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(checkpointer).toOpaque())
+    }
+
+    /// Copies as much of the WAL into the database as it can without waiting for anyone.
+    func checkpointPassively() {
+        sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+    }
+
     /// Runs `body` in a transaction that takes the write lock at its start (`BEGIN IMMEDIATE`), so
     /// that two writers queue on the busy timeout instead of one failing when it upgrades its lock.
     func transaction<T>(_ body: () throws -> T) throws -> T {

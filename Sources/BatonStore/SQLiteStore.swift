@@ -17,6 +17,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     public var resultsPath: String { (path as NSString).deletingLastPathComponent + "/results" }
     private let connection: SQLiteConnection
     private let lock = NSLock()
+    /// Runs this store's WAL checkpoints; `connection` holds it unretained.
+    private let checkpointer: Checkpointer
 
     /// Results up to 64 KiB stay in the database unless `BATON_RESULT_FILE_THRESHOLD` says otherwise.
     public static var defaultResultFileThreshold: Int {
@@ -36,6 +38,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     public init(path: String, resultFileThreshold: Int = SQLiteStore.defaultResultFileThreshold) throws {
         self.path = path
         self.resultFileThreshold = resultFileThreshold
+        checkpointer = Checkpointer(path: path)
         // Opening is serialised across processes: while a new file is being identified, switched to
         // WAL and migrated, a second opener would see half of it or deadlock on the journal switch.
         let initialization = try DirectoryLock(directory: (path as NSString).deletingLastPathComponent)
@@ -46,6 +49,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             try Self.identify(connection, path: path)
             try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
             try Self.migrate(connection)
+            connection.checkpoint(with: checkpointer)
         } catch let error as SQLiteError {
             throw Self.storeError(error, path: path)
         }

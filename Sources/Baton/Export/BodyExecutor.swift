@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +9,10 @@ import Glibc
 /// A body that blocks its thread (file I/O, a C library, `sleep`) would otherwise hold one of the
 /// pool's few threads (as many as there are cores), and a few such bodies stall every other task and
 /// the engine. Here a monitor adds a thread whenever queued work has made no progress for a few
-/// milliseconds, so blocked bodies cost threads, not progress; quick bodies share the first few.
+/// milliseconds while a busy worker is blocked (sleeping in the kernel, as `/proc` tells), so blocked
+/// bodies cost threads, not progress. Workers that are merely busy or waiting for a core do not add
+/// threads (more threads than cores only add switches and lock contention), unless the queue has
+/// made no progress for 50 ms, so that long computations cannot hold quick bodies back for long.
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `mutex`.
 final class BodyExecutor: TaskExecutor, @unchecked Sendable {
@@ -21,6 +26,20 @@ final class BodyExecutor: TaskExecutor, @unchecked Sendable {
     private var idle = 0
     /// Jobs started so far, which the monitor compares between its looks.
     private var started = 0
+    /// The workers running a job now, with the number of that job.
+    private var busy: [Int32: (job: Int, worker: Worker)] = [:]
+
+    /// A worker thread's own record, which its thread finds through `workerKey`.
+    ///
+    /// `@unchecked Sendable`: `tid` is immutable and `hostDepth` atomic.
+    private final class Worker: @unchecked Sendable {
+        let tid: Int32
+        /// How deep the worker is in calls to the host. The host may make a call wait (for room in
+        /// its queue to the parent process): that is not a body blocking, and more threads would only
+        /// wait with it, so the monitor adds none for a worker asleep in the host.
+        let hostDepth = Atomic<Int>(0)
+        init(tid: Int32) { self.tid = tid }
+    }
     private let baseThreads: Int
     private let maximumThreads = 1024
 
@@ -53,10 +72,13 @@ final class BodyExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     private func work() {
-        pthread_setspecific(workerKey, UnsafeRawPointer(bitPattern: 1))
+        let worker = Worker(tid: Self.threadID())
+        let tid = worker.tid
+        pthread_setspecific(workerKey, Unmanaged.passRetained(worker).toOpaque())
         let executor = asUnownedTaskExecutor()
         pthread_mutex_lock(mutex)
         while true {
+            busy[tid] = nil
             while head == jobs.count {
                 if head > 0 {
                     jobs.removeAll(keepingCapacity: true)
@@ -69,6 +91,7 @@ final class BodyExecutor: TaskExecutor, @unchecked Sendable {
             let job = jobs[head]
             head += 1
             started += 1
+            busy[tid] = (started, worker)
             pthread_mutex_unlock(mutex)
             job.runSynchronously(on: executor)
             pthread_mutex_lock(mutex)
@@ -76,26 +99,73 @@ final class BodyExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     /// Every 2 ms: if jobs wait and none started since the last look, the threads that would take
-    /// them are busy (blocked, or working long): wake an idle one, or add one.
+    /// them are busy: wake an idle one, or add one when a worker has been asleep in the kernel on the
+    /// same job at two looks in a row outside the host (a body blocked in I/O or `sleep`, not one
+    /// waiting a moment for a lock or a core), or when the queue has been stuck for 50 ms.
     private func monitor() {
+        struct Sleeper: Hashable { let tid: Int32, job: Int }
         var seen = -1
+        var stuckLooks = 0
+        var sleepers: Set<Sleeper> = []
         while true {
             usleep(2000)
             pthread_mutex_lock(mutex)
             let stuck = jobs.count > head && started == seen
             seen = started
-            var grow = false
-            if stuck {
-                if idle > 0 {
-                    pthread_cond_signal(condition)
-                } else if threads < maximumThreads {
-                    threads += 1
-                    grow = true
-                }
-            }
+            stuckLooks = stuck ? stuckLooks + 1 : 0
+            let wake = stuck && idle > 0
+            if wake { pthread_cond_signal(condition) }
+            let workers = stuck && !wake && threads < maximumThreads ? busy : [:]
             pthread_mutex_unlock(mutex)
-            if grow { spawn { $0.work() } }
+            let asleep = Set(
+                workers.values.filter { $0.worker.hostDepth.load(ordering: .relaxed) == 0 && Self.isBlocked($0.worker.tid) }
+                    .map { Sleeper(tid: $0.worker.tid, job: $0.job) })
+            defer { sleepers = asleep }
+            // After 50 ms stuck with every worker in a body (a long computation), a thread is added;
+            // not while one waits in the host, which is then what holds the queue back.
+            let longStuck = stuckLooks >= 25 && workers.values.allSatisfy { $0.worker.hostDepth.load(ordering: .relaxed) == 0 }
+            guard longStuck || !asleep.isDisjoint(with: sleepers) else { continue }
+            pthread_mutex_lock(mutex)
+            threads += 1
+            pthread_mutex_unlock(mutex)
+            spawn { $0.work() }
+            stuckLooks = 0
         }
+    }
+
+    /// Runs a call into the host, marked so that the monitor knows a wait in it is the host's.
+    static func hostCall<Result>(_ call: () -> Result) -> Result {
+        guard let record = pthread_getspecific(shared.workerKey) else { return call() }
+        let worker = Unmanaged<Worker>.fromOpaque(record).takeUnretainedValue()
+        worker.hostDepth.add(1, ordering: .relaxed)
+        defer { worker.hostDepth.subtract(1, ordering: .relaxed) }
+        return call()
+    }
+
+    /// The calling thread's kernel id, from `/proc/thread-self` ("pid/task/tid"): Glibc's module
+    /// map has no `gettid`, and `syscall` is variadic.
+    private static func threadID() -> Int32 {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = readlink("/proc/thread-self", &buffer, 63)
+        guard count > 0 else { return -1 }
+        let text = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(separator: "/").last.flatMap { Int32($0) } ?? -1
+    }
+
+    /// Whether a thread of this process is sleeping in the kernel (state S or D in its `stat`),
+    /// rather than running or waiting for a core.
+    private static func isBlocked(_ tid: Int32) -> Bool {
+        guard tid > 0 else { return true }
+        let fd = open("/proc/self/task/\(tid)/stat", O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 512) }
+        guard count > 0 else { return false }
+        // "tid (comm) S …": the state follows the last ')', as comm may itself hold parentheses.
+        guard let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return false }
+        let state = buffer[close + 2]
+        return state == UInt8(ascii: "S") || state == UInt8(ascii: "D")
     }
 
     private func spawn(_ body: @escaping (BodyExecutor) -> Void) {

@@ -10,13 +10,13 @@ struct HostBridge: @unchecked Sendable {
     func log(caller: UInt, level: Int32, message: String) {
         var message = message
         message.withUTF8 { bytes in
-            table.pointee.log?(UnsafeMutableRawPointer(bitPattern: caller), level, bytes.baseAddress, bytes.count)
+            BodyExecutor.hostCall { table.pointee.log?(UnsafeMutableRawPointer(bitPattern: caller), level, bytes.baseAddress, bytes.count) }
         }
     }
 
     func artifact(caller: UInt, json: [UInt8]) {
-        json.withUnsafeBufferPointer {
-            table.pointee.artifact?(UnsafeMutableRawPointer(bitPattern: caller), $0.baseAddress, $0.count)
+        json.withUnsafeBufferPointer { json in
+            BodyExecutor.hostCall { table.pointee.artifact?(UnsafeMutableRawPointer(bitPattern: caller), json.baseAddress, json.count) }
         }
     }
 
@@ -30,9 +30,11 @@ struct HostBridge: @unchecked Sendable {
             input.withUnsafeBufferPointer { input in
                 options.withUnsafeBufferPointer { options in
                     call.withUnsafeBufferPointer { call in
-                        table.pointee.submit_call?(
-                            UnsafeMutableRawPointer(bitPattern: caller), name, input.baseAddress, input.count,
-                            options.baseAddress, options.count, call.baseAddress, call.count, HostBridge.done, box)
+                        BodyExecutor.hostCall {
+                            table.pointee.submit_call?(
+                                UnsafeMutableRawPointer(bitPattern: caller), name, input.baseAddress, input.count,
+                                options.baseAddress, options.count, call.baseAddress, call.count, HostBridge.done, box)
+                        }
                     }
                 }
             }
@@ -54,21 +56,21 @@ struct HostBridge: @unchecked Sendable {
             let box = Unmanaged.passRetained(CompletionBox { continuation.resume(returning: ($0, $1)) }).toOpaque()
             flow.withCString { name in
                 parameters.withUnsafeBufferPointer { p in
-                    table.pointee.start_subflow?(UnsafeMutableRawPointer(bitPattern: caller), name, p.baseAddress, p.count, HostBridge.done, box)
+                    BodyExecutor.hostCall { table.pointee.start_subflow?(UnsafeMutableRawPointer(bitPattern: caller), name, p.baseAddress, p.count, HostBridge.done, box) }
                 }
             }
         }
     }
 
     func flowFinished(context: UInt, status: Int32, output: [UInt8]) {
-        output.withUnsafeBufferPointer {
-            table.pointee.flow_finished?(UnsafeMutableRawPointer(bitPattern: context), status, $0.baseAddress, $0.count)
+        output.withUnsafeBufferPointer { output in
+            BodyExecutor.hostCall { table.pointee.flow_finished?(UnsafeMutableRawPointer(bitPattern: context), status, output.baseAddress, output.count) }
         }
     }
 
     func taskFinished(context: UInt, status: Int32, output: [UInt8]) {
-        output.withUnsafeBufferPointer {
-            table.pointee.task_finished?(UnsafeMutableRawPointer(bitPattern: context), status, $0.baseAddress, $0.count)
+        output.withUnsafeBufferPointer { output in
+            BodyExecutor.hostCall { table.pointee.task_finished?(UnsafeMutableRawPointer(bitPattern: context), status, output.baseAddress, output.count) }
         }
     }
 

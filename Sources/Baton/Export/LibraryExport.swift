@@ -20,28 +20,46 @@ public enum BatonLibraryExport {
         guard table.pointee.abi_version >> 16 == BATON_ABI_MAJOR,
             Int(table.pointee.struct_size) >= MemoryLayout<baton_host_v1>.size
         else { return BATON_STATUS_INCOMPATIBLE }
-        LibraryState.host.withLock { $0 = HostBridge(table: table) }
+        LibraryState.hostTable.store(UInt(bitPattern: table), ordering: .releasing)
         out.pointee = UnsafeRawPointer(LibraryTable.table)
         return BATON_STATUS_OK
     }
 }
 
 enum LibraryState {
-    static let host = Mutex<HostBridge?>(nil)
+    /// The address of the host's table, from `open`; read on every call, so an atomic rather than a lock.
+    static let hostTable = Atomic<UInt>(0)
 
-    /// Bodies running for the host, by the context the host gave them, so that `cancel` can find them.
-    static let running = Mutex<[UInt: Task<Void, Never>]>([:])
+    static var host: HostBridge? {
+        UnsafePointer<baton_host_v1>(bitPattern: hostTable.load(ordering: .acquiring)).map { HostBridge(table: $0) }
+    }
+
+    /// Bodies running for the host, by the context the host gave them, so that `cancel` can find
+    /// them; in shards with a lock each, as bodies start and end on many threads at once.
+    private static let running: [Shard] = (0..<64).map { _ in Shard() }
+
+    private final class Shard: Sendable {
+        let tasks = Locked<[UInt: Task<Void, Never>]>([:])
+        func withLock<R: Sendable>(_ body: (inout [UInt: Task<Void, Never>]) -> R) -> R { tasks.withLock { body(&$0) } }
+    }
+
+    private static func shard(_ context: UInt) -> Shard { running[Int(context % 64)] }
 
     /// Runs a body on the body executor (never on the cooperative pool, which blocking bodies would
     /// starve), remembering it under its context so that `cancel` can reach it.
     static func start(context: UInt, _ body: @escaping @Sendable () async -> Void) {
-        running.withLock { running in
+        shard(context).withLock { running in
             // Created under the lock, so the body's removal below cannot run before the insertion.
             running[context] = Task.detached(executorPreference: BodyExecutor.shared) {
                 await body()
-                _ = LibraryState.running.withLock { $0.removeValue(forKey: context) }
+                _ = LibraryState.shard(context).withLock { $0.removeValue(forKey: context) }
             }
         }
+    }
+
+    /// Asks the body running under `context`, if any, to stop.
+    static func cancel(context: UInt) {
+        shard(context).withLock { $0[context] }?.cancel()
     }
 }
 
@@ -80,7 +98,7 @@ enum LibraryTable {
             UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?
         ) -> Int32 = { name, parameters, parametersLength, info, infoLength, context in
             guard let name, let flow = Registry.shared.flow(named: String(cString: name)),
-                let host = LibraryState.host.withLock({ $0 })
+                let host = LibraryState.host
             else { return BATON_STATUS_UNKNOWN }
             let input = copy(parameters, parametersLength)
             let runInfo = copy(info, infoLength)
@@ -98,7 +116,7 @@ enum LibraryTable {
             UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?
         ) -> Int32 = { name, inputBytes, inputLength, info, infoLength, context in
             guard let name, let task = Registry.shared.task(named: String(cString: name)),
-                let host = LibraryState.host.withLock({ $0 })
+                let host = LibraryState.host
             else { return BATON_STATUS_UNKNOWN }
             let input = copy(inputBytes, inputLength)
             let runInfo = copy(info, infoLength)
@@ -116,7 +134,7 @@ enum LibraryTable {
             UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int,
             UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?
         ) -> Int32 = { kind, name, hook, stateBytes, stateLength, info, infoLength, context in
-            guard let kind, let name, let hook, let host = LibraryState.host.withLock({ $0 }) else { return BATON_STATUS_UNKNOWN }
+            guard let kind, let name, let hook, let host = LibraryState.host else { return BATON_STATUS_UNKNOWN }
             let hookName = String(cString: hook)
             let entryName = String(cString: name)
             let closure: (@Sendable (FinalState) async throws -> Void)?
@@ -149,8 +167,7 @@ enum LibraryTable {
         }
 
     static let cancel: @convention(c) (UnsafeMutableRawPointer?) -> Void = { context in
-        let key = UInt(bitPattern: context)
-        LibraryState.running.withLock { $0[key] }?.cancel()
+        LibraryState.cancel(context: UInt(bitPattern: context))
     }
 
     private static func copy(_ pointer: UnsafePointer<UInt8>?, _ count: Int) -> [UInt8] {

@@ -17,7 +17,7 @@ final class Registry: Sendable {
         var tasks: [String: ExportedTask] = [:]
         var conflicts: [String] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func register(flow: ExportedFlow) {
         state.withLock { state in
