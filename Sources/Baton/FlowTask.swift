@@ -1,5 +1,6 @@
 import CBatonABI
 import FoundationEssentials
+import Synchronization
 
 /// A named unit of work that Baton records, retries and reports: an async throwing function from a
 /// `Codable` input to a `Codable` output.
@@ -216,21 +217,43 @@ public struct TaskRunFailure: Error, CustomStringConvertible, Sendable {
 /// Task run ids made by the library, so that a future knows its task run at once: UUID version 7,
 /// time-ordered like the host's.
 enum TaskRunIDs {
-    static func make() -> String {
+    /// The random bits of ids: a random seed per process mixed with a counter through splitmix64's
+    /// finalizer (a bijection, so no two ids of one process get the same bits). A system random
+    /// number per id cost a system call each.
+    private static let seed: UInt64 = {
         var random = SystemRandomNumberGenerator()
+        return random.next()
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    static func make() -> String {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        let bits = mix(seed &+ n &* 0x9E37_79B9_7F4A_7C15)
         let milliseconds = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
-        let high = (milliseconds << 16) | 0x7000 | (random.next() & 0x0FFF)
-        let low = (random.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (index, value) in [high, low].enumerated() {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                let position = index * 16 + (60 - shift) / 4
-                if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
-                out.append(digits[Int((value >> UInt64(shift)) & 0xF)])
+        let high = (milliseconds << 16) | 0x7000 | (mix(bits ^ seed) & 0x0FFF)
+        let low = (bits & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { out in
+            let digits: StaticString = "0123456789abcdef"
+            var position = 0
+            for (index, value) in [high, low].enumerated() {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    let nibble = index * 16 + (60 - shift) / 4
+                    if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    out[position] = digits.utf8Start[Int((value >> UInt64(shift)) & 0xF)]
+                    position += 1
+                }
             }
+            return position
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -183,9 +183,9 @@ final class TaskScheduler: @unchecked Sendable {
     /// Runs `job` now if a slot is free, else queues it, first waiting while the queue is full.
     func submit(_ job: @escaping Job) {
         pthread_mutex_lock(mutex)
-        while queue.count - head >= maximumQueued {
+        if queue.count - head >= maximumQueued {
             waiting += 1
-            pthread_cond_wait(shorter, mutex)
+            while queue.count - head > maximumQueued / 2 { pthread_cond_wait(shorter, mutex) }
             waiting -= 1
         }
         let start = running < limit
@@ -202,7 +202,9 @@ final class TaskScheduler: @unchecked Sendable {
             next = queue[head]
             queue[head] = {}
             head += 1
-            if waiting > 0 { pthread_cond_signal(shorter) }
+            // Callers wait until the queue is down to half, not for every slot: a wake-up per task
+            // run would hand the processor back and forth between the caller and the bodies.
+            if waiting > 0, queue.count - head <= maximumQueued / 2 { pthread_cond_broadcast(shorter) }
             if head == queue.count || head >= 4096 && head * 2 >= queue.count {
                 queue.removeFirst(head)
                 head = 0

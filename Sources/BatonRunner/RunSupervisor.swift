@@ -62,7 +62,7 @@ public final class RunSupervisor: Sendable {
         do {
             try child.send(.start(RunnerStart(libraryPath: version.libraryPath, libraryHash: version.libraryHash, spec: spec)))
             _ = try child.pump(
-                deadline: { session.killAt },
+                deadline: { [session.killAt, session.heldUntil].compactMap { $0 }.min() },
                 watch: [doorbell?.fd ?? -1, wakeup.fd],
                 onReadable: { fd in
                     if fd == wakeup.fd {
@@ -77,20 +77,25 @@ public final class RunSupervisor: Sendable {
                     }
                 },
                 onDeadline: {
-                    child.kill(SIGKILL)
-                    session.killAt = nil
-                    session.killed = true
+                    if let killAt = session.killAt, killAt <= Date() {
+                        child.kill(SIGKILL)
+                        session.killAt = nil
+                        session.killed = true
+                    }
+                    try? session.releaseHeld(before: Date())
                     return false
                 },
                 batch: { messages, lines in try session.handle(messages, lines) })
         } catch {
             child.kill(SIGKILL)
             _ = child.wait()
+            try? session.releaseHeld(before: .distantFuture)
             try session.releaseSlots()
             try store.markCrashed(flowRunID: run.id, message: "the runner could not be supervised: \(error)")
             return try store.flowRun(run.id)
         }
         let status = child.wait()
+        try session.releaseHeld(before: .distantFuture)
         try session.releaseSlots()
         defer { store.ring("finished") }
         if !session.finished {
@@ -104,116 +109,6 @@ public final class RunSupervisor: Sendable {
             }
         }
         return try store.flowRun(run.id)
-    }
-}
-
-/// What the supervisor keeps while it supervises one runner.
-private struct Session {
-    let run: FlowRunRecord
-    let store: any Store
-    let child: ChildProcess
-    let observer: (RunEvent) -> Void
-    var finished = false
-    var failure: String?
-    var output = CrashOutput()
-    var pending: [RunEvent] = []
-    var slotWaits: [(id: UInt64, tags: [String], taskRunID: String, flowRunID: String)] = []
-    var flowRuns: Set<String>
-    var cancelReason: String?
-    var killAt: Date?
-    var killed = false
-
-    init(run: FlowRunRecord, store: any Store, child: ChildProcess, observer: @escaping (RunEvent) -> Void) {
-        self.run = run
-        self.store = store
-        self.child = child
-        self.observer = observer
-        flowRuns = [run.id]
-    }
-
-    mutating func handle(_ messages: [RunnerMessage], _ lines: [String]) throws {
-        for message in messages {
-            switch message {
-            case .events(let events):
-                for event in events {
-                    switch event {
-                    case .flowRunState(let change) where change.flowRunID == run.id && change.state.type.isFinal: finished = true
-                    case .flowRunCreated(let subflow): flowRuns.insert(subflow.id)
-                    default: break
-                    }
-                }
-                pending += events
-            case .request(let id, let request):
-                // Answered after what the child reported before asking, which the answer may depend on.
-                try applyPending()
-                try answer(id, request)
-            case .failure(_, let message):
-                failure = message
-            case .start, .response, .cancel, .manifest:
-                break
-            }
-        }
-        for line in lines where !line.isEmpty {
-            output.add(line)
-            let level: LogLevel = CrashOutput.isCrashLine(line) ? .error : .info
-            pending.append(.log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: level, message: line)))
-        }
-        try applyPending()
-    }
-
-    mutating func applyPending() throws {
-        guard !pending.isEmpty else { return }
-        try store.apply(pending)
-        pending.forEach(observer)
-        let ended = pending.contains {
-            if case .flowRunState(let change) = $0 { return change.state.type.isFinal }
-            return false
-        }
-        pending = []
-        if ended { store.ring("finished") }
-    }
-
-    mutating func answer(_ id: UInt64, _ request: RunnerRequest) throws {
-        switch request {
-        case .cacheLookup(let key):
-            try child.send(.response(id: id, .cache(try store.cachedResult(key: key, now: Date()))))
-        case .acquireSlots(let tags, let taskRunID, let flowRunID):
-            let granted = try store.acquireSlots(tags: tags, taskRunID: taskRunID, flowRunID: flowRunID, holder: .current)
-            try child.send(.response(id: id, .slots(granted: granted)))
-            if !granted { slotWaits.append((id, tags, taskRunID, flowRunID)) }
-        case .releaseSlots(let taskRunID):
-            if try store.releaseSlots(taskRunID: taskRunID) {
-                store.ring("limits")
-                try retrySlotWaits()
-            }
-        }
-    }
-
-    /// Tries again, in order, the slot requests that had to wait.
-    mutating func retrySlotWaits() throws {
-        var still: [(id: UInt64, tags: [String], taskRunID: String, flowRunID: String)] = []
-        for wait in slotWaits {
-            if try store.acquireSlots(tags: wait.tags, taskRunID: wait.taskRunID, flowRunID: wait.flowRunID, holder: .current) {
-                try child.send(.response(id: wait.id, .slots(granted: true)))
-            } else {
-                still.append(wait)
-            }
-        }
-        slotWaits = still
-    }
-
-    mutating func requestCancel(reason: String, grace: Double) {
-        guard cancelReason == nil else { return }
-        cancelReason = reason
-        slotWaits = []
-        try? child.send(.cancel(reason: reason))
-        killAt = Date().addingTimeInterval(grace)
-    }
-
-    func releaseSlots() throws {
-        var any = false
-        for id in flowRuns { any = try store.releaseSlots(flowRunID: id) || any }
-        if any { store.ring("limits") }
     }
 }
 

@@ -19,6 +19,9 @@ final class Checkpointer: @unchecked Sendable {
     private let condition = NSCondition()
     private var requested = false
     private var running = false
+    private var checkpointing = false
+    /// Checkpoints completed, for `waitUntilIdle`.
+    private(set) var completed = 0
 
     init(path: String) { self.path = path }
 
@@ -35,9 +38,20 @@ final class Checkpointer: @unchecked Sendable {
         }
     }
 
+    /// Waits until no checkpoint is asked for or running, and returns how many have completed.
+    func waitUntilIdle() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        while requested || checkpointing { condition.wait() }
+        return completed
+    }
+
     private func loop() {
         let connection = try? SQLiteConnection(path: path)
         try? connection?.setBusyTimeout(milliseconds: 1000)
+        // A connection opens its file at its first statement; until then SQLite does not know the
+        // file is in WAL mode, and a checkpoint does nothing.
+        _ = try? connection?.scalar("SELECT count(*) FROM sqlite_master")
         condition.lock()
         while true {
             if !requested, !condition.wait(until: Date(timeIntervalSinceNow: 10)), !requested {
@@ -45,9 +59,13 @@ final class Checkpointer: @unchecked Sendable {
             }
             guard requested else { continue }
             requested = false
+            checkpointing = true
             condition.unlock()
             connection?.checkpointPassively()
             condition.lock()
+            checkpointing = false
+            completed += 1
+            condition.broadcast()
         }
         running = false
         condition.unlock()

@@ -27,7 +27,11 @@ final class SQLiteConnection {
     private var staticStatements: [Int: OpaquePointer] = [:]
     let path: String
 
+    /// Process-wide settings, applied once before the first connection initialises SQLite.
+    private static let configured: Void = { _ = sqliteWithoutMemoryStatistics() }()
+
     init(path: String) throws {
+        Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)

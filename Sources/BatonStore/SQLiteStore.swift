@@ -47,7 +47,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             connection = try SQLiteConnection(path: path)
             try connection.setBusyTimeout(milliseconds: Self.busyTimeoutMilliseconds)
             try Self.identify(connection, path: path)
-            try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+            // The WAL file is cut back to 64 MiB when it starts over after a checkpoint.
+            try connection.execute(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864")
             try Self.migrate(connection)
             connection.checkpoint(with: checkpointer)
         } catch let error as SQLiteError {
@@ -119,6 +121,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             throw Self.storeError(error, path: path)
         }
     }
+
+    /// Waits for the WAL checkpoints asked for so far, and returns how many have run.
+    func waitForCheckpoints() -> Int { checkpointer.waitUntilIdle() }
 
     /// Runs `body` in a write transaction.
     func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {

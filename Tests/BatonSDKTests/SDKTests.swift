@@ -134,3 +134,45 @@ let sdkFlow = Flow("sdk-test-flow", description: "doubles", schedule: .every(min
         #expect(typeName(Nested.self) == "Nested")
     }
 }
+
+/// The hand-written coding of scalars must give exactly JSONEncoder's bytes (cache keys and resume
+/// match inputs by their bytes) and read back what JSONEncoder writes.
+@Suite struct ScalarJSONTests {
+    func foundation<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    @Test func integersBooleansAndPlainStringsMatchJSONEncoder() throws {
+        for value in [0, 7, -7, 42, Int.max, Int.min, 1_000_000] {
+            #expect(BatonJSON.Scalars.encode(value) == (try foundation(value)))
+            #expect(try BatonJSON.decode(Int.self, from: foundation(value)) == value)
+        }
+        for value in [true, false] {
+            #expect(BatonJSON.Scalars.encode(value) == (try foundation(value)))
+            #expect(try BatonJSON.decode(Bool.self, from: foundation(value)) == value)
+        }
+        for value in ["", "Boston", "São Paulo", "a/b", "日本語 ok", "x y z"] {
+            #expect(BatonJSON.Scalars.encode(value) == (try foundation(value)))
+            #expect(try BatonJSON.decode(String.self, from: foundation(value)) == value)
+        }
+        #expect(BatonJSON.Scalars.encode(NoResult()) == (try foundation(NoResult())))
+    }
+
+    @Test func textsThatNeedEscapingAndOtherTypesGoToFoundation() throws {
+        for value in ["say \"hi\"", "back\\slash", "line\nbreak", "tab\there", "\u{7F}"] {
+            #expect(BatonJSON.Scalars.encode(value) == nil)
+            #expect(try BatonJSON.encode(value) == (try foundation(value)))
+            #expect(try BatonJSON.decode(String.self, from: foundation(value)) == value)
+        }
+        #expect(BatonJSON.Scalars.encode(2.5) == nil)
+        #expect(BatonJSON.Scalars.encode([1, 2]) == nil)
+        // Non-canonical numbers are read by Foundation, which also refuses what is not an Int.
+        #expect(try BatonJSON.decode(Int.self, from: Array(" 5".utf8)) == 5)
+        #expect(BatonJSON.Scalars.decode(Int.self, from: Array("05".utf8)) == nil)
+        #expect(BatonJSON.Scalars.decode(Int.self, from: Array("99999999999999999999".utf8)) == nil)
+        #expect(throws: (any Error).self) { try BatonJSON.decode(Int.self, from: Array("\"5\"".utf8)) }
+        #expect(throws: (any Error).self) { try BatonJSON.decode(Int.self, from: Array("99999999999999999999".utf8)) }
+    }
+}

@@ -168,6 +168,30 @@ func sampleRegistration(_ hash: String, flows: [String] = ["etl"], label: String
         #expect(try store.countTaskRuns(flowRunID: nil) == 1)
     }
 
+    @Test func theWALIsCopiedIntoTheDatabaseByTheCheckpointThread() throws {
+        let (file, store) = try storeWithVersion()
+        let run = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:]))
+        let attributes = { try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0 }
+        let before = try attributes(file.path)
+        // About 6 MB of task runs in commits of 500: well past the 1,000-page threshold several times.
+        let now = Date()
+        for batch in 0..<20 {
+            var events: [RunEvent] = []
+            for i in 0..<500 {
+                let id = "t-\(batch)-\(i)"
+                events.append(.taskRunCreated(TaskRunStart(
+                    id: id, flowRunID: run.id, flowRunAttempt: 1, position: batch * 500 + i + 1, name: "work-\(i)",
+                    taskName: "work", input: String(repeating: "x", count: 400), createdAt: now)))
+                events.append(.taskRunState(TaskRunStateChange(taskRunID: id, flowRunID: run.id, state: RunState(.completed, at: now), attempt: 1, result: "1")))
+            }
+            try store.apply(events)
+        }
+        #expect(store.waitForCheckpoints() > 0)
+        // The task runs reached the database file itself, not only the WAL.
+        #expect(try attributes(file.path) > before + 2_000_000)
+        #expect(try store.countTaskRuns(flowRunID: run.id) == 10_000)
+    }
+
     @Test func aCrashedRunEndsItsUnfinishedTaskRunsAndAFinalRunStaysFinal() throws {
         let (_, store) = try storeWithVersion()
         let run = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:]))

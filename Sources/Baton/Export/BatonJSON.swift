@@ -18,11 +18,78 @@ enum BatonJSON {
     }()
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try encoder.encode(value))
+        if let bytes = Scalars.encode(value) { return bytes }
+        return Array(try encoder.encode(value))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try decoder.decode(type, from: Data(bytes))
+        if let value = Scalars.decode(type, from: bytes) { return value }
+        return try decoder.decode(type, from: Data(bytes))
+    }
+
+    /// Integers, booleans, plain strings and no value, coded by hand with exactly the bytes JSONEncoder
+    /// writes. Most task inputs and results are such scalars, and for them JSONEncoder and
+    /// JSONDecoder cost more than the engine's own work per task run. Anything else, and any text
+    /// that would need escaping or is not in the canonical form, goes to Foundation.
+    enum Scalars {
+        static func encode<T>(_ value: T) -> [UInt8]? {
+            if T.self == Int.self { return Array(String(unsafeBitCast(value, to: Int.self)).utf8) }
+            if T.self == Bool.self { return Array((unsafeBitCast(value, to: Bool.self) ? "true" : "false").utf8) }
+            if T.self == NoInput.self || T.self == NoResult.self { return Array("{}".utf8) }
+            if T.self == String.self {
+                let text = value as! String
+                guard text.utf8.allSatisfy(isPlain) else { return nil }
+                var out: [UInt8] = [UInt8(ascii: "\"")]
+                out.reserveCapacity(text.utf8.count + 2)
+                out.append(contentsOf: text.utf8)
+                out.append(UInt8(ascii: "\""))
+                return out
+            }
+            return nil
+        }
+
+        static func decode<T>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+            if T.self == Int.self { return integer(bytes).map { $0 as! T } }
+            if T.self == Bool.self {
+                if bytes == Array("true".utf8) { return (true as! T) }
+                if bytes == Array("false".utf8) { return (false as! T) }
+                return nil
+            }
+            if T.self == NoInput.self, bytes == Array("{}".utf8) { return (NoInput() as! T) }
+            if T.self == NoResult.self, bytes == Array("{}".utf8) { return (NoResult() as! T) }
+            if T.self == String.self, bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\""),
+                bytes[1..<(bytes.count - 1)].allSatisfy(isPlain)
+            {
+                return (String(decoding: bytes[1..<(bytes.count - 1)], as: UTF8.self) as! T)
+            }
+            return nil
+        }
+
+        /// A byte that stands for itself inside a JSON string, as JSONEncoder writes it.
+        private static func isPlain(_ byte: UInt8) -> Bool {
+            byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0x7F
+        }
+
+        /// An integer in canonical form (`0`, or an optional `-` and digits without a leading zero)
+        /// that fits in an Int.
+        private static func integer(_ bytes: [UInt8]) -> Int? {
+            var digits = bytes[...]
+            let negative = digits.first == UInt8(ascii: "-")
+            if negative { digits = digits.dropFirst() }
+            guard let first = digits.first, digits.count <= 19, first != UInt8(ascii: "0") || digits.count == 1,
+                digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), !(negative && first == UInt8(ascii: "0"))
+            else { return nil }
+            var value = 0
+            for digit in digits {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = negative
+                    ? times.subtractingReportingOverflow(Int(digit - UInt8(ascii: "0")))
+                    : times.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
+                guard !overflow1, !overflow2 else { return nil }
+                value = sum
+            }
+            return value
+        }
     }
 }
 
