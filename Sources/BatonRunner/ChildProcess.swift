@@ -65,6 +65,10 @@ final class ChildProcess {
             posix_spawn_file_actions_adddup2(&actions, messages[1], 3)
             posix_spawn_file_actions_adddup2(&actions, control[0], 4)
         }
+        // Nothing else of this process reaches the child: a descriptor it inherited without
+        // close-on-exec (a socket, the end of someone's pipe) would otherwise stay open as long as the
+        // child runs, and whoever waits for its end to close would wait for the child too.
+        _ = Self.addCloseFrom?(&actions, 5)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -120,6 +124,13 @@ final class ChildProcess {
     }
 
     /// Closes the parent's end of fd 4: the child reads end of file.
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time
+    /// because the Glibc module does not declare it; nil where the C library lacks it.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     func closeControl() {
         if controlFD >= 0 {
             close(controlFD)

@@ -392,9 +392,11 @@ final class PipeServices: RunServices, @unchecked Sendable {
             while true {
                 let n = chunk.withUnsafeMutableBytes { read(4, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return }
+                // The supervisor is gone (killed, or crashed): nobody records this run any more, and
+                // its bodies may wait forever (for a server, a lock), so the runner ends here.
+                guard n > 0 else { _exit(3) }
                 buffer += chunk[..<n]
-                guard let messages = try? RunnerMessage.unframe(&buffer) else { return }
+                guard let messages = try? RunnerMessage.unframe(&buffer) else { _exit(3) }
                 for message in messages {
                     switch message {
                     case .response(let id, let response):

@@ -121,8 +121,12 @@ struct EngineFeatureTests {
         defer { server.release() }
         let holder = try WatchedProcess(sandbox, ["run", "limited", "--param", "url=\(server.baseURL)/held"])
         await server.requests(reach: 1)
+        let runners = sandboxProcesses(sandbox, "runner")
+        #expect(runners.count == 1)
         kill(holder.process.processIdentifier, SIGKILL)  // the supervisor dies holding the slot
         _ = holder.wait()
+        // Its runner, blocked in the task body, ends too: nobody would record what it does.
+        #expect(runners.allSatisfy { waitForExit($0) })
         let next = try sandbox.baton("run", "limited", "--param", "url=\(server.baseURL)/fresh", "--json")
         #expect(next.status == 0, "\(next.stderr)")
         #expect(next.json["result"] == .string("fresh"))

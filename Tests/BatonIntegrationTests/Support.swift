@@ -254,3 +254,28 @@ final class WatchedProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 }
+
+/// Processes of a sandbox's store whose command line contains `word` (runner children, say), found
+/// by the BATON_HOME in their environment.
+func sandboxProcesses(_ sandbox: Sandbox, _ word: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+        guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
+            let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+        else { return false }
+        let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return variables.contains("BATON_HOME=\(sandbox.home)") && String(decoding: command, as: UTF8.self).contains(word)
+    }
+}
+
+/// Waits, without polling, until process `pid` has ended (a pidfd becomes readable), or `limit`
+/// seconds pass; true when it ended.
+func waitForExit(_ pid: Int32, limit: Double = 60) -> Bool {
+    typealias PidfdOpen = @convention(c) (Int32, UInt32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pidfd_open") else { return false }
+    let fd = unsafeBitCast(symbol, to: PidfdOpen.self)(pid, 0)
+    guard fd >= 0 else { return errno == ESRCH }  // already gone
+    defer { close(fd) }
+    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    return poll(&entry, 1, Int32(limit * 1000)) == 1
+}

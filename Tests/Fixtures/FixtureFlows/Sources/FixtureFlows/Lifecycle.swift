@@ -1,9 +1,10 @@
 import Baton
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct ResumeParams: FlowParameters {
     var marker = "/nonexistent"
@@ -126,8 +127,46 @@ struct LimitParams: FlowParameters {
 
 /// Holds a slot of tag fixture-db while it fetches `url`.
 let limitedStep = task("limited-step", tags: ["fixture-db"]) { (url: String) -> String in
-    let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
-    return String(decoding: data, as: UTF8.self)
+    try httpGet(url)
+}
+
+struct FetchError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A blocking HTTP/1.1 GET of an `http://127.0.0.1:port/path` URL over a plain socket, returning the
+/// body. Not URLSession: FoundationNetworking loads libcurl and some twenty libraries with it, which
+/// would slow every run of every flow in this library.
+func httpGet(_ url: String) throws -> String {
+    guard let parsed = URLComponents(string: url), let port = parsed.port else { throw FetchError(description: "bad URL \(url)") }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw FetchError(description: "socket: \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw FetchError(description: "connect to \(url): \(errno)") }
+    let request = Array("GET \(parsed.path.isEmpty ? "/" : parsed.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
+        throw FetchError(description: "send to \(url): \(errno)")
+    }
+    var response: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }
+        response += chunk[..<n]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    guard text.hasPrefix("HTTP/1.1 200"), let split = text.range(of: "\r\n\r\n") else {
+        throw FetchError(description: "GET \(url) answered: \(text.prefix(40))")
+    }
+    return String(text[split.upperBound...])
 }
 
 let limited = Flow("limited", description: "A task under a global concurrency limit") { (params: LimitParams) -> String in
