@@ -144,11 +144,11 @@ final class ChildProcess {
     /// each read brought, in order; `watch` adds descriptors whose readability calls `onReadable`.
     /// When `deadline()` passes, `onDeadline` decides: true stops pumping (`timedOut`), false goes on.
     func pump(
-        deadline: () -> Date? = { nil }, watch: [Int32] = [], onReadable: (Int32) throws -> Void = { _ in },
+        deadline: () -> Date? = { nil }, watch: () -> [Int32] = { [] }, onReadable: (Int32) throws -> Void = { _ in },
         onDeadline: () -> Bool = { true }, batch: ([RunnerMessage], [String]) throws -> Void
     ) throws -> PumpResult {
         while messagesFD >= 0 || outputFD >= 0 {
-            var fds = ([messagesFD, outputFD] + watch).filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var fds = ([messagesFD, outputFD] + watch()).filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             var timeout: Int32 = -1
             if let deadline = deadline() {
                 let remaining = deadline.timeIntervalSinceNow

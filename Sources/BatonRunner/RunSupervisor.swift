@@ -51,29 +51,37 @@ public final class RunSupervisor: Sendable {
             attempt: run.attempt, libraryHash: version.libraryHash,
             flowVersions: try store.flowVersions(libraryHash: version.libraryHash), reuse: reuse,
             flowOptions: Dictionary(flows.map { ($0.name, $0.options ?? FlowOptionsSpec()) }, uniquingKeysWith: { a, _ in a }))
-        let doorbell = try? store.doorbell()
         let wakeup = try WakeupPipe()
-        let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
-        try store.setSupervisor(flowRunID: run.id, pid: getpid())
         let token = Interrupts.add { signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) }
-        defer { Interrupts.remove(token) }
+        let nudge = Nudge.add { wakeup.ring(UInt8(SIGUSR1)) }
+        defer {
+            Interrupts.remove(token)
+            Nudge.remove(nudge)
+        }
+        let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
+        try store.setSupervisor(flowRunID: run.id, process: .current)
 
         var session = Session(run: run, store: store, child: child, observer: observer)
         do {
             try child.send(.start(RunnerStart(libraryPath: version.libraryPath, libraryHash: version.libraryHash, spec: spec)))
             _ = try child.pump(
                 deadline: { [session.killAt, session.heldUntil].compactMap { $0 }.min() },
-                watch: [doorbell?.fd ?? -1, wakeup.fd],
+                watch: { [wakeup.fd, session.doorbell?.fd ?? -1] },
                 onReadable: { fd in
                     if fd == wakeup.fd {
-                        let signal = Int32(wakeup.drain().last ?? UInt8(SIGINT))
-                        session.requestCancel(reason: signal == SIGINT ? "interrupted (Ctrl-C)" : "interrupted (\(ChildProcess.signalName(signal)))", grace: stopGrace)
-                    } else if let doorbell, fd == doorbell.fd {
-                        let topics = doorbell.drain()
-                        if topics.contains("limits") { try session.retrySlotWaits() }
-                        if topics.contains("cancel"), try store.flowRun(run.id).state.type == .cancelling {
-                            session.requestCancel(reason: "cancelled by request", grace: stopGrace)
+                        for signal in Set(wakeup.drain().map(Int32.init)) {
+                            if signal == SIGUSR1 {
+                                if try store.flowRun(run.id).state.type == .cancelling {
+                                    session.requestCancel(reason: "cancelled by request", grace: stopGrace)
+                                }
+                            } else {
+                                session.requestCancel(
+                                    reason: signal == SIGINT ? "interrupted (Ctrl-C)" : "interrupted (\(ChildProcess.signalName(signal)))",
+                                    grace: stopGrace)
+                            }
                         }
+                    } else if let doorbell = session.doorbell, fd == doorbell.fd {
+                        if doorbell.drain().contains("limits") { try session.retrySlotWaits() }
                     }
                 },
                 onDeadline: {

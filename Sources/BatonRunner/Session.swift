@@ -12,6 +12,9 @@ struct Session {
     var failure: String?
     var output = CrashOutput()
     var pending: [RunEvent] = []
+    /// Watches the store's doorbells once a task waits for a concurrency slot, so that a slot freed
+    /// by another process is retried at once; runs that never wait never watch (see `Nudge`).
+    var doorbell: Doorbell?
     /// The events of task runs created in the last `holdWindow` seconds and not finished yet, kept
     /// back so that a task run that finishes soon is written once, with its final state, rather than
     /// inserted and then updated for each state: in a 100,000-way map most task runs wait in the
@@ -118,7 +121,14 @@ struct Session {
         case .acquireSlots(let tags, let taskRunID, let flowRunID):
             let granted = try store.acquireSlots(tags: tags, taskRunID: taskRunID, flowRunID: flowRunID, holder: .current)
             try child.send(.response(id: id, .slots(granted: granted)))
-            if !granted { slotWaits.append((id, tags, taskRunID, flowRunID)) }
+            if !granted {
+                slotWaits.append((id, tags, taskRunID, flowRunID))
+                if doorbell == nil {
+                    doorbell = try? store.doorbell()
+                    // A slot freed before the watch began rang no bell here: look once more.
+                    try retrySlotWaits()
+                }
+            }
         case .releaseSlots(let taskRunID):
             if try store.releaseSlots(taskRunID: taskRunID) {
                 store.ring("limits")

@@ -20,13 +20,13 @@ public struct ConcurrencyLimit: Codable, Sendable, Hashable {
     public var active: Int
 }
 
-/// The process that holds concurrency slots: its pid and start time (so a reused pid is not taken
-/// for it).
-public struct SlotHolder: Sendable, Hashable {
+/// A process as the store records it (a holder of concurrency slots, a run's supervisor): its pid
+/// and start time, so that a reused pid is not taken for it.
+public struct ProcessIdentity: Sendable, Hashable {
     public var pid: Int32
     public var start: String
 
-    public static let current = SlotHolder(pid: getpid(), start: SlotHolder.startTime(of: getpid()) ?? "")
+    public static let current = ProcessIdentity(pid: getpid(), start: ProcessIdentity.startTime(of: getpid()) ?? "")
 
     /// The start time of a process, from /proc: field 22 of its stat line.
     static func startTime(of pid: Int32) -> String? {
@@ -37,7 +37,7 @@ public struct SlotHolder: Sendable, Hashable {
         return fields.count > 19 ? String(fields[19]) : nil
     }
 
-    var isAlive: Bool { SlotHolder.startTime(of: pid) == start }
+    public var isAlive: Bool { ProcessIdentity.startTime(of: pid) == start }
 }
 
 extension SQLiteStore {
@@ -104,7 +104,7 @@ extension SQLiteStore {
 
     /// Takes a slot of every limited tag in `tags` for a task run, all or none. Slots held by processes
     /// that are gone are given back first. Returns false when a limit is full.
-    public func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: SlotHolder = .current) throws -> Bool {
+    public func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: ProcessIdentity = .current) throws -> Bool {
         guard !tags.isEmpty else { return true }
         return try write { db in
             let marks = tags.map { _ in "?" }.joined(separator: ", ")
@@ -152,7 +152,7 @@ extension SQLiteStore {
     private func reclaimDeadHolders(tag: String, _ db: SQLiteConnection) throws -> Int {
         let holders = try db.query(
             "SELECT DISTINCT holder_pid, holder_start FROM concurrency_slots WHERE tag = ?", [.text(tag)]
-        ) { SlotHolder(pid: Int32($0.int(0)), start: $0.text(1)) }
+        ) { ProcessIdentity(pid: Int32($0.int(0)), start: $0.text(1)) }
         var reclaimed = 0
         for holder in holders where !holder.isAlive {
             try db.run(
@@ -251,29 +251,35 @@ extension SQLiteStore {
     }
 
     /// Asks for a run to stop: `cancelling` (the supervisor then stops its runner), or `cancelled` at
-    /// once when it has not started. Returns the run as it is now.
-    public func requestCancellation(flowRunID: String) throws -> FlowRunRecord {
+    /// once when nothing supervises it any more. Returns the run as it is now, and its supervisor
+    /// when that must be told (see `Nudge`).
+    public func requestCancellation(flowRunID: String) throws -> (run: FlowRunRecord, supervisor: ProcessIdentity?) {
         let run = try flowRun(flowRunID)
         guard !run.state.type.isFinal else {
             throw BatonError(.invalidInput, "flow run '\(run.name)' is already \(run.state.type.rawValue)")
         }
-        try write { db in
-            let supervisor = try db.scalar("SELECT supervisor_pid FROM flow_runs WHERE id = ?", [.text(run.id)])
-            let supervised = supervisor.map { kill(Int32($0), 0) == 0 } ?? false
-            if run.state.type == .running || run.state.type == .cancelling, supervised {
+        let supervisor: ProcessIdentity? = try write { db in
+            let found = try db.query("SELECT supervisor_pid, supervisor_start FROM flow_runs WHERE id = ?", [.text(run.id)]) { row in
+                row.isNull(0) || row.isNull(1) ? nil : ProcessIdentity(pid: Int32(row.int(0)), start: row.text(1))
+            }.first ?? nil
+            let alive = found.flatMap { $0.isAlive ? $0 : nil }
+            if run.state.type == .running || run.state.type == .cancelling, alive != nil {
                 try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.cancelling, message: "cancellation requested"))), db)
-            } else {
-                try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.cancelled, message: "cancelled before its runner stopped by itself"))), db)
-                try db.run("DELETE FROM concurrency_slots WHERE flow_run_id = ?", [.text(run.id)])
+                return alive
             }
+            try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.cancelled, message: "cancelled before its runner stopped by itself"))), db)
+            try db.run("DELETE FROM concurrency_slots WHERE flow_run_id = ?", [.text(run.id)])
+            return nil
         }
-        return try flowRun(run.id)
+        return (try flowRun(run.id), supervisor)
     }
 
     /// Records which process supervises a run, so that a cancellation reaches it.
-    public func setSupervisor(flowRunID: String, pid: Int32) throws {
+    public func setSupervisor(flowRunID: String, process: ProcessIdentity) throws {
         try write { db in
-            try db.run("UPDATE flow_runs SET supervisor_pid = ? WHERE id = ?", [.int(Int64(pid)), .text(flowRunID)])
+            try db.run(
+                "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
+                [.int(Int64(process.pid)), .text(process.start), .text(flowRunID)])
         }
     }
 }

@@ -100,6 +100,7 @@ enum Schema {
         ALTER TABLE flow_runs ADD COLUMN parent_flow_run_id TEXT;
         ALTER TABLE flow_runs ADD COLUMN parent_task_run_id TEXT;
         ALTER TABLE flow_runs ADD COLUMN supervisor_pid INTEGER;
+        ALTER TABLE flow_runs ADD COLUMN supervisor_start TEXT;
         CREATE INDEX flow_runs_by_parent ON flow_runs(parent_flow_run_id);
         ALTER TABLE task_runs ADD COLUMN flow_run_attempt INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE task_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'task';

@@ -61,7 +61,7 @@ public protocol Store: AnyObject, Sendable {
     /// Every limit with how many of its slots are taken.
     func limits() throws -> [ConcurrencyLimit]
     /// Takes a slot of every limited tag for a task run, all or none; false when a limit is full.
-    func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: SlotHolder) throws -> Bool
+    func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: ProcessIdentity) throws -> Bool
     /// Gives back a task run's slots; returns whether it held any.
     func releaseSlots(taskRunID: String) throws -> Bool
     /// Gives back every slot of a flow run's task runs; returns whether there were any.
@@ -75,9 +75,9 @@ public protocol Store: AnyObject, Sendable {
     /// Starts a new attempt of a failed, crashed or cancelled flow run.
     func beginResume(flowRunID: String) throws -> FlowRunRecord
     /// Asks a run to stop; returns the run as it is now.
-    func requestCancellation(flowRunID: String) throws -> FlowRunRecord
+    func requestCancellation(flowRunID: String) throws -> (run: FlowRunRecord, supervisor: ProcessIdentity?)
     /// Records which process supervises a run.
-    func setSupervisor(flowRunID: String, pid: Int32) throws
+    func setSupervisor(flowRunID: String, process: ProcessIdentity) throws
 
     /// Wakes every process watching this store for `topic`.
     func ring(_ topic: String)

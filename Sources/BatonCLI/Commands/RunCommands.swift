@@ -144,9 +144,9 @@ enum RunCommands {
         let store = try context.store()
         let timeout = try args.seconds("timeout") ?? 60
         let doorbell = try store.doorbell()
-        var run = try store.requestCancellation(flowRunID: try store.flowRun(args.positionals[0]).id)
+        var (run, supervisor) = try store.requestCancellation(flowRunID: try store.flowRun(args.positionals[0]).id)
         if run.state.type == .cancelling {
-            store.ring("cancel")
+            if let supervisor { Nudge.send(to: supervisor) }
             context.err.line(context.err.dim("Cancelling '\(run.name)'; waiting for its runner to stop…"))
             let deadline = Date().addingTimeInterval(timeout)
             while !run.state.type.isFinal, Date() < deadline {
