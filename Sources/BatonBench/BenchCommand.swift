@@ -14,6 +14,7 @@ import Glibc
 /// `stored_task_runs`, counted in the store afterwards):
 ///   seq N                 a flow calling a no-op task N times in sequence
 ///   map N                 a flow mapping a no-op task over N elements
+///                         (both also time a run of 0 tasks and report the cost per task beyond it)
 ///   etl [N]               extract (failing once, retried) → transform → load → notify, N runs
 ///   cache                 a cached task and input in two runs: the second is a cache hit
 ///   run [N]               `baton run hello` (one task) N times: process start to final state, stored
@@ -102,6 +103,12 @@ final class Bench {
         let library = try fixtureLibrary()
         let home = scratch + "/\(workload)-home"
         try expectSuccess(baton, ["register", library], home: home)
+        // The same run with no tasks: what every run costs (two processes, loading the library, the
+        // store), so that the cost per task can be told apart from it.
+        progress("running `baton run \(flow) --param n=0` for the fixed cost of a run…")
+        let emptyStarted = DispatchTime.now()
+        try expectSuccess(baton, ["run", flow, "--param", "n=0"], home: home)
+        let fixed = seconds(since: emptyStarted)
         progress("running `baton run \(flow) --param n=\(n)`…")
         let started = DispatchTime.now()
         let (status, rss, output) = try spawnMeasured(baton, ["run", flow, "--param", "n=\(n)", "--json"], home: home, capture: true)
@@ -115,6 +122,8 @@ final class Bench {
             "workload": .string(workload), "n": .int(Int64(n)), "seconds": .double(round3(seconds)),
             "tasks_per_second": .double(round3(Double(n) / seconds)),
             "us_per_task": .double(round3(seconds / Double(n) * 1e6)),
+            "fixed_run_seconds": .double(round3(fixed)),
+            "us_per_task_beyond_fixed": .double(round3(max(0, seconds - fixed) / Double(n) * 1e6)),
             "peak_rss_bytes": .int(rss), "stored_task_runs": .int(Int64(stored)),
             "all_stored": .bool(stored == n),
         ]
