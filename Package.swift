@@ -24,15 +24,16 @@ let package = Package(
         // The SDK flow authors import. Depends on nothing of the host.
         .target(name: "Baton", dependencies: ["CBatonABI"]),
 
-        // The host, layered: core ← loader/store ← engine ← runner ← CLI.
+        // The host, layered: core ← loader/store ← engine ← runner ← worker (scheduler) ← CLI.
         .target(name: "BatonCore"),
         .target(name: "BatonLoader", dependencies: ["BatonCore", "CBatonABI", "CCrypto"]),
         .target(name: "BatonStore", dependencies: ["BatonCore", "CSQLite"]),
         .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonLoader", "CBatonABI"]),
         .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore"]),
-        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner"]),
+        .target(name: "BatonWorker", dependencies: ["BatonCore", "BatonStore", "BatonRunner"]),
+        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner", "BatonWorker"]),
         .executableTarget(name: "baton", dependencies: ["BatonCLI"]),
-        .target(name: "BatonBench", dependencies: ["BatonCore", "BatonStore", "BatonRunner"]),
+        .target(name: "BatonBench", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker"]),
         .executableTarget(name: "baton-bench", dependencies: ["BatonBench"]),
 
         // Plugins for flow packages.
@@ -51,6 +52,6 @@ let package = Package(
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore"]),
         .testTarget(
             name: "BatonIntegrationTests",
-            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "baton"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonWorker", "baton"]),
     ]
 )

@@ -21,13 +21,15 @@ import Glibc
 ///   register [N]          `baton register libFixtureFlows.so` into a new store N times
 ///   register-package      `baton register flows/windspeed`: a cold build, then one with nothing to rebuild
 ///   store [N]             the store alone applying the events of N task runs
+///   lateness [N]          a one-second interval deployment and a worker: how late N runs start
+///   preview [N]           `baton schedule preview` of N fire times of a busy cron expression
 public enum BenchCommand {
     public static func main(_ arguments: [String]) async -> Int32 {
         var args = arguments
         let json = args.contains("--json")
         args.removeAll { $0 == "--json" }
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store> [N] [--json]   (from the baton checkout, in release)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview> [N] [--json]   (from the baton checkout, in release)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil
@@ -48,8 +50,10 @@ public enum BenchCommand {
             case "register": report = try bench.register(n ?? 10)
             case "register-package": report = try bench.registerPackage()
             case "store": report = try bench.storeApply(n ?? 20_000)
+            case "lateness": report = try bench.lateness(n ?? 200)
+            case "preview": report = try bench.preview(n ?? 10_000)
             default:
-                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package or store")
+                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness or preview")
                 return 2
             }
             if json {

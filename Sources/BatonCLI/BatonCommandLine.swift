@@ -12,6 +12,9 @@ public enum BatonCommandLine {
         RunCommands.cancel, RunCommands.resume, RunCommands.rerun,
         EngineCommands.cacheClear, EngineCommands.limitSet, EngineCommands.limitList, EngineCommands.limitRemove,
         EngineCommands.artifactList, EngineCommands.artifactShow,
+        ScheduleCommands.preview,
+    ] + DeploymentCommands.all + [
+        WorkerCommands.start, WorkerCommands.list,
         QuickstartCommand.spec,
     ]
 

@@ -20,8 +20,16 @@ struct RunView: Encodable {
     var rerunOf: String?
     var parentFlowRunID: String?
     var parentTaskRunID: String?
+    var deployment: String?
+    var scheduledTime: Date?
+    var pool: String?
+    var workerID: String?
 
     init(_ run: FlowRunRecord) {
+        deployment = run.deployment
+        scheduledTime = run.scheduledTime
+        pool = run.pool
+        workerID = run.workerID
         id = run.id
         name = run.name
         flow = run.flow

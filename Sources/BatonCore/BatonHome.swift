@@ -24,11 +24,13 @@ public struct BatonHome: Sendable, Hashable {
     public var databasePath: String { path + "/baton.db" }
     public var librariesPath: String { path + "/libraries" }
     public var stagingPath: String { path + "/staging" }
+    /// Lock files: `scheduler.lock`, held by the worker that schedules, and one per worker.
+    public var locksPath: String { path + "/locks" }
 
     /// Creates the directories and checks that they can be written.
     public func prepare() throws {
         let fm = FileManager.default
-        for directory in [path, librariesPath, stagingPath] {
+        for directory in [path, librariesPath, stagingPath, locksPath] {
             do {
                 try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {

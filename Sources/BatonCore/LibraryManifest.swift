@@ -259,6 +259,18 @@ public struct ScheduleSpec: Codable, Sendable, Hashable {
     public var anchor: Date?
     public var timeZone: String?
 
+    public init(
+        kind: String, intervalSeconds: Double? = nil, cron: String? = nil, rrule: String? = nil, anchor: Date? = nil,
+        timeZone: String? = nil
+    ) {
+        self.kind = kind
+        self.intervalSeconds = intervalSeconds
+        self.cron = cron
+        self.rrule = rrule
+        self.anchor = anchor
+        self.timeZone = timeZone
+    }
+
     /// The schedule in a few words: "every 1 minute", "cron 0 2 * * * (Europe/Berlin)".
     public var summary: String {
         let zone = timeZone.map { " (\($0))" } ?? ""

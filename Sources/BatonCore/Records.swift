@@ -58,13 +58,16 @@ public struct RegisteredVersion: Codable, Sendable, Hashable {
     public var created: Bool
     public var hash: String
     public var label: String?
+    /// What the registration did to the flow's deployments: the default one created or changed.
+    public var deploymentNote: String?
 
-    public init(flow: String, version: Int, created: Bool, hash: String, label: String?) {
+    public init(flow: String, version: Int, created: Bool, hash: String, label: String?, deploymentNote: String? = nil) {
         self.flow = flow
         self.version = version
         self.created = created
         self.hash = hash
         self.label = label
+        self.deploymentNote = deploymentNote
     }
 }
 
@@ -111,12 +114,23 @@ public struct FlowRunRecord: Codable, Sendable, Hashable {
     /// For a subflow run: the flow run that called it and the task run that stands for the call.
     public var parentFlowRunID: String?
     public var parentTaskRunID: String?
+    /// For a run a deployment made: the deployment, the time it was scheduled for, and the worker
+    /// pool whose workers run it; the worker that claimed it.
+    public var deployment: String?
+    public var scheduledTime: Date?
+    public var pool: String?
+    public var workerID: String?
 
     public init(
         id: String, name: String, flow: String, version: Int, state: RunState, parameters: [String: JSONValue],
         result: JSONValue?, createdAt: Date, startTime: Date?, endTime: Date?, attempt: Int, rerunOf: String?,
-        parentFlowRunID: String? = nil, parentTaskRunID: String? = nil
+        parentFlowRunID: String? = nil, parentTaskRunID: String? = nil, deployment: String? = nil,
+        scheduledTime: Date? = nil, pool: String? = nil, workerID: String? = nil
     ) {
+        self.deployment = deployment
+        self.scheduledTime = scheduledTime
+        self.pool = pool
+        self.workerID = workerID
         self.id = id
         self.name = name
         self.flow = flow
@@ -260,12 +274,20 @@ public struct NewFlowRun: Sendable, Hashable {
     /// For a subflow run: the flow run that called it, and the task run that stands for the call there.
     public var parentFlowRunID: String?
     public var parentTaskRunID: String?
+    /// For a run a deployment makes: the deployment's id, the scheduled time, and its pool.
+    public var deploymentID: Int64?
+    public var scheduledTime: Date?
+    public var pool: String?
 
     public init(
         flow: String, version: Int, parameters: [String: JSONValue], state: RunState = RunState(.pending),
         rerunOf: String? = nil, parentFlowRunID: String? = nil, parentTaskRunID: String? = nil,
-        id: String = RunID.random(), name: String = RunNames.make()
+        id: String = RunID.random(), name: String = RunNames.make(), deploymentID: Int64? = nil, scheduledTime: Date? = nil,
+        pool: String? = nil
     ) {
+        self.deploymentID = deploymentID
+        self.scheduledTime = scheduledTime
+        self.pool = pool
         self.id = id
         self.name = name
         self.flow = flow
@@ -283,12 +305,14 @@ public struct FlowRunQuery: Sendable {
     public var flow: String?
     public var version: Int?
     public var state: StateType?
+    public var deployment: String?
     public var limit: Int
 
-    public init(flow: String? = nil, version: Int? = nil, state: StateType? = nil, limit: Int = 50) {
+    public init(flow: String? = nil, version: Int? = nil, state: StateType? = nil, deployment: String? = nil, limit: Int = 50) {
         self.flow = flow
         self.version = version
         self.state = state
+        self.deployment = deployment
         self.limit = limit
     }
 }

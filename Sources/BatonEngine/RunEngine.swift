@@ -50,6 +50,9 @@ public final class RunEngine: Sendable {
     /// Runs the flow run to its final state, which it also reports, and returns it.
     @discardableResult
     public func run() async -> RunState {
+        if let notBefore = spec.notBefore {
+            try? await clock.sleep(seconds: notBefore.timeIntervalSince(clock.now()))
+        }
         let flow = FlowExecution(
             engine: self, flowRunID: spec.flowRunID, flowRunName: spec.flowRunName, flow: spec.flow, version: spec.version,
             parameters: Array(JSONValue.object(spec.parameters).jsonData), attempt: spec.attempt, parentTaskRunID: nil,

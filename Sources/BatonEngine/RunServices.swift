@@ -57,12 +57,16 @@ public struct FlowRunSpec: Codable, Sendable {
     /// The options of the library's flows, from its stored manifest: the runner need not ask the
     /// library for its whole manifest (every flow's parameter schema) to run one flow.
     public var flowOptions: [String: FlowOptionsSpec]?
+    /// A run of a deployment does not begin before its scheduled time: a worker starts its runner a
+    /// moment early, so that loading the library does not make the run late.
+    public var notBefore: Date?
 
     public init(
         flowRunID: String, flowRunName: String, flow: String, version: Int, parameters: [String: JSONValue], attempt: Int,
         libraryHash: String = "", flowVersions: [String: Int] = [:], reuse: [String: ReusedResult] = [:],
-        flowOptions: [String: FlowOptionsSpec]? = nil
+        flowOptions: [String: FlowOptionsSpec]? = nil, notBefore: Date? = nil
     ) {
+        self.notBefore = notBefore
         self.flowRunID = flowRunID
         self.flowRunName = flowRunName
         self.flow = flow

@@ -41,8 +41,12 @@ public final class RunSupervisor: Sendable {
 
     /// Runs `run` (a `pending` flow run) to a final state and returns it as stored. `reuse` holds the
     /// results a resumed run may return without running their tasks again.
+    ///
+    /// `control` lets the caller cancel the run from another thread (a worker stopping). With
+    /// `interruptible` false, Ctrl-C and SIGTERM leave the run to the caller.
     public func execute(
-        _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], observer: @escaping (RunEvent) -> Void = { _ in }
+        _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], control: RunControl? = nil, interruptible: Bool = true,
+        observer: @escaping (RunEvent) -> Void = { _ in }
     ) throws -> FlowRunRecord {
         let version = try store.version(of: run.flow, number: run.version)
         let flows = try store.library(hash: version.libraryHash)?.manifest.flows ?? [version.manifest]
@@ -50,13 +54,16 @@ public final class RunSupervisor: Sendable {
             flowRunID: run.id, flowRunName: run.name, flow: run.flow, version: run.version, parameters: run.parameters,
             attempt: run.attempt, libraryHash: version.libraryHash,
             flowVersions: try store.flowVersions(libraryHash: version.libraryHash), reuse: reuse,
-            flowOptions: Dictionary(flows.map { ($0.name, $0.options ?? FlowOptionsSpec()) }, uniquingKeysWith: { a, _ in a }))
+            flowOptions: Dictionary(flows.map { ($0.name, $0.options ?? FlowOptionsSpec()) }, uniquingKeysWith: { a, _ in a }),
+            notBefore: run.scheduledTime.flatMap { $0 > Date() ? $0 : nil })
         let wakeup = try WakeupPipe()
-        let token = Interrupts.add { signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) }
+        let token = interruptible ? Interrupts.add { signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) } : nil
         let nudge = Nudge.add { wakeup.ring(UInt8(SIGUSR1)) }
+        control?.attach(wakeup)
         defer {
-            Interrupts.remove(token)
+            token.map(Interrupts.remove)
             Nudge.remove(nudge)
+            control?.detach()
         }
         let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
         try store.setSupervisor(flowRunID: run.id, process: .current)
@@ -70,7 +77,9 @@ public final class RunSupervisor: Sendable {
                 onReadable: { fd in
                     if fd == wakeup.fd {
                         for signal in Set(wakeup.drain().map(Int32.init)) {
-                            if signal == SIGUSR1 {
+                            if signal == RunControl.cancelByte, let control {
+                                session.requestCancel(reason: control.reason, grace: stopGrace)
+                            } else if signal == SIGUSR1 {
                                 if try store.flowRun(run.id).state.type == .cancelling {
                                     session.requestCancel(reason: "cancelled by request", grace: stopGrace)
                                 }
@@ -120,12 +129,51 @@ public final class RunSupervisor: Sendable {
     }
 }
 
+/// Cancels a run that a supervisor executes, from another thread.
+public final class RunControl: @unchecked Sendable {
+    static let cancelByte: Int32 = 0xFF
+    private let lock = NSLock()
+    private var pipe: WakeupPipe?
+    private var cancelled: String?
+
+    public init() {}
+
+    /// Asks the run to stop (`cancelling`, then `cancelled`), now or as soon as it starts.
+    public func cancel(reason: String) {
+        lock.lock()
+        cancelled = cancelled ?? reason
+        let pipe = self.pipe
+        lock.unlock()
+        pipe?.ring(UInt8(Self.cancelByte))
+    }
+
+    var reason: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled ?? "cancelled"
+    }
+
+    func attach(_ pipe: WakeupPipe) {
+        lock.lock()
+        self.pipe = pipe
+        let pending = cancelled != nil
+        lock.unlock()
+        if pending { pipe.ring(UInt8(Self.cancelByte)) }
+    }
+
+    func detach() {
+        lock.lock()
+        pipe = nil
+        lock.unlock()
+    }
+}
+
 /// A pipe that a signal handler's thread writes to and the supervisor's poll loop reads.
-final class WakeupPipe: @unchecked Sendable {
-    let fd: Int32
+public final class WakeupPipe: @unchecked Sendable {
+    public let fd: Int32
     private let writeFD: Int32
 
-    init() throws {
+    public init() throws {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw BatonError(.runner, "cannot create a pipe: \(String(cString: strerror(errno)))") }
         for fd in fds {
@@ -141,12 +189,12 @@ final class WakeupPipe: @unchecked Sendable {
         close(writeFD)
     }
 
-    func ring(_ byte: UInt8) {
+    public func ring(_ byte: UInt8) {
         var byte = byte
         _ = write(writeFD, &byte, 1)
     }
 
-    func drain() -> [UInt8] {
+    public func drain() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 64)
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         return n > 0 ? Array(bytes[..<n]) : []

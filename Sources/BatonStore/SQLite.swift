@@ -198,6 +198,7 @@ final class SQLiteConnection {
         }
         func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
         func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
+        func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
     }
 
     static let codeBusy = SQLITE_BUSY

@@ -150,14 +150,16 @@ extension SQLiteStore {
         try db.run(
             """
             INSERT INTO flow_runs (id, name, flow_id, version_id, state_type, state_name, state_message, state_time,
-                                   parameters, created_at, rerun_of, parent_flow_run_id, parent_task_run_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   parameters, created_at, rerun_of, parent_flow_run_id, parent_task_run_id,
+                                   deployment_id, scheduled_time, pool)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(run.id), .text(run.name), .int(flowID), .int(versionID), .text(run.state.type.rawValue),
                 .text(run.state.name), run.state.message.sqlValue, run.state.timestamp.sqlValue,
                 .text(JSONValue.object(run.parameters).jsonText), run.state.timestamp.sqlValue, run.rerunOf.sqlValue,
-                run.parentFlowRunID.sqlValue, run.parentTaskRunID.sqlValue,
+                run.parentFlowRunID.sqlValue, run.parentTaskRunID.sqlValue, run.deploymentID.map { .int($0) } ?? .null,
+                run.scheduledTime?.sqlValue ?? .null, run.pool.sqlValue,
             ])
         try insertState(db, flowRunID: run.id, taskRunID: nil, run.state)
     }

@@ -5,6 +5,7 @@ extension SQLiteStore {
     public func register(_ r: LibraryRegistration) throws -> [RegisteredVersion] {
         let manifestText = String(decoding: try BatonCoding.encoder().encode(r.manifest), as: UTF8.self)
         let now = Date()
+        defer { ring("deployments") }
         return try write { db in
             try db.run(
                 """
@@ -39,7 +40,8 @@ extension SQLiteStore {
                         .int(id), .int(Int64(number)), .text(r.hash), .text(flowManifest), flow.description.sqlValue,
                         now.sqlValue, r.registeredBy.sqlValue, r.sourcePath.sqlValue, r.label.sqlValue,
                     ])
-                results.append(RegisteredVersion(flow: flow.name, version: number, created: true, hash: r.hash, label: r.label))
+                let note = try followRegistration(flow: flow.name, version: number, manifest: flow, now: now, db)
+                results.append(RegisteredVersion(flow: flow.name, version: number, created: true, hash: r.hash, label: r.label, deploymentNote: note))
             }
             return results
         }
@@ -67,12 +69,12 @@ extension SQLiteStore {
         }
     }
 
-    private static let versionColumns = """
+    static let versionColumns = """
         f.name, v.number, v.library_hash, l.path, v.manifest, v.registered_at, v.registered_by, v.source_path, v.label
         FROM versions v JOIN flows f ON f.id = v.flow_id JOIN libraries l ON l.hash = v.library_hash
         """
 
-    private static func version(_ row: SQLiteConnection.Row) throws -> VersionRecord {
+    static func version(_ row: SQLiteConnection.Row) throws -> VersionRecord {
         VersionRecord(
             flow: row.text(0), number: Int(row.int(1)), libraryHash: row.text(2), libraryPath: row.text(3),
             manifest: try BatonCoding.decoder().decode(FlowManifest.self, from: Data(row.text(4).utf8)),

@@ -31,8 +31,10 @@ extension SQLiteStore {
 
     static let runColumns = """
         r.id, r.name, f.name, v.number, r.state_type, r.state_name, r.state_message, r.state_time, r.parameters,
-        r.result, r.created_at, r.start_time, r.end_time, r.attempt, r.rerun_of, r.parent_flow_run_id, r.parent_task_run_id
+        r.result, r.created_at, r.start_time, r.end_time, r.attempt, r.rerun_of, r.parent_flow_run_id, r.parent_task_run_id,
+        d.name, r.scheduled_time, r.pool, r.worker_id
         FROM flow_runs r JOIN flows f ON f.id = r.flow_id JOIN versions v ON v.id = r.version_id
+        LEFT JOIN deployments d ON d.id = r.deployment_id
         """
 
     static func run(_ row: SQLiteConnection.Row) throws -> FlowRunRecord {
@@ -45,7 +47,8 @@ extension SQLiteStore {
             result: row.optionalText(9).flatMap { try? JSONValue(json: $0) }, createdAt: Date(sql: row.double(10)),
             startTime: row.optionalDouble(11).map(Date.init(sql:)), endTime: row.optionalDouble(12).map(Date.init(sql:)),
             attempt: Int(row.int(13)), rerunOf: row.optionalText(14), parentFlowRunID: row.optionalText(15),
-            parentTaskRunID: row.optionalText(16))
+            parentTaskRunID: row.optionalText(16), deployment: row.optionalText(17),
+            scheduledTime: row.optionalDouble(18).map(Date.init(sql:)), pool: row.optionalText(19), workerID: row.optionalText(20))
     }
 
     public func flowRun(_ reference: String) throws -> FlowRunRecord {
@@ -87,6 +90,10 @@ extension SQLiteStore {
         if let state = query.state {
             conditions.append("r.state_type = ?")
             parameters.append(.text(state.rawValue))
+        }
+        if let deployment = query.deployment {
+            conditions.append("d.name = ?")
+            parameters.append(.text(deployment))
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         parameters.append(.int(Int64(max(1, query.limit))))

@@ -159,5 +159,53 @@ enum Schema {
         CREATE INDEX artifacts_by_key ON artifacts(key, id);
         CREATE INDEX artifacts_by_flow_run ON artifacts(flow_run_id, id);
         """,
+        // 3: deployments, their schedule slots (one row per deployment and fire time: the key that makes
+        // scheduling exactly-once), scheduled flow runs, and workers.
+        """
+        CREATE TABLE deployments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            flow_id INTEGER NOT NULL REFERENCES flows(id),
+            version INTEGER,
+            parameters TEXT NOT NULL,
+            schedule TEXT,
+            pool TEXT NOT NULL,
+            catchup INTEGER NOT NULL DEFAULT 0,
+            max_active INTEGER,
+            paused INTEGER NOT NULL DEFAULT 0,
+            is_default INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            scheduled_through INTEGER
+        );
+        CREATE TABLE schedule_slots (
+            deployment_id INTEGER NOT NULL,
+            scheduled_time INTEGER NOT NULL,
+            flow_run_id TEXT,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (deployment_id, scheduled_time)
+        ) WITHOUT ROWID;
+        ALTER TABLE flow_runs ADD COLUMN deployment_id INTEGER;
+        ALTER TABLE flow_runs ADD COLUMN scheduled_time REAL;
+        ALTER TABLE flow_runs ADD COLUMN pool TEXT;
+        ALTER TABLE flow_runs ADD COLUMN worker_id TEXT;
+        ALTER TABLE flow_runs ADD COLUMN given_parameters TEXT;
+        CREATE INDEX flow_runs_due ON flow_runs(pool, state_type, scheduled_time) WHERE pool IS NOT NULL;
+        CREATE INDEX flow_runs_by_deployment ON flow_runs(deployment_id, state_type) WHERE deployment_id IS NOT NULL;
+        CREATE INDEX flow_runs_by_worker ON flow_runs(worker_id) WHERE worker_id IS NOT NULL;
+        CREATE TABLE workers (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            pool TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            process_start TEXT NOT NULL,
+            run_limit INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            heartbeat_at REAL NOT NULL,
+            stopped_at REAL
+        );
+        """,
     ]
 }

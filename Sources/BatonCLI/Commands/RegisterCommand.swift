@@ -43,12 +43,14 @@ enum RegisterCommand {
                 var library: String
                 var seconds: Double
                 var buildSeconds: Double?
+                var deployment: String?
             }
             let rows = reports.flatMap { report in
                 report.versions.map {
                     Row(
                         flow: $0.flow, version: $0.version, created: $0.created, hash: $0.hash, label: $0.label,
-                        library: report.library, seconds: report.totalSeconds, buildSeconds: report.buildSeconds)
+                        library: report.library, seconds: report.totalSeconds, buildSeconds: report.buildSeconds,
+                        deployment: $0.deploymentNote)
                 }
             }
             context.out.line(Format.json(rows))
@@ -67,6 +69,7 @@ enum RegisterCommand {
                         "\(context.out.bold(version.flow)): identical bytes are already version \(version.version) "
                             + "(sha256 \(version.hash.prefix(12))); no new version")
                 }
+                if let note = version.deploymentNote { context.out.line("  " + note) }
             }
             let build = report.buildSeconds.map { ", of which building \(Format.duration($0))" } ?? ""
             context.err.line(context.err.dim("  took \(Format.duration(report.totalSeconds))\(build)"))

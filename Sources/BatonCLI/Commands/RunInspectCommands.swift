@@ -8,10 +8,13 @@ extension RunCommands {
         options: [
             .value("flow", "NAME", "Only runs of this flow"), .value("version", "N", "Only runs of this version"),
             .value("state", "STATE", "Only runs in this state (\(StateType.allCases.map(\.rawValue).joined(separator: ", ")))"),
+            .value("deployment", "NAME", "Only runs of this deployment"),
             .value("limit", "N", "How many runs to show (default 20)"), .json,
         ]
     ) { args, context in
-        var query = FlowRunQuery(flow: args.value("flow"), version: try args.integer("version", minimum: 1), limit: try args.integer("limit", minimum: 1) ?? 20)
+        var query = FlowRunQuery(
+            flow: args.value("flow"), version: try args.integer("version", minimum: 1), deployment: args.value("deployment"),
+            limit: try args.integer("limit", minimum: 1) ?? 20)
         if let text = args.value("state") {
             guard let state = StateType(rawValue: text.lowercased()) else {
                 throw BatonError(
@@ -21,6 +24,7 @@ extension RunCommands {
         }
         let store = try context.store()
         if let flow = query.flow { _ = try store.versions(of: flow) }
+        if let deployment = query.deployment { _ = try store.deployment(named: deployment) }
         let runs = try store.flowRuns(query)
         if args.flag("json") {
             context.out.line(Format.json(runs.map(RunView.init)))
@@ -34,7 +38,7 @@ extension RunCommands {
         let rows = runs.map { run in
             [
                 String(run.id.prefix(8)), run.name, run.flow, "\(run.version)", out.state(run.state),
-                Format.dateTime(run.startTime ?? run.createdAt), Format.duration(run.duration()),
+                Format.dateTime(run.startTime ?? run.scheduledTime ?? run.createdAt), Format.duration(run.duration()),
             ]
         }
         out.line(Format.table(["ID", "NAME", "FLOW", "VERSION", "STATE", "START", "DURATION"], rows))
@@ -86,6 +90,10 @@ extension RunCommands {
         ]
         if let rerunOf = run.rerunOf { facts.append(("Rerun of", String(rerunOf.prefix(8)))) }
         if let parent = run.parentFlowRunID { facts.append(("Subflow of", String(parent.prefix(8)))) }
+        if let deployment = run.deployment {
+            let scheduled = run.scheduledTime.map { ", scheduled for \(Format.dateTime($0))" } ?? ""
+            facts.append(("Deployment", deployment + scheduled + (run.pool.map { ", pool \($0)" } ?? "")))
+        }
         for (key, value) in facts { out.line(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
         out.line()
         out.line(out.bold("State history"))

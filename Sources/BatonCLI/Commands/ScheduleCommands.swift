@@ -1,0 +1,72 @@
+import BatonCore
+import Foundation
+
+/// `baton schedule preview`, and the schedule options that `baton deployment create` shares.
+enum ScheduleCommands {
+    static let scheduleOptions: [OptionSpec] = [
+        .value("cron", "EXPR", "A 5-field cron expression or nickname (@daily), in --timezone"),
+        .value("interval", "SECONDS", "Every SECONDS, counted from --anchor"),
+        .value("rrule", "RULE", "An RFC 5545 RRULE value, with --anchor as DTSTART"),
+        .value("anchor", "ISO", "The first fire time of an interval, or DTSTART of an RRULE"),
+        .value("timezone", "TZ", "An IANA time zone such as America/New_York (default UTC)"),
+    ]
+
+    static let preview = CommandSpec(
+        path: ["schedule", "preview"], summary: "Print the next fire times of a cron, interval or RRULE schedule",
+        details: """
+            Prints the next --count fire times strictly after --after, one per line, as ISO 8601 local time
+            in the schedule's time zone with its offset. --after and --anchor take an offset (Z allowed) or,
+            without one, are wall-clock times in --timezone.
+
+            EXAMPLES:
+              baton schedule preview --cron "0 2 * * *" --timezone Europe/London --after 2026-03-28T00:00:00Z --count 3
+              baton schedule preview --interval 86400 --anchor 2026-03-07T02:30:00 --timezone America/New_York --after 2026-03-07 --count 3
+              baton schedule preview --rrule "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1" --anchor 2026-01-01T17:00:00 --after 2026-01-01 --count 6
+            """,
+        options: scheduleOptions + [
+            .value("after", "ISO", "Print fire times after this (default now)"),
+            .value("count", "N", "How many fire times (default 5)"),
+        ]
+    ) { args, context in
+        guard let spec = try schedule(from: args, required: true) else { return 2 }
+        let compiled = try CompiledSchedule(spec, defaultStart: Date())
+        let after = try args.value("after").map { try ScheduleTime.parse($0, in: compiled.zone) } ?? Int64(Date().timeIntervalSince1970)
+        let count = try args.integer("count", minimum: 0) ?? 5
+        var lines: [String] = []
+        lines.reserveCapacity(count)
+        for time in compiled.fireTimes(after: after, count: count) { lines.append(compiled.format(time)) }
+        if !lines.isEmpty { context.out.line(lines.joined(separator: "\n")) }
+        return 0
+    }
+
+    /// The schedule the options describe; nil when none is given and none is required.
+    static func schedule(from args: ParsedArguments, required: Bool) throws -> ScheduleSpec? {
+        let given = ["cron", "interval", "rrule"].filter { args.value($0) != nil }
+        guard given.count <= 1 else {
+            throw BatonError(.invalidInput, "--\(given[0]) and --\(given[1]) are both given: expected one of --cron, --interval or --rrule")
+        }
+        let zone = args.value("timezone")
+        if let zone { _ = try ZoneRules.named(zone) }
+        let zoneRules = try zone.map(ZoneRules.named) ?? .utc
+        let anchor = try args.value("anchor").map { Date(timeIntervalSince1970: Double(try ScheduleTime.parse($0, in: zoneRules))) }
+        switch given.first {
+        case "cron":
+            if args.value("anchor") != nil { throw BatonError(.invalidInput, "--anchor does not apply to --cron: a cron expression fires on its own wall times") }
+            return ScheduleSpec(kind: "cron", intervalSeconds: nil, cron: args.value("cron"), rrule: nil, anchor: nil, timeZone: zone)
+        case "interval":
+            let text = args.value("interval") ?? ""
+            guard let seconds = Int64(text), seconds >= 1 else {
+                throw BatonError(.invalidInput, "--interval '\(text)' is not valid: expected a whole number of seconds, at least 1")
+            }
+            return ScheduleSpec(kind: "interval", intervalSeconds: Double(seconds), cron: nil, rrule: nil, anchor: anchor, timeZone: zone)
+        case "rrule":
+            return ScheduleSpec(kind: "rrule", intervalSeconds: nil, cron: nil, rrule: args.value("rrule"), anchor: anchor, timeZone: zone)
+        default:
+            if required { throw BatonError(.invalidInput, "no schedule given: expected --cron EXPR, --interval SECONDS or --rrule RULE") }
+            if args.value("anchor") != nil || zone != nil {
+                throw BatonError(.invalidInput, "--anchor and --timezone need a schedule: give --cron, --interval or --rrule too")
+            }
+            return nil
+        }
+    }
+}

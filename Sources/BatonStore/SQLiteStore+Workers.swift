@@ -1,0 +1,156 @@
+import BatonCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SQLiteStore {
+    // MARK: Workers
+
+    /// Records a worker process of `pool`.
+    public func registerWorker(name: String, pool: String, limit: Int, process: ProcessIdentity = .current, now: Date = Date()) throws -> WorkerRecord {
+        try DeploymentNames.validate(pool, what: "pool name")
+        let id = RunID.random()
+        try write { db in
+            try db.run(
+                """
+                INSERT INTO workers (id, name, pool, host, pid, process_start, run_limit, started_at, heartbeat_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(id), .text(name), .text(pool), .text(Self.hostName), .int(Int64(process.pid)), .text(process.start),
+                 .int(Int64(limit)), now.sqlValue, now.sqlValue])
+        }
+        ring("workers")
+        return try worker(id)
+    }
+
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func heartbeat(workerID: String, now: Date = Date()) throws {
+        try write { db in try db.run("UPDATE workers SET heartbeat_at = ? WHERE id = ?", [now.sqlValue, .text(workerID)]) }
+    }
+
+    public func stopWorker(workerID: String, now: Date = Date()) throws {
+        try write { db in
+            try db.run("UPDATE workers SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL", [now.sqlValue, .text(workerID)])
+        }
+        ring("workers")
+    }
+
+    static let workerColumns = """
+        w.id, w.name, w.pool, w.host, w.pid, w.process_start, w.run_limit, w.started_at, w.heartbeat_at, w.stopped_at,
+        (SELECT count(*) FROM flow_runs r WHERE r.worker_id = w.id AND r.state_type IN ('scheduled', 'pending', 'running', 'cancelling'))
+        FROM workers w
+        """
+
+    static func worker(_ row: SQLiteConnection.Row) throws -> WorkerRecord {
+        WorkerRecord(
+            id: row.text(0), name: row.text(1), pool: row.text(2), host: row.text(3), pid: Int32(row.int(4)), processStart: row.text(5),
+            limit: Int(row.int(6)), startedAt: Date(sql: row.double(7)), heartbeatAt: Date(sql: row.double(8)),
+            stoppedAt: row.optionalDouble(9).map(Date.init(sql:)), activeRuns: Int(row.int(10)))
+    }
+
+    public func worker(_ id: String) throws -> WorkerRecord {
+        guard let found = try withConnection({ db in try db.query("SELECT \(Self.workerColumns) WHERE w.id = ?", [.text(id)], row: Self.worker).first }) else {
+            throw BatonError(.notFound, "no worker '\(id)'")
+        }
+        return found
+    }
+
+    /// Workers, running ones first, then the most recently stopped.
+    public func workers(includeStopped: Bool = true, limit: Int = 50) throws -> [WorkerRecord] {
+        try withConnection { db in
+            try db.query(
+                "SELECT \(Self.workerColumns) \(includeStopped ? "" : "WHERE w.stopped_at IS NULL") ORDER BY w.stopped_at IS NOT NULL, w.started_at DESC LIMIT ?",
+                [.int(Int64(limit))], row: Self.worker)
+        }
+    }
+
+    // MARK: Claiming
+
+    /// Claims the earliest run of `pool` due by `now + lead` for a worker, atomically: the run moves
+    /// from `scheduled` to `pending` with the worker's id in one transaction, so two workers never
+    /// claim the same run. Runs of a deployment at its `maxActive` wait.
+    public func claimRun(pool: String, workerID: String, now: Date = Date(), lead: TimeInterval = 0) throws -> FlowRunRecord? {
+        let id = try write { db -> String? in
+            let candidates = try db.query(
+                """
+                SELECT r.id FROM flow_runs r LEFT JOIN deployments d ON d.id = r.deployment_id
+                WHERE r.pool = ? AND r.state_type = 'scheduled' AND r.worker_id IS NULL AND r.scheduled_time <= ?
+                  AND (d.max_active IS NULL OR (SELECT count(*) FROM flow_runs a WHERE a.deployment_id = r.deployment_id
+                                                 AND a.state_type IN ('pending', 'running', 'cancelling')) < d.max_active)
+                ORDER BY r.scheduled_time, r.created_at LIMIT 1
+                """, [.text(pool), .double(now.timeIntervalSince1970 + lead)]
+            ) { $0.text(0) }
+            guard let id = candidates.first else { return nil }
+            try db.run("UPDATE flow_runs SET worker_id = ? WHERE id = ?", [.text(workerID), .text(id)])
+            try apply(.flowRunState(FlowRunStateChange(flowRunID: id, state: RunState(.pending, message: "claimed by a worker", at: now))), db)
+            return id
+        }
+        return try id.map { try flowRun($0) }
+    }
+
+    /// When the next run of `pool` that a worker could claim is due, if any: runs waiting for their
+    /// deployment's `maxActive` are not counted (a run finishing rings `finished`).
+    public func nextDueTime(pool: String) throws -> Date? {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT MIN(r.scheduled_time) FROM flow_runs r LEFT JOIN deployments d ON d.id = r.deployment_id
+                WHERE r.pool = ? AND r.state_type = 'scheduled' AND r.worker_id IS NULL
+                  AND (d.max_active IS NULL OR (SELECT count(*) FROM flow_runs a WHERE a.deployment_id = r.deployment_id
+                                                 AND a.state_type IN ('pending', 'running', 'cancelling')) < d.max_active)
+                """, [.text(pool)]
+            ) { $0.optionalDouble(0) }.first?.map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    // MARK: Failure and retries
+
+    /// A worker that stopped without saying so (its process is gone, or it stopped heartbeating): its
+    /// runs that are not over become `crashed`, with their slots given back, and each is scheduled
+    /// again when its flow has retries left. Returns the runs it crashed.
+    @discardableResult
+    public func reapWorker(_ workerID: String, reason: String, now: Date = Date()) throws -> [String] {
+        let runs = try write { db -> [String] in
+            try db.run("UPDATE workers SET stopped_at = COALESCE(stopped_at, ?) WHERE id = ?", [now.sqlValue, .text(workerID)])
+            return try db.query(
+                "SELECT id FROM flow_runs WHERE worker_id = ? AND state_type IN ('pending', 'running', 'cancelling')", [.text(workerID)]
+            ) { $0.text(0) }
+        }
+        for id in runs {
+            try markCrashed(flowRunID: id, message: "its worker stopped: \(reason)")
+            _ = try retryIfAllowed(flowRunID: id, now: now)
+        }
+        ring("workers")
+        if !runs.isEmpty { ring("finished") }
+        return runs
+    }
+
+    /// Schedules a crashed run of a deployment again, as its next attempt, when its flow's retries
+    /// allow: `scheduled`, named AwaitingRetry, due after the flow's retry delay. Returns whether it did.
+    public func retryIfAllowed(flowRunID: String, now: Date = Date()) throws -> Bool {
+        let run = try flowRun(flowRunID)
+        guard run.state.type == .crashed, run.pool != nil else { return false }
+        let options = try version(of: run.flow, number: run.version).manifest.options ?? FlowOptionsSpec()
+        guard run.attempt <= options.retries else { return false }
+        let delay = options.retryPolicy.delay(beforeRetry: run.attempt, random: Double.random(in: 0..<1))
+        let message = "attempt \(run.attempt) of \(options.retries + 1) crashed (\(run.state.message ?? "no message")); retrying"
+        try write { db in
+            try db.run(
+                "UPDATE flow_runs SET worker_id = NULL, scheduled_time = ?, end_time = NULL WHERE id = ?",
+                [.double(now.timeIntervalSince1970 + delay), .text(flowRunID)])
+            try apply(
+                .flowRunState(FlowRunStateChange(
+                    flowRunID: flowRunID, state: RunState(.scheduled, name: "AwaitingRetry", message: message, at: now),
+                    attempt: run.attempt + 1)), db)
+        }
+        ring("runs")
+        return true
+    }
+}

@@ -1,0 +1,229 @@
+import BatonCore
+import BatonRunner
+import BatonStore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a worker runs.
+public struct WorkerOptions: Sendable {
+    public var pool: String
+    /// How many runs it executes at once.
+    public var limit: Int
+    public var name: String
+    /// How long before a run's time its runner is started; the run itself begins on time.
+    public var lead: TimeInterval
+    /// How long running flows may go on after Ctrl-C or SIGTERM before they are cancelled.
+    public var grace: TimeInterval
+    public var heartbeat: TimeInterval
+    /// Whether this worker may be the store's scheduler (one worker per store is, at a time).
+    public var schedules: Bool
+    public var policy: SchedulingPolicy
+
+    public init(
+        pool: String = DeploymentNames.defaultPool, limit: Int = 10, name: String? = nil, lead: TimeInterval = 1,
+        grace: TimeInterval = 30, heartbeat: TimeInterval = 10, schedules: Bool = true, policy: SchedulingPolicy = SchedulingPolicy()
+    ) {
+        self.pool = pool
+        self.limit = max(1, limit)
+        self.name = name ?? "worker-\(getpid())"
+        self.lead = lead
+        self.grace = grace
+        self.heartbeat = heartbeat
+        self.schedules = schedules
+        self.policy = policy
+    }
+}
+
+/// `baton worker start`: claims the runs of its pool as they come due and executes each in a runner
+/// child, as `baton run` does; while it holds the store's scheduler lock it also schedules every
+/// deployment and ends the runs of workers that died.
+///
+/// Nothing here polls on a fixed period: the worker sleeps until the next run of its pool is due (a
+/// timer), until the store rings a doorbell (runs created, a run finished, deployments changed), or
+/// until a lock it waits on is released (the scheduler or another worker died).
+public final class Worker: @unchecked Sendable {
+    public let store: SQLiteStore
+    let home: BatonHome
+    let options: WorkerOptions
+    let supervisor: RunSupervisor
+    let say: @Sendable (String) -> Void
+
+    private let lock = NSLock()
+    private var active: [String: RunControl] = [:]
+    private var dead: [String] = []
+    private var watched: Set<String> = []
+    private var leader = false
+    private let wakeup: WakeupPipe
+
+    private enum Wake: UInt8 {
+        case leader = 200, workerGone = 201, runEnded = 202
+    }
+
+    public init(store: SQLiteStore, home: BatonHome, options: WorkerOptions, say: @escaping @Sendable (String) -> Void) throws {
+        self.store = store
+        self.home = home
+        self.options = options
+        self.say = say
+        supervisor = RunSupervisor(store: store)
+        wakeup = try WakeupPipe()
+    }
+
+    /// Works until Ctrl-C or SIGTERM, then lets running flows finish for up to the grace period,
+    /// cancels what is left, and returns.
+    public func run() throws {
+        let me = try store.registerWorker(name: options.name, pool: options.pool, limit: options.limit)
+        let ownLock = try ProcessLock(path: home.locksPath + "/worker-\(me.id).lock")
+        guard ownLock.tryLock() else { throw BatonError(.io, "the lock file of worker \(me.id) is held by another process") }
+        let doorbell = try store.doorbell()
+        let token = Interrupts.add { [wakeup] signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) }
+        defer { Interrupts.remove(token) }
+        var lease: ProcessLock?
+        if options.schedules {
+            let schedulerLock = try ProcessLock(path: home.locksPath + "/scheduler.lock")
+            lease = schedulerLock
+            ProcessLock.whenAcquired(schedulerLock) { [self] in
+                lock.withLock { leader = true }
+                wakeup.ring(Wake.leader.rawValue)
+            }
+        }
+        say("worker '\(options.name)' started: pool '\(options.pool)', up to \(options.limit) runs at once (Ctrl-C to stop)")
+
+        var stopping: Date?
+        var cancelled = false
+        var nextHeartbeat = Date().addingTimeInterval(options.heartbeat)
+        var nextSchedule: Date?
+        while true {
+            let now = Date()
+            let isLeader = lock.withLock { leader }
+            if isLeader, nextSchedule.map({ $0 <= now }) ?? true {
+                nextSchedule = try schedulePass(now: now, me: me)
+            }
+            if isLeader { try reapDead() }
+            if now >= nextHeartbeat {
+                try store.heartbeat(workerID: me.id, now: now)
+                nextHeartbeat = now.addingTimeInterval(options.heartbeat)
+            }
+            if stopping == nil {
+                while activeCount < options.limit, let run = try store.claimRun(pool: options.pool, workerID: me.id, now: Date(), lead: options.lead) {
+                    start(run)
+                }
+            }
+            if let deadline = stopping {
+                if activeCount == 0 { break }
+                if now >= deadline && !cancelled {
+                    cancelled = true
+                    say("the grace period is over: cancelling \(activeCount) run(s)")
+                    for control in lock.withLock({ Array(active.values) }) { control.cancel(reason: "the worker stopped") }
+                }
+            }
+
+            var wake = nextHeartbeat
+            if isLeader, let nextSchedule { wake = min(wake, nextSchedule) }
+            if stopping == nil, activeCount < options.limit, let due = try store.nextDueTime(pool: options.pool) {
+                wake = min(wake, due.addingTimeInterval(-options.lead))
+            }
+            if let deadline = stopping, !cancelled { wake = min(wake, deadline) }
+            var fds = [pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)]
+            let milliseconds = max(0, min(Int32.max, Int32((wake.timeIntervalSinceNow * 1000).rounded(.up))))
+            _ = poll(&fds, 2, milliseconds)
+            for byte in wakeup.drain() {
+                switch byte {
+                case UInt8(SIGINT), UInt8(SIGTERM):
+                    if stopping == nil {
+                        stopping = Date().addingTimeInterval(options.grace)
+                        say("stopping: claiming no more runs; \(activeCount) running may take up to \(Int(options.grace)) s (Ctrl-C again to stop at once)")
+                    }
+                case Wake.leader.rawValue:
+                    say("this worker now schedules the store's deployments")
+                    nextSchedule = nil
+                default: break
+                }
+            }
+            let topics = doorbell.drain()
+            if topics.contains("deployments") { nextSchedule = nil }
+            if topics.contains("workers"), lock.withLock({ leader }) { try watchWorkers(except: me) }
+        }
+        try store.stopWorker(workerID: me.id)
+        ownLock.unlock()
+        lease?.unlock()
+        say("worker '\(options.name)' stopped")
+    }
+
+    private var activeCount: Int { lock.withLock { active.count } }
+
+    /// One pass of the scheduler, and the workers it should watch; returns when to schedule next.
+    private func schedulePass(now: Date, me: WorkerRecord) throws -> Date {
+        let report = try store.schedule(now: now, policy: options.policy)
+        if !report.created.isEmpty { say("scheduled \(report.created.count) run(s)") }
+        if report.skipped > 0 { say("recorded \(report.skipped) missed slot(s) as skipped (their deployments do not catch up)") }
+        if report.late > 0 { say("\(report.late) run(s) are late: not started within \(Int(options.policy.grace)) s of their time") }
+        try watchWorkers(except: me)
+        return min(report.nextWake ?? now.addingTimeInterval(60), now.addingTimeInterval(60))
+    }
+
+    /// Waits on the lock of every other live worker, so that a death is noticed the moment it
+    /// happens; a worker on another machine is ended when its heartbeat is three periods old.
+    private func watchWorkers(except me: WorkerRecord) throws {
+        for worker in try store.workers(includeStopped: false) where worker.id != me.id {
+            let isNew = lock.withLock { watched.insert(worker.id).inserted }
+            guard isNew else { continue }
+            if worker.host != me.host {
+                if worker.heartbeatAt < Date().addingTimeInterval(-3 * options.heartbeat) {
+                    lock.withLock { dead.append(worker.id) }
+                }
+                continue
+            }
+            let path = home.locksPath + "/worker-\(worker.id).lock"
+            guard FileManager.default.fileExists(atPath: path), let workerLock = try? ProcessLock(path: path) else {
+                lock.withLock { dead.append(worker.id) }
+                continue
+            }
+            ProcessLock.whenAcquired(workerLock, shared: true) { [self] in
+                workerLock.unlock()
+                lock.withLock { dead.append(worker.id) }
+                wakeup.ring(Wake.workerGone.rawValue)
+            }
+        }
+    }
+
+    /// Ends the runs of workers found dead (those that stopped cleanly have none).
+    private func reapDead() throws {
+        let gone = lock.withLock { () -> [String] in
+            defer { dead = [] }
+            return dead
+        }
+        for id in gone {
+            guard let worker = try? store.worker(id), worker.stoppedAt == nil else { continue }
+            let runs = try store.reapWorker(id, reason: "worker '\(worker.name)' (pid \(worker.pid)) is gone")
+            say("worker '\(worker.name)' is gone" + (runs.isEmpty ? "" : ": \(runs.count) of its run(s) crashed and were rescheduled if their flow retries"))
+        }
+    }
+
+    /// Executes a claimed run on a thread of its own.
+    private func start(_ run: FlowRunRecord) {
+        let control = RunControl()
+        lock.withLock { active[run.id] = control }
+        let when = run.scheduledTime.map { " scheduled for \(Timestamps.iso($0))" } ?? ""
+        say("run '\(run.name)' of \(run.flow) v\(run.version)\(run.deployment.map { " (deployment \($0))" } ?? "")\(when): starting")
+        Thread.detachNewThread { [self] in
+            var line: String
+            do {
+                let final = try supervisor.execute(run, control: control, interruptible: false)
+                let took = final.duration().map { String(format: " in %.2f s", $0) } ?? ""
+                line = "run '\(run.name)': \(final.state.name)\(took)" + (final.state.message.map { ": \($0)" } ?? "")
+                if final.state.type == .crashed, try store.retryIfAllowed(flowRunID: run.id) {
+                    line += "; its flow retries, so it is scheduled again"
+                }
+            } catch {
+                line = "run '\(run.name)' could not be executed: \(error)"
+                try? store.markCrashed(flowRunID: run.id, message: "the worker could not execute it: \(error)")
+            }
+            say(line)
+            lock.withLock { active[run.id] = nil }
+            wakeup.ring(Wake.runEnded.rawValue)
+        }
+    }
+}
