@@ -24,6 +24,12 @@ struct WindspeedVersionTests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.json.arrayValue?.first?["version"] == .int(1))
         #expect(first.json.arrayValue?.first?["created"] == .bool(true))
+        // windspeed declares a one-minute schedule: its default deployment runs the latest version.
+        #expect(first.json.arrayValue?.first?["deployment"] == .string("default deployment 'windspeed' created: every 1 minute, pool default"))
+        let deployment = try sandbox.baton("deployment", "inspect", "windspeed", "--json").json
+        #expect(deployment["version"] == .string("latest"))
+        #expect(deployment["isDefault"] == .bool(true))
+        #expect(deployment["next"]?.arrayValue?.count == 5)
 
         let again = try sandbox.baton("register", package, "--json")
         #expect(again.status == 0)
