@@ -87,7 +87,7 @@ struct BadInputTests {
 
     @Test func anUnknownFlowOrVersionIsRefused() async throws {
         let sandbox = try await registered()
-        expectRefused(try sandbox.baton("run", "ech0"), "unknown flow 'ech0'", "registered flows: ", "crash, echo, flaky")
+        expectRefused(try sandbox.baton("run", "ech0"), "unknown flow 'ech0'", "registered flows: ", "crash, echo, fetching, flaky")
         expectRefused(try sandbox.baton("run", "echo", "--version", "4"), "flow 'echo' has no version 4", "its versions are 1")
         expectRefused(try sandbox.baton("run", "echo", "--version", "two"), "--version 'two'", "whole number")
         expectRefused(try sandbox.baton("flow", "versions", "nope"), "unknown flow 'nope'")
