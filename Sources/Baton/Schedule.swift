@@ -22,7 +22,9 @@ public struct Schedule: Codable, Sendable, Hashable {
     /// An IANA time zone name such as `America/New_York`; UTC when absent.
     public let timeZone: String?
 
-    /// Runs every `interval`, starting at `anchor` (registration time when absent).
+    /// Runs every `interval`, counted from `anchor`; without one, from midnight of 2020-01-01 in the
+    /// schedule's zone, so that `.every(hours: 1)` fires on the hour. A whole number of days keeps
+    /// the anchor's wall-clock time across daylight-saving changes.
     public static func interval(_ interval: Duration, anchor: Date? = nil, timeZone: String? = nil) -> Schedule {
         let (seconds, attoseconds) = interval.components
         return Schedule(
@@ -41,7 +43,8 @@ public struct Schedule: Codable, Sendable, Hashable {
         Schedule(kind: "cron", intervalSeconds: nil, cron: expression, rrule: nil, anchor: nil, timeZone: timeZone)
     }
 
-    /// Runs at each instance of an RFC 5545 recurrence rule starting at `anchor` (DTSTART).
+    /// Runs at each instance of an RFC 5545 recurrence rule starting at `anchor` (DTSTART; the
+    /// registration time when absent), read in `timeZone`.
     public static func rrule(_ rule: String, anchor: Date? = nil, timeZone: String? = nil) -> Schedule {
         Schedule(kind: "rrule", intervalSeconds: nil, cron: nil, rrule: rule, anchor: anchor, timeZone: timeZone)
     }

@@ -71,7 +71,7 @@ enum QuickstartCommand {
         out.line("Outputs are in \(workspace).")
         out.line(
             "Next (`baton …` with baton on PATH, else `swift run baton …`): baton flow ls, baton run ls, "
-                + "baton run show \(finals.first?.name ?? "<run>")")
+                + "baton run show \(finals.first?.name ?? "<run>"), baton deployment ls, baton worker start")
         return finals.allSatisfy { $0.state.type == .completed } ? 0 : 1
     }
 }
