@@ -30,8 +30,14 @@ let package = Package(
         .target(name: "BatonStore", dependencies: ["BatonCore", "CSQLite"]),
         .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonLoader", "CBatonABI"]),
         .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore"]),
-        .target(name: "BatonWorker", dependencies: ["BatonCore", "BatonStore", "BatonRunner"]),
-        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner", "BatonWorker"]),
+        .target(name: "BatonWorker", dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonRunner"]),
+        // A small HTTP/1.1 server that knows nothing of flows.
+        .target(name: "BatonHTTP"),
+        // The REST API, live events and the web UI (static files, no build step) over the store.
+        .target(
+            name: "BatonServer", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker", "BatonHTTP"],
+            resources: [.copy("Web")]),
+        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner", "BatonWorker", "BatonServer"]),
         .executableTarget(name: "baton", dependencies: ["BatonCLI"]),
         .target(name: "BatonBench", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker"]),
         .executableTarget(name: "baton-bench", dependencies: ["BatonBench"]),
@@ -50,6 +56,8 @@ let package = Package(
         .testTarget(name: "BatonSDKTests", dependencies: ["Baton", "CBatonABI"]),
         .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore"]),
+        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
+        .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "baton"]),
         .testTarget(
             name: "BatonIntegrationTests",
             dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonWorker", "baton"]),

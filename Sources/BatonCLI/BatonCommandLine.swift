@@ -14,7 +14,7 @@ public enum BatonCommandLine {
         EngineCommands.artifactList, EngineCommands.artifactShow,
         ScheduleCommands.preview,
     ] + DeploymentCommands.all + [
-        WorkerCommands.start, WorkerCommands.list,
+        WorkerCommands.start, WorkerCommands.list, ServerCommands.start,
         QuickstartCommand.spec,
     ]
 

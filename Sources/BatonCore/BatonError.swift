@@ -27,11 +27,14 @@ public struct BatonError: Error, CustomStringConvertible, Sendable {
     public let code: Code
     public let message: String
     public let underlying: String?
+    /// The input at fault, when one can be named: a parameter (`count`, `window.from`), an option.
+    public let field: String?
 
-    public init(_ code: Code, _ message: String, underlying: String? = nil) {
+    public init(_ code: Code, _ message: String, underlying: String? = nil, field: String? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
+        self.field = field
     }
 
     public var description: String { message }

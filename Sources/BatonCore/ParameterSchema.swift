@@ -141,7 +141,7 @@ public struct ParameterSchema: Sendable, Hashable {
         return BatonError(
             .invalidInput,
             "unknown parameter '\(name)' for flow '\(flow)'; "
-                + (parameters.isEmpty ? "it takes no parameters" : "its parameters are: \(known)"))
+                + (parameters.isEmpty ? "it takes no parameters" : "its parameters are: \(known)"), field: name)
     }
 
     /// The complete parameters of a run: every given value checked against its type, every missing
@@ -155,7 +155,7 @@ public struct ParameterSchema: Sendable, Hashable {
                 throw BatonError(
                     .invalidInput,
                     "parameter '\(problem.path)' of flow '\(flow)' expects \(problem.expected.description), "
-                        + "got \(problem.got.kindDescription) (\(Self.preview(problem.got)))")
+                        + "got \(problem.got.kindDescription) (\(Self.preview(problem.got)))", field: problem.path)
             }
             resolved[parameter.name] = value
         }
@@ -172,7 +172,7 @@ public struct ParameterSchema: Sendable, Hashable {
         let refuse = { (detail: String) in
             BatonError(
                 .invalidInput,
-                "parameter '\(name)' of flow '\(flow)' expects \(type.description), got '\(text)'\(detail)")
+                "parameter '\(name)' of flow '\(flow)' expects \(type.description), got '\(text)'\(detail)", field: name)
         }
         switch types.first(where: { $0 != "null" }) {
         case "string"?:

@@ -306,13 +306,46 @@ public struct FlowRunQuery: Sendable {
     public var version: Int?
     public var state: StateType?
     public var deployment: String?
+    /// Runs created at or after this time.
+    public var since: Date?
+    /// Runs created before this time.
+    public var until: Date?
+    /// Runs older than this position (a page's last run), newest first.
+    public var before: RunCursor?
     public var limit: Int
 
-    public init(flow: String? = nil, version: Int? = nil, state: StateType? = nil, deployment: String? = nil, limit: Int = 50) {
+    public init(
+        flow: String? = nil, version: Int? = nil, state: StateType? = nil, deployment: String? = nil, since: Date? = nil,
+        until: Date? = nil, before: RunCursor? = nil, limit: Int = 50
+    ) {
         self.flow = flow
         self.version = version
         self.state = state
         self.deployment = deployment
+        self.since = since
+        self.until = until
+        self.before = before
         self.limit = limit
     }
+}
+
+/// A position in the runs list (newest first): the creation time and id of the last run of a page.
+/// Its text form travels in URLs as an opaque cursor.
+public struct RunCursor: Sendable, Hashable {
+    public var createdAt: Double
+    public var id: String
+
+    public init(_ run: FlowRunRecord) {
+        createdAt = run.createdAt.timeIntervalSince1970
+        id = run.id
+    }
+
+    public init?(text: String) {
+        let parts = text.split(separator: "_", maxSplits: 1)
+        guard parts.count == 2, let time = Double(parts[0]), time.isFinite, !parts[1].isEmpty else { return nil }
+        createdAt = time
+        id = String(parts[1])
+    }
+
+    public var text: String { "\(createdAt)_\(id)" }
 }

@@ -13,13 +13,13 @@ public final class Doorbell {
     /// A file descriptor that becomes readable when a topic rings; poll it, then call `drain`.
     public let fd: Int32
 
-    init(directory: String) throws {
+    init(directory: String, mask: UInt32 = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
             throw BatonError(.store, "cannot watch \(directory) for wake-ups: \(String(cString: strerror(errno)))")
         }
-        guard inotify_add_watch(fd, directory, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) >= 0 else {
+        guard inotify_add_watch(fd, directory, mask) >= 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw BatonError(.store, "cannot watch \(directory) for wake-ups: \(reason)")
@@ -62,8 +62,42 @@ public final class Doorbell {
     }
 }
 
+/// The bell every committed write rings, for the live-events feed: one byte written over itself in
+/// a file kept open, which watchers see as a modification. It is separate from the topic doorbells so
+/// that workers are not woken by every write of a busy run.
+final class ChangeBell: @unchecked Sendable {
+    private let path: String
+    private let lock = NSLock()
+    private var fd: Int32 = -1
+
+    init(directory: String) { path = directory + "/changes" }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    func ring() {
+        // The lock only guards opening; the write itself is atomic.
+        lock.lock()
+        if fd < 0 {
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        }
+        let fd = self.fd
+        lock.unlock()
+        guard fd >= 0 else { return }
+        var byte: UInt8 = 1
+        _ = pwrite(fd, &byte, 1, 0)
+    }
+}
+
 extension SQLiteStore {
     var doorbellPath: String { (path as NSString).deletingLastPathComponent + "/doorbells" }
+    var changeBellPath: String { doorbellPath + "/live" }
+
+    /// Watches every committed write to this store, by any process: the live-events feed's wake-up.
+    public func changeDoorbell() throws -> Doorbell {
+        try FileManager.default.createDirectory(atPath: changeBellPath, withIntermediateDirectories: true)
+        return try Doorbell(directory: changeBellPath, mask: UInt32(IN_MODIFY | IN_CLOSE_WRITE))
+    }
 
     /// Wakes every process watching this store for `topic`.
     public func ring(_ topic: String) { Doorbell.ring(topic, in: doorbellPath) }

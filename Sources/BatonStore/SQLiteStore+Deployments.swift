@@ -57,6 +57,17 @@ extension SQLiteStore {
         }
     }
 
+    /// A deployment's view for `--json` and the API: its next fire times and its runs counted.
+    public func deploymentView(_ d: DeploymentRecord, nextCount: Int = 5, now: Date = Date()) throws -> DeploymentView {
+        let scheduled = try withConnection { db in
+            Int(try db.scalar(
+                "SELECT count(*) FROM flow_runs WHERE deployment_id = ? AND state_type = 'scheduled'", [.int(d.id)]) ?? 0)
+        }
+        return DeploymentView(
+            d, activeRuns: try activeRuns(deployment: d.name), scheduledRuns: scheduled,
+            skippedSlots: try skippedSlots(deployment: d.name), nextCount: nextCount, now: now)
+    }
+
     /// Slots recorded as skipped for a deployment.
     public func skippedSlots(deployment name: String) throws -> Int {
         try withConnection { db in

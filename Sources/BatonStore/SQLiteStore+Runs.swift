@@ -95,24 +95,63 @@ extension SQLiteStore {
             conditions.append("d.name = ?")
             parameters.append(.text(deployment))
         }
+        if let since = query.since {
+            conditions.append("r.created_at >= ?")
+            parameters.append(since.sqlValue)
+        }
+        if let until = query.until {
+            conditions.append("r.created_at < ?")
+            parameters.append(until.sqlValue)
+        }
+        if let cursor = query.before {
+            // A range on created_at the indexes can walk, then the tie-break on id.
+            conditions.append("r.created_at <= ? AND (r.created_at < ? OR r.id < ?)")
+            parameters += [.double(cursor.createdAt), .double(cursor.createdAt), .text(cursor.id)]
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         parameters.append(.int(Int64(max(1, query.limit))))
         return try withConnection { db in
-            try db.query("SELECT \(Self.runColumns) \(filter) ORDER BY r.created_at DESC, r.id LIMIT ?", parameters, row: Self.run)
+            try db.query("SELECT \(Self.runColumns) \(filter) ORDER BY r.created_at DESC, r.id DESC LIMIT ?", parameters, row: Self.run)
         }
     }
 
     public func taskRuns(flowRunID: String) throws -> [TaskRunRecord] {
+        try taskRunRows("flow_run_id = ? ORDER BY flow_run_attempt, seq", [.text(flowRunID)]).map(\.record)
+    }
+
+    /// A run's task runs with their state histories, for the API: those whose latest state is at or
+    /// after `changedSince` when given.
+    public func taskRunViews(flowRunID: String, changedSince: Date? = nil, limit: Int = 100_000) throws -> [TaskRunView] {
+        let rows: [(record: TaskRunRecord, history: String?)]
+        if let changedSince {
+            rows = try taskRunRows(
+                "flow_run_id = ? AND state_time >= ? ORDER BY flow_run_attempt, seq LIMIT ?",
+                [.text(flowRunID), changedSince.sqlValue, .int(Int64(limit))])
+        } else {
+            rows = try taskRunRows("flow_run_id = ? ORDER BY flow_run_attempt, seq LIMIT ?", [.text(flowRunID), .int(Int64(limit))])
+        }
+        return rows.map { TaskRunView($0.record, history: StateHistory.states($0.history)) }
+    }
+
+    /// One task run, with its input, result and history.
+    public func taskRunView(_ id: String) throws -> TaskRunView {
+        guard let row = try taskRunRows("id = ?", [.text(id)]).first else {
+            throw BatonError(.notFound, "no task run with id '\(id)'")
+        }
+        return TaskRunView(row.record, history: StateHistory.states(row.history), withValues: true)
+    }
+
+    private func taskRunRows(_ filter: String, _ parameters: [SQLValue]) throws -> [(record: TaskRunRecord, history: String?)] {
         try withConnection { db in
             try db.query(
                 """
                 SELECT id, flow_run_id, name, task_name, parent_task_run_id, state_type, state_name, state_message,
                        state_time, attempts, input, result, created_at, start_time, end_time, flow_run_attempt, kind,
-                       child_flow_run_id, tags, cached_from, result_path
-                FROM task_runs WHERE flow_run_id = ? ORDER BY flow_run_attempt, seq
-                """, [.text(flowRunID)]
+                       child_flow_run_id, tags, cached_from, result_path, history
+                FROM task_runs WHERE \(filter)
+                """, parameters
             ) { row in
-                TaskRunRecord(
+                (TaskRunRecord(
                     id: row.text(0), flowRunID: row.text(1), flowRunAttempt: Int(row.int(15)), name: row.text(2),
                     taskName: row.text(3), kind: row.text(16), childFlowRunID: row.optionalText(17),
                     parentTaskRunID: row.optionalText(4),
@@ -124,7 +163,7 @@ extension SQLiteStore {
                     input: row.optionalText(10).flatMap { try? JSONValue(json: $0) },
                     result: result(inline: row.optionalText(11), path: row.optionalText(20)).flatMap { try? JSONValue(json: $0) },
                     cachedFrom: row.optionalText(19), createdAt: Date(sql: row.double(12)),
-                    startTime: row.optionalDouble(13).map(Date.init(sql:)), endTime: row.optionalDouble(14).map(Date.init(sql:)))
+                    startTime: row.optionalDouble(13).map(Date.init(sql:)), endTime: row.optionalDouble(14).map(Date.init(sql:))), row.optionalText(21))
             }
         }
     }

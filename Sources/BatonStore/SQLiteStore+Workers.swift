@@ -89,10 +89,50 @@ extension SQLiteStore {
             ) { $0.text(0) }
             guard let id = candidates.first else { return nil }
             try db.run("UPDATE flow_runs SET worker_id = ? WHERE id = ?", [.text(workerID), .text(id)])
-            try apply(.flowRunState(FlowRunStateChange(flowRunID: id, state: RunState(.pending, message: "claimed by a worker", at: now))), db)
+            let resuming = try db.query("SELECT state_name FROM flow_runs WHERE id = ?", [.text(id)]) { $0.text(0) }.first == "Resuming"
+            try apply(
+                .flowRunState(
+                    FlowRunStateChange(
+                        flowRunID: id, state: RunState(.pending, name: resuming ? "Resuming" : "Pending", message: "claimed by a worker", at: now))),
+                db)
             return id
         }
         return try id.map { try flowRun($0) }
+    }
+
+    /// Hands a flow run to the workers of `pool` now: a new run (`scheduled`, due at once), or a
+    /// failed, crashed or cancelled run resumed as its next attempt (named Resuming, so the worker
+    /// that claims it reuses the earlier attempts' completed task results).
+    public func enqueue(_ run: NewFlowRun, pool: String, now: Date = Date()) throws -> FlowRunRecord {
+        var run = run
+        run.state = RunState(.scheduled, at: now)
+        run.scheduledTime = now
+        run.pool = pool
+        let record = try createFlowRun(run)
+        ring("runs")
+        return record
+    }
+
+    /// See `enqueue(_:pool:now:)`.
+    public func enqueueResume(flowRunID: String, pool: String, now: Date = Date()) throws -> FlowRunRecord {
+        let run = try flowRun(flowRunID)
+        guard [.failed, .crashed, .cancelled].contains(run.state.type) else {
+            throw BatonError(
+                .invalidInput,
+                "flow run '\(run.name)' is \(run.state.type.rawValue); only a failed, crashed or cancelled run can be resumed")
+        }
+        try write { db in
+            try db.run(
+                "UPDATE flow_runs SET worker_id = NULL, pool = ?, scheduled_time = ? WHERE id = ?",
+                [.text(run.pool ?? pool), now.sqlValue, .text(run.id)])
+            try apply(
+                .flowRunState(
+                    FlowRunStateChange(
+                        flowRunID: run.id, state: RunState(.scheduled, name: "Resuming", message: "attempt \(run.attempt + 1)", at: now),
+                        attempt: run.attempt + 1)), db)
+        }
+        ring("runs")
+        return try flowRun(run.id)
     }
 
     /// When the next run of `pool` that a worker could claim is due, if any: runs waiting for their

@@ -19,6 +19,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     private let lock = NSLock()
     /// Runs this store's WAL checkpoints; `connection` holds it unretained.
     private let checkpointer: Checkpointer
+    /// Rung after each write transaction commits, for servers streaming live events.
+    private let changeBell: ChangeBell
 
     /// Results up to 64 KiB stay in the database unless `BATON_RESULT_FILE_THRESHOLD` says otherwise.
     public static var defaultResultFileThreshold: Int {
@@ -39,6 +41,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         self.path = path
         self.resultFileThreshold = resultFileThreshold
         checkpointer = Checkpointer(path: path)
+        changeBell = ChangeBell(directory: (path as NSString).deletingLastPathComponent + "/doorbells/live")
         // Opening is serialised across processes: while a new file is being identified, switched to
         // WAL and migrated, a second opener would see half of it or deadlock on the journal switch.
         let initialization = try DirectoryLock(directory: (path as NSString).deletingLastPathComponent)
@@ -127,7 +130,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     /// Runs `body` in a write transaction.
     func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try withConnection { connection in try connection.transaction { try body(connection) } }
+        let result = try withConnection { connection in try connection.transaction { try body(connection) } }
+        changeBell.ring()
+        return result
     }
 }
 

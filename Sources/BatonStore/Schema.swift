@@ -207,5 +207,12 @@ enum Schema {
             stopped_at REAL
         );
         """,
+        // 4: the runs list filtered by state, deployment or version, newest first, stays an index walk
+        // at hundreds of thousands of runs; the live-events feed finds active runs by state.
+        """
+        CREATE INDEX flow_runs_by_state ON flow_runs(state_type, created_at);
+        CREATE INDEX flow_runs_by_deployment_created ON flow_runs(deployment_id, created_at) WHERE deployment_id IS NOT NULL;
+        CREATE INDEX flow_runs_by_version ON flow_runs(version_id, created_at);
+        """,
     ]
 }

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonEngine
 import BatonRunner
 import BatonStore
 import Foundation
@@ -27,7 +28,7 @@ public struct WorkerOptions: Sendable {
         grace: TimeInterval = 30, heartbeat: TimeInterval = 10, schedules: Bool = true, policy: SchedulingPolicy = SchedulingPolicy()
     ) {
         self.pool = pool
-        self.limit = max(1, limit)
+        self.limit = max(0, limit)
         self.name = name ?? "worker-\(getpid())"
         self.lead = lead
         self.grace = grace
@@ -212,7 +213,12 @@ public final class Worker: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var line: String
             do {
-                let final = try supervisor.execute(run, control: control, interruptible: false)
+                // A resumed run reuses the task results its earlier attempts completed, as `baton run resume` does.
+                let reuse = run.state.name == "Resuming"
+                    ? try store.completedResults(flowRunID: run.id).mapValues {
+                        ReusedResult(taskRunID: $0.taskRunID, taskRunName: $0.taskRunName, attempt: $0.attempt, result: $0.result)
+                    } : [:]
+                let final = try supervisor.execute(run, reuse: reuse, control: control, interruptible: false)
                 let took = final.duration().map { String(format: " in %.2f s", $0) } ?? ""
                 line = "run '\(run.name)': \(final.state.name)\(took)" + (final.state.message.map { ": \($0)" } ?? "")
                 if final.state.type == .crashed, try store.retryIfAllowed(flowRunID: run.id) {

@@ -52,7 +52,7 @@ enum DeploymentCommands {
             pool: args.value("pool") ?? DeploymentNames.defaultPool, catchup: args.flag("catchup"),
             maxActive: try args.integer("max-active", minimum: 1)))
         if args.flag("json") {
-            context.out.line(Format.json(try DeploymentView(deployment, store: store)))
+            context.out.line(Format.json(try store.deploymentView(deployment)))
         } else {
             context.out.line("Deployment '\(deployment.name)' of \(flow) \(version.map { "v\($0)" } ?? "(latest)") created: "
                 + (deployment.schedule?.summary ?? "no schedule, runs on request") + ", pool '\(deployment.pool)'.")
@@ -68,7 +68,7 @@ enum DeploymentCommands {
         let store = try context.store()
         let deployments = try store.deployments(flow: args.value("flow"))
         if args.flag("json") {
-            context.out.line(Format.json(try deployments.map { try DeploymentView($0, store: store, nextCount: 1) }))
+            context.out.line(Format.json(try deployments.map { try store.deploymentView($0, nextCount: 1) }))
             return 0
         }
         guard !deployments.isEmpty else {
@@ -76,7 +76,7 @@ enum DeploymentCommands {
             return 0
         }
         let rows = try deployments.map { deployment -> [String] in
-            let view = try DeploymentView(deployment, store: store, nextCount: 1)
+            let view = try store.deploymentView(deployment, nextCount: 1)
             return [
                 context.out.bold(deployment.name), deployment.flow, deployment.version.map { "v\($0)" } ?? "latest",
                 deployment.schedule?.summary ?? "-", deployment.paused ? "paused" : (view.next.first ?? "-"), deployment.pool,
@@ -92,7 +92,7 @@ enum DeploymentCommands {
     ) { args, context in
         let store = try context.store()
         let deployment = try store.deployment(named: args.positionals[0])
-        let view = try DeploymentView(deployment, store: store)
+        let view = try store.deploymentView(deployment)
         if args.flag("json") {
             context.out.line(Format.json(view))
             return 0
@@ -186,48 +186,5 @@ enum DeploymentCommands {
             context.out.line("Backfill of '\(deployment.name)': \(created.count) run(s) created, \(existing) slot(s) already had one.")
         }
         return 0
-    }
-}
-
-/// A deployment as `--json` prints it, with its next fire times and run counts.
-struct DeploymentView: Encodable {
-    var name: String
-    var flow: String
-    var version: String
-    var parameters: [String: JSONValue]
-    var schedule: ScheduleSpec?
-    var scheduleSummary: String?
-    var timezone: String?
-    var pool: String
-    var catchup: Bool
-    var maxActive: Int?
-    var paused: Bool
-    var isDefault: Bool
-    var next: [String]
-    var activeRuns: Int
-    var scheduledRuns: Int
-    var skippedSlots: Int
-
-    init(_ d: DeploymentRecord, store: SQLiteStore, nextCount: Int = 5) throws {
-        name = d.name
-        flow = d.flow
-        version = d.version.map(String.init) ?? "latest"
-        parameters = d.parameters
-        schedule = d.schedule
-        scheduleSummary = d.schedule?.summary
-        timezone = d.schedule.map { $0.timeZone ?? "UTC" }
-        pool = d.pool
-        catchup = d.catchup
-        maxActive = d.maxActive
-        paused = d.paused
-        isDefault = d.isDefault
-        if let schedule = d.schedule, !d.paused, let compiled = try? CompiledSchedule(schedule, defaultStart: d.createdAt) {
-            next = compiled.fireTimes(after: Int64(Date().timeIntervalSince1970), count: nextCount).map(compiled.format)
-        } else {
-            next = []
-        }
-        activeRuns = try store.activeRuns(deployment: d.name)
-        scheduledRuns = try store.flowRuns(FlowRunQuery(state: .scheduled, deployment: d.name, limit: 10_000)).count
-        skippedSlots = try store.skippedSlots(deployment: d.name)
     }
 }

@@ -41,32 +41,8 @@ enum ScheduleCommands {
 
     /// The schedule the options describe; nil when none is given and none is required.
     static func schedule(from args: ParsedArguments, required: Bool) throws -> ScheduleSpec? {
-        let given = ["cron", "interval", "rrule"].filter { args.value($0) != nil }
-        guard given.count <= 1 else {
-            throw BatonError(.invalidInput, "--\(given[0]) and --\(given[1]) are both given: expected one of --cron, --interval or --rrule")
-        }
-        let zone = args.value("timezone")
-        if let zone { _ = try ZoneRules.named(zone) }
-        let zoneRules = try zone.map(ZoneRules.named) ?? .utc
-        let anchor = try args.value("anchor").map { Date(timeIntervalSince1970: Double(try ScheduleTime.parse($0, in: zoneRules))) }
-        switch given.first {
-        case "cron":
-            if args.value("anchor") != nil { throw BatonError(.invalidInput, "--anchor does not apply to --cron: a cron expression fires on its own wall times") }
-            return ScheduleSpec(kind: "cron", intervalSeconds: nil, cron: args.value("cron"), rrule: nil, anchor: nil, timeZone: zone)
-        case "interval":
-            let text = args.value("interval") ?? ""
-            guard let seconds = Int64(text), seconds >= 1 else {
-                throw BatonError(.invalidInput, "--interval '\(text)' is not valid: expected a whole number of seconds, at least 1")
-            }
-            return ScheduleSpec(kind: "interval", intervalSeconds: Double(seconds), cron: nil, rrule: nil, anchor: anchor, timeZone: zone)
-        case "rrule":
-            return ScheduleSpec(kind: "rrule", intervalSeconds: nil, cron: nil, rrule: args.value("rrule"), anchor: anchor, timeZone: zone)
-        default:
-            if required { throw BatonError(.invalidInput, "no schedule given: expected --cron EXPR, --interval SECONDS or --rrule RULE") }
-            if args.value("anchor") != nil || zone != nil {
-                throw BatonError(.invalidInput, "--anchor and --timezone need a schedule: give --cron, --interval or --rrule too")
-            }
-            return nil
-        }
+        try ScheduleSpec.from(
+            cron: args.value("cron"), interval: args.value("interval"), rrule: args.value("rrule"), anchor: args.value("anchor"),
+            timeZone: args.value("timezone"), required: required, naming: { "--" + $0 })
     }
 }

@@ -1,0 +1,49 @@
+import BatonCore
+import BatonServer
+import Foundation
+
+/// `baton server start`.
+enum ServerCommands {
+    static let start = CommandSpec(
+        path: ["server", "start"], summary: "Serve the API, the web UI and live events, with the scheduler and a worker",
+        details: """
+            One process: the HTTP API under /api (OpenAPI at /api/openapi.json), the web UI at /, live
+            events at /api/events, the scheduler, and a worker for the default pool (--no-worker leaves
+            execution to `baton worker start` processes). Flows still run in runner children. Ctrl-C or
+            SIGTERM stops accepting requests and lets running flows finish for up to --grace seconds.
+
+            EXAMPLES:
+              baton server start
+              baton server start --port 8080 --no-worker
+            """,
+        options: [
+            .value("host", "ADDRESS", "The address to listen on (default 127.0.0.1)"),
+            .value("port", "N", "The port (default 4200; 0 picks a free one)"),
+            .flag("no-worker", "Schedule only; let separate workers execute the runs"),
+            .value("pool", "NAME", "The pool of the built-in worker and of runs created through the API (default 'default')"),
+            .value("limit", "N", "How many runs the built-in worker executes at once (default 10)"),
+            .value("grace", "SECONDS", "How long running flows may finish after Ctrl-C (default 30)"),
+        ]
+    ) { args, context in
+        let started = Date()
+        var options = ServerOptions()
+        options.host = args.value("host") ?? options.host
+        if let port = try args.integer("port", minimum: 0) {
+            guard port <= 65_535 else { throw BatonError(.invalidInput, "--port \(port) is not valid: expected a port from 0 to 65535") }
+            options.port = port
+        }
+        options.worker = !args.flag("no-worker")
+        options.pool = args.value("pool") ?? options.pool
+        options.workerLimit = try args.integer("limit", minimum: 1) ?? options.workerLimit
+        options.grace = try args.seconds("grace") ?? options.grace
+        let out = context.out
+        let server = try Server(store: try context.store(), home: context.home, options: options) { line in
+            out.line("\(out.dim(Format.clock(Date()))) \(line)")
+        }
+        try server.run { address in
+            let milliseconds = Int((Date().timeIntervalSince(started) * 1000).rounded())
+            out.line("\(out.dim(Format.clock(Date()))) Baton is ready in \(milliseconds) ms: web UI \(out.bold(address + "/")), API \(address)/api (Ctrl-C to stop)")
+        }
+        return 0
+    }
+}

@@ -1,0 +1,148 @@
+/// One client connection, served on its own thread from accept to close: read a request, call the
+/// handler, write the response, and again while the connection is kept alive. Requests pipelined
+/// behind one wait in the input buffer, so they are answered in order.
+final class HTTPConnection {
+    /// How long to keep reading after an error response before closing; see `ConnectionInput.discard`.
+    private static let lingerTime: Duration = .seconds(1)
+    private static let lingerBytes = 1024 * 1024
+
+    let descriptor: Int32
+    let id: Int
+    let remote: String
+    let server: HTTPServer
+    let run: ConnectionRegistry
+    var input: ConnectionInput
+    var configuration: HTTPServerConfiguration { server.configuration }
+
+    init(descriptor: Int32, id: Int, remote: String, server: HTTPServer, run: ConnectionRegistry) {
+        self.descriptor = descriptor
+        self.id = id
+        self.remote = remote
+        self.server = server
+        self.run = run
+        input = ConnectionInput(descriptor: descriptor)
+    }
+
+    /// Serves requests until the connection closes, idles out or the server stops.
+    func serve() {
+        defer {
+            run.leave(id)
+            Socket.close(descriptor)
+        }
+        // A new connection gets the head's timeout for its first byte: one that never speaks should
+        // not hold a thread for the longer keep-alive time.
+        var idle = configuration.headerTimeout
+        while !run.isStopping {
+            guard input.awaitRequest(before: .after(idle), wake: run.wake.read) else { return }
+            idle = configuration.idleTimeout
+            guard serveRequest() else { return }
+        }
+    }
+
+    /// Reads, handles and answers one request; true when the connection stays open.
+    private func serveRequest() -> Bool {
+        let head: RequestHead
+        let body: [UInt8]
+        do throws(ConnectionFailure) {
+            head = try readHead()
+            body = try readBody(of: head)
+        } catch .reject(let status, let message) {
+            _ = try? send(server.errorResponse(status, message), to: nil)
+            Socket.shutdownOutput(descriptor)
+            input.discard(before: .after(Self.lingerTime), limit: Self.lingerBytes)
+            return false
+        } catch {
+            return false
+        }
+        let request = HTTPRequest(method: head.method, target: head.target, headers: head.headers, body: body, remoteAddress: remote)
+        var response: HTTPResponse
+        do {
+            response = try server.handler(request)
+        } catch {
+            response = server.errorResponse(.internalServerError, String(describing: error))
+        }
+        return (try? send(response, to: head)) ?? false
+    }
+
+    private func readHead() throws(ConnectionFailure) -> RequestHead {
+        let timeout = configuration.headerTimeout
+        input.begin(deadline: .after(timeout), timeout: .reject(.requestTimeout, "request head not received within \(timeout.shortDescription)"))
+        let maxLine = configuration.maxRequestLineBytes
+        var line: [UInt8] = []
+        // RFC 9112 §2.2: ignore empty lines before a request line (some clients send a CRLF after a POST body).
+        for _ in 0..<8 where line.isEmpty {
+            line = try input.line(
+                maxLength: maxLine, tooLong: .reject(.uriTooLong, "request line exceeds \(maxLine) bytes"),
+                checkPartial: RequestHead.checkPartialRequestLine)
+        }
+        guard !line.isEmpty else { throw .reject(.badRequest, "empty lines instead of a request line") }
+        let (method, target, minorVersion) = try RequestHead.parseRequestLine(line)
+
+        var headers = HTTPHeaders()
+        let maxBytes = configuration.maxHeaderBytes
+        var used = 0
+        while true {
+            let field = try input.line(
+                maxLength: max(maxBytes - used, 0),
+                tooLong: .reject(.requestHeaderFieldsTooLarge, "header section exceeds \(maxBytes) bytes"))
+            if field.isEmpty { break }
+            used += field.count + 2
+            guard headers.count < configuration.maxHeaderCount else {
+                throw .reject(.requestHeaderFieldsTooLarge, "more than \(configuration.maxHeaderCount) header fields")
+            }
+            let (name, value) = try RequestHead.parseField(field)
+            headers.add(name, value)
+        }
+        let framing = try RequestHead.framing(of: headers, maxBodyBytes: configuration.maxBodyBytes)
+        return RequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers, framing: framing)
+    }
+
+    private func readBody(of head: RequestHead) throws(ConnectionFailure) -> [UInt8] {
+        guard head.framing != .none && head.framing != .length(0) else { return [] }
+        if head.expectsContinue {
+            do throws(SocketError) {
+                try Socket.send(descriptor, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            } catch {
+                throw .gone
+            }
+        }
+        let timeout = configuration.bodyTimeout
+        input.begin(deadline: .after(timeout), timeout: .reject(.requestTimeout, "request body not received within \(timeout.shortDescription)"))
+        var body: [UInt8] = []
+        switch head.framing {
+        case .length(let count):
+            // Grown as bytes arrive rather than all at once: the length is only the client's word.
+            body.reserveCapacity(min(count, 1024 * 1024))
+            try input.read(count: count, into: &body)
+        case .chunked:
+            try readChunks(into: &body)
+        case .none:
+            break
+        }
+        return body
+    }
+
+    /// De-chunks a body (RFC 9112 §7.1); chunk extensions and trailer fields are read and dropped.
+    private func readChunks(into body: inout [UInt8]) throws(ConnectionFailure) {
+        let limit = configuration.maxBodyBytes
+        while true {
+            let sizeLine = try input.line(maxLength: 1024, tooLong: .reject(.badRequest, "chunk size line exceeds 1024 bytes"))
+            let size = try RequestHead.chunkSize(sizeLine, maxBodyBytes: limit)
+            if size == 0 { break }
+            guard size <= limit - body.count else {
+                throw .reject(.payloadTooLarge, "chunked body exceeds the limit of \(limit) bytes")
+            }
+            try input.read(count: size, into: &body)
+            _ = try input.line(maxLength: 0, tooLong: .reject(.badRequest, "missing CRLF after chunk data"))
+        }
+        let maxBytes = configuration.maxHeaderBytes
+        var used = 0
+        while true {
+            let trailer = try input.line(
+                maxLength: max(maxBytes - used, 0),
+                tooLong: .reject(.requestHeaderFieldsTooLarge, "trailer section exceeds \(maxBytes) bytes"))
+            if trailer.isEmpty { return }
+            used += trailer.count + 2
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import BatonCore
+import BatonHTTP
+import BatonStore
+import Foundation
+
+/// Deployments: everything `baton deployment` does.
+extension API {
+    static func deploymentRoutes(_ c: APIContext) -> [Route] {
+        [
+            Route(method: "GET", pattern: "/api/deployments", summary: "Deployments with their schedules and next runs", tag: "deployments", query: ["flow"], response: "DeploymentList") { request in
+                let views = try c.store.deployments(flow: request.queryString("flow")).map { try c.store.deploymentView($0) }
+                return try Reply.json(Listing(key: "deployments", items: views))
+            },
+            Route(method: "POST", pattern: "/api/deployments", summary: "Deploy a flow: a version, parameters and a schedule", tag: "deployments", body: "NewDeployment", status: 201, response: "Deployment") { request in
+                let body = try request.jsonObject()
+                try body.only(["flow", "name", "version", "parameters", "cron", "interval", "rrule", "anchor", "timezone", "pool", "catchup", "maxActive"])
+                let flow = try body.string("flow")
+                let version = try body.version()
+                let interval: String? = switch body.object["interval"] {
+                case .int(let seconds)?: String(seconds)
+                case nil, .null?: nil
+                case let other?: other.stringValue ?? other.jsonText
+                }
+                let schedule = try ScheduleSpec.from(
+                    cron: try body.optionalString("cron"), interval: interval, rrule: try body.optionalString("rrule"),
+                    anchor: try body.optionalString("anchor"), timeZone: try body.optionalString("timezone"), required: false, naming: { "'\($0)'" })
+                let deployment = try c.store.createDeployment(NewDeployment(
+                    name: try body.string("name"), flow: flow, version: version, parameters: try body.objectField("parameters"),
+                    schedule: schedule, pool: try body.optionalString("pool") ?? DeploymentNames.defaultPool,
+                    catchup: try body.optionalBool("catchup") ?? false, maxActive: try body.optionalInt("maxActive")))
+                return try Reply.json(try c.store.deploymentView(deployment), status: .created)
+            },
+            Route(method: "GET", pattern: "/api/deployments/{name}", summary: "A deployment with its next five fire times", tag: "deployments", response: "Deployment") { request in
+                try Reply.json(try c.store.deploymentView(try c.store.deployment(named: request.path("name"))))
+            },
+            Route(method: "DELETE", pattern: "/api/deployments/{name}", summary: "Delete a deployment and its runs not yet started", tag: "deployments", status: 204) { request in
+                try c.store.deleteDeployment(request.path("name"))
+                return Reply.noContent
+            },
+            Route(method: "POST", pattern: "/api/deployments/{name}/pause", summary: "Pause: its runs not yet started are removed and no new ones made", tag: "deployments", response: "Deployment") { request in
+                try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), true)))
+            },
+            Route(method: "POST", pattern: "/api/deployments/{name}/resume", summary: "Resume (missed slots are replayed only with catchup)", tag: "deployments", response: "Deployment") { request in
+                try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), false)))
+            },
+            Route(method: "POST", pattern: "/api/deployments/{name}/run", summary: "A run of the deployment now, with optional parameter overrides", tag: "deployments", body: "DeploymentRun", status: 201, response: "FlowRun") { request in
+                let body = try request.jsonObject()
+                try body.only(["parameters"])
+                let run = try c.store.createDeploymentRun(request.path("name"), overrides: try body.objectField("parameters"))
+                return try Reply.json(RunView(run), status: .created)
+            },
+            Route(method: "POST", pattern: "/api/deployments/{name}/backfill", summary: "Runs for every slot in a range that has none (idempotent)", tag: "deployments", body: "Backfill", status: 201, response: "Backfilled") { request in
+                let body = try request.jsonObject()
+                try body.only(["from", "to"])
+                func time(_ field: String) throws -> Date {
+                    let text = try body.string(field)
+                    guard let date = Timestamps.parse(text) else {
+                        throw APIError.badRequest("field '\(field)' is '\(text)': expected an ISO 8601 time with an offset, such as 2026-11-01T00:00:00Z", field: field)
+                    }
+                    return date
+                }
+                let (from, to) = (try time("from"), try time("to"))
+                guard from <= to else { throw APIError.badRequest("'from' is after 'to': expected a range from an earlier time to a later one", field: "from") }
+                let result = try c.store.backfill(request.path("name"), from: from, through: to)
+                return Reply.json(["created": .array(result.created.map(JSONValue.string)), "existing": .int(Int64(result.existing))], status: .created)
+            },
+        ]
+    }
+}

@@ -1,0 +1,71 @@
+import BatonCore
+import BatonHTTP
+import BatonRunner
+import BatonStore
+import Foundation
+
+/// One route of the API, with what the OpenAPI document says of it.
+struct Route: Sendable {
+    var method: String
+    var pattern: String
+    var summary: String
+    var tag: String
+    /// Query parameters it reads.
+    var query: [String] = []
+    /// The component schema of its JSON body, or "binary" for an upload.
+    var body: String?
+    var status = 200
+    /// The component schema of its success response.
+    var response: String?
+    var handler: @Sendable (HTTPRequest) throws -> HTTPResponse
+}
+
+/// What the route handlers work with.
+struct APIContext: Sendable {
+    let store: SQLiteStore
+    let home: BatonHome
+    let events: EventHub
+    /// The pool runs created through the API go to.
+    let pool: String
+    let startedAt: Date
+    let log: @Sendable (String) -> Void
+}
+
+/// The REST API under `/api`: thin handlers that parse, call the store (or the registrar), and encode.
+public final class API: Sendable {
+    let routes: [Route]
+    private let router: Router
+    private let log: @Sendable (String) -> Void
+
+    public init(store: SQLiteStore, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool,
+                log: @escaping @Sendable (String) -> Void) {
+        let context = APIContext(store: store, home: home, events: events, pool: pool, startedAt: Date(), log: log)
+        var routes = Self.systemRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context)
+        routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", response: "Object") { _ in
+            .bytes([], contentType: "application/json")
+        })
+        let document = OpenAPI.document(routes)
+        routes[routes.count - 1].handler = { _ in .bytes(document, contentType: "application/json") }
+        var router = Router()
+        for route in routes { router.add(route.method, route.pattern, route.handler) }
+        self.routes = routes
+        self.router = router
+        self.log = log
+    }
+
+    /// Answers one request under `/api`.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        do {
+            return try router.respond(to: request) { status, message in
+                APIError(status, status == .notFound ? "not_found" : "method_not_allowed", message).response
+            }
+        } catch {
+            let apiError = APIError.from(error)
+            if apiError.status.code >= 500 { log("\(request.method) \(request.path): \(error)") }
+            return apiError.response
+        }
+    }
+
+    /// The method and pattern of every route, for the OpenAPI document and its test.
+    public var routeTable: [(method: String, pattern: String)] { routes.map { ($0.method, $0.pattern) } }
+}

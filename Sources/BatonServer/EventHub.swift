@@ -1,0 +1,268 @@
+import BatonCore
+import BatonHTTP
+import BatonRunner
+import BatonStore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One live event as it goes out over SSE.
+struct LiveEvent: Sendable {
+    var id: Int
+    var type: String
+    /// The flow run it is about, for subscribers that follow one run.
+    var flowRunID: String?
+    var data: String
+}
+
+/// Live events for `/api/events`: a thread that wakes when any process commits a write to the store
+/// (the store's change bell) or rings a topic (deployments, workers), reads what changed past its
+/// position in the store's append-only tables, and hands the events to every subscriber.
+///
+/// Nothing polls: between changes the thread sleeps in `poll(2)` on the bells. A burst of writes is
+/// read at most every `minimumInterval`, so a 100,000-task run costs a few passes a second.
+public final class EventHub: @unchecked Sendable {
+    // @unchecked: the subscribers and counters are guarded by `lock`; the feed state is touched by
+    // the hub's own thread only.
+    private let store: SQLiteStore
+    private let log: @Sendable (String) -> Void
+    private let minimumInterval: TimeInterval
+    private let lock = NSLock()
+    private var subscribers: [ObjectIdentifier: Subscription] = [:]
+    private var nextID = 1
+    private var stopped = false
+    private let wakeup: WakeupPipe
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+
+    // Feed state (hub thread only).
+    private var position = FeedPosition(stateID: 0, logID: 0, versionID: 0)
+    private var watermarks: [String: Date] = [:]
+    private var seen: [String: [String: String]] = [:]
+    private var bells: (changes: Doorbell, topics: Doorbell)?
+
+    public init(store: SQLiteStore, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
+        self.store = store
+        self.log = log
+        self.minimumInterval = minimumInterval
+        wakeup = try WakeupPipe()
+    }
+
+    /// Starts reading changes from now on.
+    public func start() throws {
+        position = try store.feedPosition()
+        bells = (try store.changeDoorbell(), try store.doorbell())
+        let thread = Thread { [self] in
+            run(changes: bells!.changes, topics: bells!.topics)
+            finished.signal()
+        }
+        thread.name = "baton-events"
+        thread.stackSize = 1 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Ends every stream and the hub's thread.
+    public func stop() {
+        let subscribers = lock.withLock {
+            stopped = true
+            return Array(self.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.close() }
+        if thread != nil {
+            wakeup.ring(1)
+            finished.wait()
+            thread = nil
+        }
+    }
+
+    private func run(changes: Doorbell, topics: Doorbell) {
+        var lastPass = Date.distantPast
+        var pendingChanges = false
+        var pendingTopics: Set<String> = []
+        while !lock.withLock({ stopped }) {
+            var timeout: Int32 = -1
+            if pendingChanges || !pendingTopics.isEmpty {
+                let wait = minimumInterval - Date().timeIntervalSince(lastPass)
+                if wait <= 0 {
+                    lastPass = Date()
+                    do {
+                        if pendingChanges { try readChanges() }
+                        try readTopics(pendingTopics)
+                    } catch {
+                        log("live events: reading the store failed: \(error)")
+                    }
+                    pendingChanges = false
+                    pendingTopics = []
+                    continue
+                }
+                timeout = Int32((wait * 1000).rounded(.up))
+            }
+            var fds = [
+                pollfd(fd: changes.fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: topics.fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0),
+            ]
+            _ = poll(&fds, 3, timeout)
+            if !changes.drain().isEmpty { pendingChanges = true }
+            pendingTopics.formUnion(topics.drain().intersection(["deployments", "workers", "runs", "finished"]))
+            if !pendingTopics.isEmpty { pendingChanges = true }
+            _ = wakeup.drain()
+        }
+    }
+
+    /// Reads the store past the feed position and publishes what changed.
+    private func readChanges() throws {
+        let started = Date()
+        var changedRuns: [String] = []
+        while true {
+            let changes = try store.changes(after: position)
+            position = changes.position
+            changedRuns += changes.flowRunIDs
+            for id in changes.flowRunIDs {
+                if let run = try? store.flowRun(id) { publish("flow_run", flowRunID: id, RunView(run)) }
+            }
+            for line in changes.logs { publish("log", flowRunID: line.flowRunID, LogView(line)) }
+            for version in changes.versions { publish("version", flowRunID: nil, VersionView(version)) }
+            if changes.flowRunIDs.count < 2000 && changes.logs.count < 2000 { break }
+        }
+        // Task runs of runs under way, and of runs that just changed (their last task states).
+        let active = Set(try store.activeFlowRunIDs()).union(changedRuns)
+        for id in active { try readTaskRuns(of: id, at: started) }
+        for id in Array(watermarks.keys) where !active.contains(id) {
+            watermarks[id] = nil
+            seen[id] = nil
+        }
+    }
+
+    /// Task runs whose state changed since the run's watermark, less those already sent.
+    private func readTaskRuns(of flowRunID: String, at now: Date) throws {
+        // Runners hold new task runs back for up to 250 ms and supervisors write in batches, so a
+        // state may be stored a while after its time: read back a few seconds, and send only changes.
+        let since = watermarks[flowRunID]
+        let views = try store.taskRunViews(flowRunID: flowRunID, changedSince: since)
+        watermarks[flowRunID] = now.addingTimeInterval(-5)
+        var known = seen[flowRunID] ?? [:]
+        var changed: [TaskRunView] = []
+        for view in views {
+            let fingerprint = "\(view.state)|\(view.stateName)|\(view.attempts)|\(view.history.count)"
+            if known[view.id] != fingerprint {
+                known[view.id] = fingerprint
+                changed.append(view)
+            }
+        }
+        seen[flowRunID] = known
+        var start = 0
+        while start < changed.count {
+            let chunk = Array(changed[start..<min(changed.count, start + 500)])
+            publish("task_runs", flowRunID: flowRunID, TaskRunBatch(flowRunID: flowRunID, taskRuns: chunk))
+            start += 500
+        }
+    }
+
+    private func readTopics(_ topics: Set<String>) throws {
+        if topics.contains("deployments") {
+            for deployment in try store.deployments() { publish("deployment", flowRunID: nil, try store.deploymentView(deployment)) }
+        }
+        if topics.contains("workers") {
+            for worker in try store.workers(includeStopped: false) { publish("worker", flowRunID: nil, WorkerView(worker)) }
+        }
+    }
+
+    private func publish(_ type: String, flowRunID: String?, _ value: some Encodable) {
+        guard let data = try? BatonCoding.encoder().encode(value) else { return }
+        let targets = lock.withLock { () -> [(Subscription, LiveEvent)] in
+            guard !subscribers.isEmpty else { return [] }
+            let event = LiveEvent(id: nextID, type: type, flowRunID: flowRunID, data: String(decoding: data, as: UTF8.self))
+            nextID += 1
+            return subscribers.values.filter { $0.wants(event) }.map { ($0, event) }
+        }
+        for (subscriber, event) in targets { subscriber.push(event) }
+    }
+
+    // MARK: Subscribers
+
+    /// The SSE response for one client: events as they happen, a comment every 15 s so that proxies
+    /// keep the connection and a client that went away is noticed.
+    public func stream(flowRun: String?) -> HTTPResponse {
+        .eventStream { [self] writer in
+            let subscription = Subscription(flowRun: flowRun)
+            let admitted = lock.withLock { () -> Bool in
+                guard !stopped else { return false }
+                subscribers[ObjectIdentifier(subscription)] = subscription
+                return true
+            }
+            guard admitted else { return }
+            defer { _ = lock.withLock { subscribers.removeValue(forKey: ObjectIdentifier(subscription)) } }
+            try writer.send(event: "hello", id: nil, data: "{}")
+            while let events = subscription.next(timeout: 15) {
+                if events.isEmpty {
+                    try writer.comment("keep-alive")
+                    continue
+                }
+                for event in events { try writer.send(event: event.type, id: String(event.id), data: event.data) }
+            }
+        }
+    }
+
+    /// How many clients are streaming.
+    public var subscriberCount: Int { lock.withLock { subscribers.count } }
+}
+
+/// One client's queue of events.
+final class Subscription: @unchecked Sendable {
+    // @unchecked: every field is guarded by `condition`.
+    private let flowRun: String?
+    private let condition = NSCondition()
+    private var queue: [LiveEvent] = []
+    private var closed = false
+    /// A client that stops reading cannot grow the server without bound: past this, its queue is
+    /// dropped for a `resync` event telling it to fetch afresh.
+    private static let capacity = 10_000
+
+    init(flowRun: String?) { self.flowRun = flowRun }
+
+    func wants(_ event: LiveEvent) -> Bool {
+        guard let flowRun, let subject = event.flowRunID else { return true }
+        return event.type == "flow_run" || subject == flowRun
+    }
+
+    func push(_ event: LiveEvent) {
+        condition.lock()
+        if queue.count >= Self.capacity {
+            queue = [LiveEvent(id: event.id, type: "resync", flowRunID: nil, data: "{}")]
+        } else {
+            queue.append(event)
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The events queued so far, waiting up to `timeout` seconds for one: empty on timeout, nil once closed.
+    func next(timeout: TimeInterval) -> [LiveEvent]? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while queue.isEmpty && !closed {
+            if !condition.wait(until: deadline) { break }
+        }
+        if closed { return nil }
+        let events = queue
+        queue = []
+        return events
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+struct TaskRunBatch: Encodable {
+    var flowRunID: String
+    var taskRuns: [TaskRunView]
+}

@@ -1,0 +1,174 @@
+import BatonCore
+import Foundation
+
+/// The OpenAPI 3.1 document of the API, made from the route table itself so that the two cannot
+/// drift apart: each route's path, method, path and query parameters, body and responses.
+enum OpenAPI {
+    static func document(_ routes: [Route]) -> [UInt8] {
+        var paths: [String: [String: JSONValue]] = [:]
+        for route in routes {
+            var parameters: [JSONValue] = []
+            for segment in route.pattern.split(separator: "/") where segment.hasPrefix("{") {
+                let name = String(segment.dropFirst().dropLast())
+                parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])]))
+            }
+            for name in route.query {
+                parameters.append(.object(["name": .string(name), "in": .string("query"), "required": .bool(false), "schema": .object(["type": .string("string")])]))
+            }
+            var operation: [String: JSONValue] = [
+                "summary": .string(route.summary),
+                "tags": .array([.string(route.tag)]),
+                "operationId": .string(operationID(route)),
+                "parameters": .array(parameters),
+            ]
+            if let body = route.body {
+                let content: [String: JSONValue] = body == "binary"
+                    ? ["application/octet-stream": .object(["schema": .object(["type": .string("string"), "format": .string("binary")])])]
+                    : ["application/json": .object(["schema": ref(body)])]
+                operation["requestBody"] = .object(["required": .bool(body == "binary"), "content": .object(content)])
+            }
+            var responses: [String: JSONValue] = [
+                "4XX": .object(["description": .string("The request was refused"), "content": .object(["application/json": .object(["schema": ref("Error")])])]),
+                "500": .object(["description": .string("The server failed"), "content": .object(["application/json": .object(["schema": ref("Error")])])]),
+            ]
+            var success: [String: JSONValue] = ["description": .string(route.summary)]
+            if let response = route.response {
+                let type = response == "EventStream" ? "text/event-stream" : "application/json"
+                success["content"] = .object([type: .object(["schema": response == "EventStream" ? .object(["type": .string("string")]) : ref(response)])])
+            }
+            responses[String(route.status)] = .object(success)
+            operation["responses"] = .object(responses)
+            paths[route.pattern, default: [:]][route.method.lowercased()] = .object(operation)
+        }
+        let document: JSONValue = .object([
+            "openapi": .string("3.1.0"),
+            "info": .object([
+                "title": .string("Baton API"), "version": .string("1"),
+                "description": .string("Workflow orchestration for Swift: flows, versions, runs, deployments, workers and live events."),
+            ]),
+            "paths": .object(paths.mapValues { .object($0) }),
+            "components": .object(["schemas": .object(schemas)]),
+        ])
+        return Array(document.jsonData)
+    }
+
+    static func ref(_ name: String) -> JSONValue { .object(["$ref": .string("#/components/schemas/\(name)")]) }
+
+    private static func operationID(_ route: Route) -> String {
+        let words = route.pattern.split(separator: "/").dropFirst().map { segment -> String in
+            segment.hasPrefix("{") ? "By" + segment.dropFirst().dropLast().capitalized : segment.split(separator: "-").map(\.capitalized).joined()
+        }
+        return route.method.lowercased() + words.joined()
+    }
+
+    // MARK: Schemas
+
+    private static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+        .object(["type": .string("object"), "properties": .object(properties), "required": .array(required.map(JSONValue.string))])
+    }
+
+    private static func list(_ key: String, of item: String, extra: [String: JSONValue] = [:]) -> JSONValue {
+        object([key: .object(["type": .string("array"), "items": ref(item)])].merging(extra) { a, _ in a }, required: [key])
+    }
+
+    private static let string: JSONValue = .object(["type": .string("string")])
+    private static let integer: JSONValue = .object(["type": .string("integer")])
+    private static let number: JSONValue = .object(["type": .string("number")])
+    private static let boolean: JSONValue = .object(["type": .string("boolean")])
+    private static let date: JSONValue = .object(["type": .string("string"), "format": .string("date-time")])
+    private static let any: JSONValue = .object([:])
+    private static let stringList: JSONValue = .object(["type": .string("array"), "items": string])
+    private static let anyObject: JSONValue = .object(["type": .string("object")])
+
+    static let schemas: [String: JSONValue] = [
+        "Error": object(["error": string, "message": string, "field": string], required: ["error", "message"]),
+        "Object": anyObject,
+        "Health": object(["status": string, "store": string, "database": string, "startedAt": date], required: ["status"]),
+        "FlowSummary": object([
+            "name": string, "description": string, "latestVersion": integer, "versionCount": integer, "latestRegisteredAt": date,
+            "lastRunState": string, "lastRunAt": date, "nextScheduledRun": date,
+        ], required: ["name", "latestVersion"]),
+        "Flow": object([
+            "name": string, "description": string, "latestVersion": integer, "versionCount": integer,
+            "versions": .object(["type": .string("array"), "items": ref("Version")]),
+        ], required: ["name", "versions"]),
+        "FlowList": list("flows", of: "FlowSummary"),
+        "Version": object([
+            "flow": string, "version": integer, "hash": string, "label": string, "registeredAt": date, "registeredBy": string,
+            "sourcePath": string, "library": string, "description": string, "schedule": anyObject,
+            "parameters": anyObject, "tasks": .object(["type": .string("array"), "items": anyObject]),
+        ], required: ["flow", "version", "hash", "parameters"]),
+        "VersionList": list("versions", of: "Version"),
+        "VersionDiff": object([
+            "flow": string, "from": integer, "to": integer,
+            "changes": .object(["type": .string("array"), "items": object(["path": string, "from": any, "to": any])]),
+        ], required: ["flow", "from", "to", "changes"]),
+        "Registration": object([
+            "registered": .object(["type": .string("array"), "items": object([
+                "flow": string, "version": integer, "created": boolean, "hash": string, "label": string, "deploymentNote": string,
+            ])]),
+        ], required: ["registered"]),
+        "NewFlowRun": object(["flow": string, "version": any, "parameters": anyObject, "pool": string], required: ["flow"]),
+        "Rerun": object(["version": any]),
+        "FlowRun": object([
+            "id": string, "name": string, "flow": string, "version": integer, "state": string, "stateName": string, "message": string,
+            "parameters": anyObject, "result": any, "createdAt": date, "startTime": date, "endTime": date, "durationSeconds": number,
+            "attempt": integer, "rerunOf": string, "parentFlowRunID": string, "parentTaskRunID": string, "deployment": string,
+            "scheduledTime": date, "pool": string, "workerID": string,
+        ], required: ["id", "name", "flow", "version", "state", "stateName", "parameters", "createdAt", "attempt"]),
+        "FlowRunList": list("runs", of: "FlowRun", extra: ["nextCursor": string]),
+        "State": object(["type": string, "name": string, "message": string, "timestamp": date], required: ["type", "name", "timestamp"]),
+        "StateList": list("states", of: "State"),
+        "TaskRun": object([
+            "id": string, "flowRunID": string, "flowRunAttempt": integer, "name": string, "taskName": string, "kind": string,
+            "childFlowRunID": string, "state": string, "stateName": string, "message": string, "attempts": integer, "tags": stringList,
+            "cachedFrom": string, "createdAt": date, "startTime": date, "endTime": date,
+            "history": .object(["type": .string("array"), "items": ref("State")]), "input": any, "result": any,
+        ], required: ["id", "flowRunID", "name", "state", "history"]),
+        "TaskRunList": list("taskRuns", of: "TaskRun"),
+        "Graph": object([
+            "nodes": .object(["type": .string("array"), "items": object([
+                "id": string, "name": string, "taskName": string, "kind": string, "state": string, "stateName": string,
+                "startTime": date, "endTime": date, "childFlowRunID": string,
+            ])]),
+            "edges": .object(["type": .string("array"), "items": object(["from": string, "to": string, "kind": string])]),
+            "truncated": boolean,
+        ], required: ["nodes", "edges"]),
+        "Log": object([
+            "id": integer, "flowRunID": string, "taskRunName": string, "timestamp": date, "level": string, "message": string,
+        ], required: ["id", "timestamp", "level", "message"]),
+        "LogList": list("logs", of: "Log", extra: ["nextAfter": string]),
+        "Artifact": object([
+            "id": integer, "key": string, "kind": string, "data": any, "description": string, "flowRunID": string, "taskRunID": string,
+            "createdAt": date,
+        ], required: ["id", "key", "kind", "data"]),
+        "ArtifactList": list("artifacts", of: "Artifact"),
+        "Deployment": object([
+            "name": string, "flow": string, "version": string, "parameters": anyObject, "schedule": anyObject, "scheduleSummary": string,
+            "timezone": string, "pool": string, "catchup": boolean, "maxActive": integer, "paused": boolean, "isDefault": boolean,
+            "createdAt": date, "next": stringList, "activeRuns": integer, "scheduledRuns": integer, "skippedSlots": integer,
+        ], required: ["name", "flow", "version", "pool", "paused", "next"]),
+        "DeploymentList": list("deployments", of: "Deployment"),
+        "NewDeployment": object([
+            "flow": string, "name": string, "version": any, "parameters": anyObject, "cron": string, "interval": integer, "rrule": string,
+            "anchor": string, "timezone": string, "pool": string, "catchup": boolean, "maxActive": integer,
+        ], required: ["flow", "name"]),
+        "DeploymentRun": object(["parameters": anyObject]),
+        "Backfill": object(["from": date, "to": date], required: ["from", "to"]),
+        "Backfilled": object(["created": stringList, "existing": integer], required: ["created"]),
+        "Worker": object([
+            "id": string, "name": string, "pool": string, "host": string, "pid": integer, "limit": integer, "startedAt": date,
+            "heartbeatAt": date, "stoppedAt": date, "activeRuns": integer, "healthy": boolean,
+        ], required: ["id", "name", "pool", "healthy"]),
+        "WorkerList": list("workers", of: "Worker"),
+        "Limit": object(["tag": string, "slots": integer, "active": integer], required: ["slots"]),
+        "LimitList": list("limits", of: "Limit"),
+        "Dashboard": object([
+            "since": date, "countsByState": anyObject,
+            "hourly": .object(["type": .string("array"), "items": object(["hour": date, "counts": anyObject])]),
+            "recentFailures": .object(["type": .string("array"), "items": ref("FlowRun")]),
+            "lateRuns": .object(["type": .string("array"), "items": ref("FlowRun")]),
+            "workers": .object(["type": .string("array"), "items": ref("Worker")]),
+        ], required: ["since", "countsByState", "hourly"]),
+    ]
+}

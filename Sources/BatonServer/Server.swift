@@ -1,0 +1,127 @@
+import BatonCore
+import BatonHTTP
+import BatonRunner
+import BatonStore
+import BatonWorker
+import Foundation
+
+/// How `baton server start` runs.
+public struct ServerOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 4200
+    /// Whether a worker runs inside the server; without one the server only schedules, and separate
+    /// `baton worker start` processes execute.
+    public var worker = true
+    public var pool = DeploymentNames.defaultPool
+    public var workerLimit = 10
+    /// How long running flows may finish after Ctrl-C.
+    public var grace: TimeInterval = 30
+
+    public init() {}
+}
+
+/// `baton server start`: the HTTP API, the web UI and live events over the store, with the scheduler
+/// and (unless told otherwise) a worker in the same process. User code still runs only in runner
+/// children. Ctrl-C or SIGTERM stops accepting requests, ends the event streams, and lets the worker's
+/// running flows finish for the grace period.
+public final class Server: @unchecked Sendable {
+    // @unchecked: configured in init and then only read; `http` is itself thread-safe.
+    let store: SQLiteStore
+    let home: BatonHome
+    let options: ServerOptions
+    let say: @Sendable (String) -> Void
+    public let events: EventHub
+    public let api: API
+    let web: WebAssets?
+    private(set) var http: HTTPServer!
+
+    public init(store: SQLiteStore, home: BatonHome, options: ServerOptions, say: @escaping @Sendable (String) -> Void) throws {
+        self.store = store
+        self.home = home
+        self.options = options
+        self.say = say
+        events = try EventHub(store: store, log: say)
+        api = API(store: store, home: home, events: events, pool: options.pool, log: say)
+        web = try WebAssets.locate().map(WebAssets.init(root:))
+        var configuration = HTTPServerConfiguration()
+        configuration.host = options.host
+        configuration.port = options.port
+        http = HTTPServer(configuration: configuration, handler: { [self] request in handle(request) }) { status, message in
+            APIError(status, Self.code(status), message).response
+        }
+    }
+
+    /// The address the UI and API are served at, once started.
+    public var address: String { "http://\(options.host):\(http.port)" }
+
+    /// Serves until Ctrl-C or SIGTERM, then shuts down in order.
+    public func run(ready: (String) -> Void) throws {
+        let wakeup = try WakeupPipe()
+        let token = Interrupts.add { [wakeup] signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) }
+        defer { Interrupts.remove(token) }
+        try events.start()
+        do {
+            try http.start()
+        } catch {
+            events.stop()
+            throw BatonError(.io, "\(error)", field: "port")
+        }
+        if web == nil { say("the web UI's files were not found (set BATON_WEB_ROOT); serving the API only") }
+
+        // The worker (or, with --no-worker, a scheduler that executes nothing) on a thread of its own;
+        // it hears Ctrl-C through Interrupts as the server does.
+        let workerDone = DispatchSemaphore(value: 0)
+        let workerOptions = WorkerOptions(
+            pool: options.pool, limit: options.worker ? options.workerLimit : 0,
+            name: options.worker ? "server-\(getpid())" : "server-\(getpid())-scheduler", grace: options.grace)
+        let worker = try Worker(store: store, home: home, options: workerOptions, say: say)
+        let workerThread = Thread { [say] in
+            do { try worker.run() } catch { say("the server's worker stopped: \(error)") }
+            workerDone.signal()
+        }
+        workerThread.stackSize = 1 << 20
+        workerThread.start()
+        ready(address)
+
+        var fds = [pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
+        while wakeup.drain().isEmpty {
+            fds[0].revents = 0
+            _ = poll(&fds, 1, -1)
+        }
+        say("stopping: no new requests; the event streams end\(options.worker ? ", running flows may finish" : "")")
+        events.stop()
+        http.shutdown(grace: .seconds(5))
+        workerDone.wait()
+        say("server stopped")
+    }
+
+    private func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if request.path == "/api" || request.path.hasPrefix("/api/") {
+            let started = Date()
+            let response = api.handle(request)
+            if request.method != "GET" && request.method != "HEAD" {
+                say("\(request.method) \(request.target) \(response.status.code) (\(String(format: "%.1f", Date().timeIntervalSince(started) * 1000)) ms)")
+            }
+            return response
+        }
+        if request.method == "GET" || request.method == "HEAD", let response = web?.response(to: request) { return response }
+        return APIError(.notFound, "not_found", "nothing at \(request.path): the UI is at / and the API under /api").response
+    }
+
+    private static func code(_ status: HTTPStatus) -> String {
+        switch status.code {
+        case 400: "bad_request"
+        case 404: "not_found"
+        case 405: "method_not_allowed"
+        case 408: "request_timeout"
+        case 413: "payload_too_large"
+        case 414: "uri_too_long"
+        case 415: "unsupported_media_type"
+        case 431: "headers_too_large"
+        case 501: "not_implemented"
+        case 503: "unavailable"
+        case 505: "http_version_not_supported"
+        default: status.code >= 500 ? "internal" : "bad_request"
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// One place that talks HTTP to /api and turns failures into ApiError.
+import { h, fill } from './dom.js';
+
+/** An error from the API (`{error, message, field?}`) or from the network. */
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`/api${path}`, init);
+  } catch (cause) {
+    throw new ApiError(0, 'network', 'The Baton server cannot be reached. Is it running?');
+  }
+  if (response.status === 204) return null;
+  const textBody = await response.text();
+  let json = null;
+  if (textBody) {
+    try { json = JSON.parse(textBody); } catch { json = null; }
+  }
+  if (!response.ok) {
+    const message = (json && json.message) || `${method} ${path} failed with HTTP ${response.status}`;
+    throw new ApiError(response.status, (json && json.error) || 'http', message, json && json.field);
+  }
+  return json;
+}
+
+/** Builds "?a=1&b=2" from an object, leaving out empty values. */
+export function queryString(params) {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== '') q.set(key, String(value));
+  }
+  const str = q.toString();
+  return str ? `?${str}` : '';
+}
+
+export const enc = encodeURIComponent;
+
+export const api = {
+  get: (path) => request('GET', path),
+  post: (path, body = {}) => request('POST', path, body),
+  del: (path) => request('DELETE', path),
+};
+
+const banner = () => document.getElementById('banner');
+
+/** Shows an error in the banner at the top of the page until dismissed or the page changes. */
+export function showError(error, context) {
+  const el = banner();
+  if (!el) return;
+  const message = error instanceof Error ? error.message : String(error);
+  const text = context ? `${context}: ${message}` : message;
+  fill(el,
+    h('span', { class: 'banner-text' }, text),
+    h('button', { type: 'button', class: 'link', 'aria-label': 'Dismiss', onclick: clearError }, '×'));
+  el.hidden = false;
+}
+
+export function clearError() {
+  const el = banner();
+  if (el) { el.hidden = true; el.replaceChildren(); }
+}

@@ -1,0 +1,21 @@
+// Start-up: routes, the live connection, and the clock that keeps "3 min ago" current.
+import { route, startRouter } from './router.js';
+import { startEvents } from './events.js';
+import { refreshRelativeTimes } from './format.js';
+import { dashboardView } from './views/dashboard.js';
+import { flowsView } from './views/flows.js';
+import { flowView } from './views/flow.js';
+import { runsView } from './views/runs.js';
+import { runView } from './views/run.js';
+import { deploymentsView } from './views/deployments.js';
+
+route('/', 'dashboard', dashboardView);
+route('/flows', 'flows', flowsView);
+route('/flows/:flow', 'flow', flowView);
+route('/runs', 'runs', runsView);
+route('/runs/:id', 'run', runView);
+route('/deployments', 'deployments', deploymentsView);
+
+startEvents();
+startRouter();
+setInterval(() => refreshRelativeTimes(), 30000);

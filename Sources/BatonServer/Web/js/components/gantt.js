@@ -1,0 +1,54 @@
+// Task runs on a time axis: one row per started task run, bar from start to end (or now).
+import { h, s } from '../dom.js';
+import { parseDate, clockTime, duration } from '../format.js';
+
+const MAX_ROWS = 500, ROW_H = 20, LABEL_W = 190, CHART_W = 760, AXIS_H = 22, PAD = 8;
+
+export function gantt(taskRuns) {
+  const started = (taskRuns || [])
+    .filter((t) => parseDate(t.startTime))
+    .sort((a, b) => parseDate(a.startTime) - parseDate(b.startTime));
+  const waiting = (taskRuns || []).length - started.length;
+  const rows = started.slice(0, MAX_ROWS);
+  if (!rows.length) {
+    return h('div', { class: 'gantt-wrap' }, s('svg', { id: 'gantt', class: 'gantt', width: 0, height: 0 }),
+      h('p', { class: 'empty' }, waiting ? `${waiting} task run${waiting === 1 ? '' : 's'} not started yet.` : 'No task runs yet.'));
+  }
+  const now = Date.now();
+  const start = Math.min(...rows.map((t) => parseDate(t.startTime).getTime()));
+  const ends = rows.map((t) => (parseDate(t.endTime) || new Date(now)).getTime());
+  const end = Math.max(start + 1000, ...ends);
+  const scale = (ms) => LABEL_W + ((ms - start) / (end - start)) * CHART_W;
+  const width = LABEL_W + CHART_W + PAD * 2;
+  const height = AXIS_H + rows.length * ROW_H + PAD;
+
+  const svg = s('svg', { id: 'gantt', class: 'gantt', width, height, viewBox: `0 0 ${width} ${height}`,
+    role: 'img', 'aria-label': `Timing of ${rows.length} task runs over ${duration((end - start) / 1000)}` });
+
+  for (let i = 0; i <= 4; i++) {
+    const t = start + ((end - start) * i) / 4;
+    const x = scale(t);
+    svg.append(s('line', { class: 'grid', x1: x, x2: x, y1: AXIS_H - 4, y2: height - PAD }),
+      s('text', { class: 'axis', x, y: AXIS_H - 8, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' },
+        i === 0 ? clockTime(new Date(t).toISOString()).slice(0, 8) : `+${duration((t - start) / 1000)}`));
+  }
+
+  rows.forEach((t, i) => {
+    const y = AXIS_H + i * ROW_H;
+    const x1 = scale(parseDate(t.startTime).getTime());
+    const x2 = scale(ends[i]);
+    const secs = (ends[i] - parseDate(t.startTime).getTime()) / 1000;
+    const name = t.name || t.taskName || t.id;
+    svg.append(s('g', { class: 'row', 'data-task-run-id': t.id, 'data-state': t.state },
+      s('title', null, `${name}: ${t.stateName || t.state}, ${duration(secs)}${t.endTime ? '' : ' so far'}`),
+      s('text', { class: 'row-label', x: LABEL_W - 8, y: y + ROW_H / 2 + 4, 'text-anchor': 'end' },
+        name.length > 26 ? `${name.slice(0, 25)}…` : name),
+      s('rect', { class: `bar state-${t.state}`, x: x1, y: y + 3, width: Math.max(2, x2 - x1), height: ROW_H - 6, rx: 2 })));
+  });
+
+  const notes = [];
+  if (started.length > MAX_ROWS) notes.push(`Showing the first ${MAX_ROWS} of ${started.length} started task runs.`);
+  if (waiting) notes.push(`${waiting} task run${waiting === 1 ? '' : 's'} not started yet.`);
+  return h('div', { class: 'gantt-wrap' }, notes.length ? h('p', { class: 'note' }, notes.join(' ')) : null,
+    h('div', { class: 'scroll' }, svg));
+}
