@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "baton"]),
         .testTarget(
             name: "BatonIntegrationTests",
-            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonWorker", "baton"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonWorker", "BatonHTTP", "baton"]),
     ]
 )

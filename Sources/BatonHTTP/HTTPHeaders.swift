@@ -53,6 +53,7 @@ public struct HTTPHeaders: Sendable, Sequence {
     /// The number of fields, counting repeats.
     public var count: Int { fields.count }
 
+    /// The fields as (name, value) pairs, in order.
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
         fields.makeIterator()
     }

@@ -116,16 +116,22 @@ public final class HTTPServer: @unchecked Sendable {
         }
         while true {
             // Blocks without a deadline: only a connection or the stop signal can need this thread.
-            guard (try? Socket.waitReadable(listener, wake: run.wake.read, milliseconds: -1)) == .readable else { return }
-            do {
-                while let (descriptor, remote) = try Socket.accept(listener) {
-                    admit(descriptor, remote: remote, run)
-                }
-            } catch {
-                // Out of descriptors or memory: back off instead of spinning on a listener that stays
-                // readable, and try again once connections have closed.
-                if (try? Socket.waitReadable(run.wake.read, wake: nil, milliseconds: 100)) == .readable { return }
+            switch try? Socket.waitReadable(listener, wake: run.wake.read, milliseconds: -1) {
+            case .woken:
+                return
+            case .readable:
+                do {
+                    while let (descriptor, remote) = try Socket.accept(listener) {
+                        admit(descriptor, remote: remote, run)
+                    }
+                    continue
+                } catch {}
+            case .timedOut, nil:
+                break
             }
+            // Out of descriptors or memory: back off instead of spinning on a listener that stays
+            // readable, and try again once connections have closed.
+            if (try? Socket.waitReadable(run.wake.read, wake: nil, milliseconds: 100)) == .readable { return }
         }
     }
 

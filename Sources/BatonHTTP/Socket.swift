@@ -203,6 +203,56 @@ enum Socket {
         _ = Glibc.send(descriptor, &byte, 1, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
     }
 
+    // MARK: Client side (for `HTTPClient`)
+
+    /// A blocking connection to `host:port`, close-on-exec, with TCP_NODELAY and a send timeout.
+    static func connect(host: String, port: Int) throws(SocketError) -> Int32 {
+        let operation = "cannot connect to \(host.contains(":") ? "[\(host)]" : host):\(port)"
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var found: UnsafeMutablePointer<addrinfo>?
+        let resolved = getaddrinfo(host, String(port), &hints, &found)
+        guard resolved == 0, found != nil else {
+            throw SocketError(operation, reason: String(cString: gai_strerror(resolved)))
+        }
+        defer { freeaddrinfo(found) }
+        // Every address the name has, in order ("localhost" may give ::1 before 127.0.0.1).
+        var lastError = SocketError(operation, reason: "the name has no address")
+        var candidate = found
+        while let address = candidate?.pointee {
+            candidate = address.ai_next
+            let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            do throws(SocketError) {
+                let descriptor = try check(operation) { socket(address.ai_family, flags, 0) }
+                do throws(SocketError) {
+                    try check(operation) { Glibc.connect(descriptor, address.ai_addr, address.ai_addrlen) }
+                    try setOption(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, Int32(1), operation)
+                    try setOption(descriptor, SOL_SOCKET, SO_SNDTIMEO, timeval(tv_sec: sendTimeoutSeconds, tv_usec: 0), operation)
+                    return descriptor
+                } catch {
+                    Glibc.close(descriptor)
+                    throw error
+                }
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// Sends all of `bytes` on a client connection; the same as `send`.
+    static func sendBlocking(_ descriptor: Int32, _ bytes: [UInt8]) throws(SocketError) {
+        try send(descriptor, bytes)
+    }
+
+    /// Waits for input without a deadline (an event stream may be quiet for long) and returns the
+    /// count received, 0 at end of stream.
+    static func receiveBlocking(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int {
+        try check("recv") { recv(descriptor, buffer.baseAddress, buffer.count, 0) }
+    }
+
     /// POLLRDHUP, which Swift's Glibc module leaves out (it is a GNU extension): the peer closed its
     /// end or shut down writing.
     private static let pollPeerClosed: Int16 = 0x2000

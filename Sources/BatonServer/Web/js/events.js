@@ -3,7 +3,8 @@
 
 const TYPES = ['flow_run', 'task_runs', 'log', 'version', 'deployment', 'worker'];
 const listeners = new Map(); // type -> Set<fn>
-let source = null;
+let worker;              // the Worker holding the stream; null when workers are unavailable
+let source = null;       // the EventSource when it has to live on this thread
 let scope = null;          // flow run id that limits log and task events, or null
 let retryDelay = 1000;
 let retryTimer = null;
@@ -24,50 +25,71 @@ function emit(type, data) {
   }
 }
 
-function connect() {
-  clearTimeout(retryTimer);
-  if (source) source.close();
-  const url = scope ? `/api/events?flowRun=${encodeURIComponent(scope)}` : '/api/events';
-  const es = new EventSource(url);
-  source = es;
-  setStatus(everOpened ? 'reconnecting' : 'connecting');
-  es.onopen = () => {
-    if (es !== source) return;
+/** Handles what the stream reports, whether it runs in the worker or on this thread. */
+function report(message) {
+  if (message.kind === 'open') {
     retryDelay = 1000;
     setStatus('live');
     if (lostSinceOpen) emit('resync', null);
     everOpened = true;
     lostSinceOpen = false;
-  };
-  es.onerror = () => {
-    if (es !== source) return;
+  } else if (message.kind === 'error') {
     lostSinceOpen = true;
     setStatus('reconnecting');
-    // The browser retries by itself unless the stream was closed for good (HTTP error, bad type).
-    if (es.readyState === EventSource.CLOSED) {
+    // EventSource retries by itself unless the stream was closed for good (HTTP error, wrong type).
+    if (message.closed) {
+      clearTimeout(retryTimer);
       retryTimer = setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 30000);
     }
-  };
-  for (const type of TYPES) {
-    es.addEventListener(type, (event) => {
-      if (es !== source) return;
-      let data;
-      try { data = JSON.parse(event.data); } catch { return; }
-      emit(type, data);
-    });
+  } else if (message.kind === 'event') {
+    let data;
+    try { data = JSON.parse(message.data); } catch { return; }
+    emit(message.type, data);
   }
+}
+
+function startWorker() {
+  try {
+    const w = new Worker(new URL('./events-worker.js', import.meta.url));
+    w.onmessage = (event) => report(event.data);
+    // A worker that cannot load (old browser, blocked script) falls back to this thread.
+    w.onerror = () => { w.terminate(); worker = null; connect(); };
+    return w;
+  } catch {
+    return null;
+  }
+}
+
+function connectHere(url) {
+  if (source) source.close();
+  const es = new EventSource(url);
+  source = es;
+  es.onopen = () => { if (es === source) report({ kind: 'open' }); };
+  es.onerror = () => { if (es === source) report({ kind: 'error', closed: es.readyState === EventSource.CLOSED }); };
+  for (const type of TYPES) {
+    es.addEventListener(type, (event) => { if (es === source) report({ kind: 'event', type, data: event.data }); });
+  }
+}
+
+function connect() {
+  clearTimeout(retryTimer);
+  const url = new URL(scope ? `/api/events?flowRun=${encodeURIComponent(scope)}` : '/api/events', location.href).href;
+  setStatus(everOpened ? 'reconnecting' : 'connecting');
+  if (worker === undefined) worker = startWorker();
+  if (worker) worker.postMessage({ cmd: 'connect', url, types: TYPES });
+  else connectHere(url);
 }
 
 /** Starts the connection once at start-up. */
 export function startEvents() {
-  if (!source) connect();
+  if (worker === undefined && !source) connect();
 }
 
 /** Narrows log and task events to one flow run (or all with null); reconnects only when it changes. */
 export function setEventScope(flowRunId) {
   const next = flowRunId || null;
-  if (next === scope && source) return;
+  if (next === scope && (worker || source)) return;
   scope = next;
   connect();
 }

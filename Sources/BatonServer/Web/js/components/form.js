@@ -55,7 +55,8 @@ function control(name, prop, required) {
       return h('input', { ...common, type: 'text', autocomplete: 'off', value: has && def !== null ? String(def) : '',
         placeholder: nullable ? 'empty for null' : '' });
     default:
-      return h('textarea', { ...common, rows: 3, spellcheck: 'false', class: 'json',
+      return h('textarea', { ...common, spellcheck: 'false', class: 'json',
+        rows: Math.min(10, Math.max(3, has && def !== null ? JSON.stringify(def, null, 2).split('\n').length : 3)),
         placeholder: base === 'array' ? '[ ]' : base === 'object' ? '{ }' : 'JSON',
         value: has && def !== null ? JSON.stringify(def, null, 2) : '' });
   }
