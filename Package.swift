@@ -37,9 +37,9 @@ let package = Package(
         .target(
             name: "BatonServer", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker", "BatonHTTP"],
             resources: [.copy("Web")]),
-        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner", "BatonWorker", "BatonServer"]),
+        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner", "BatonWorker", "BatonServer", "BatonHTTP"]),
         .executableTarget(name: "baton", dependencies: ["BatonCLI"]),
-        .target(name: "BatonBench", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker"]),
+        .target(name: "BatonBench", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker", "BatonHTTP"]),
         .executableTarget(name: "baton-bench", dependencies: ["BatonBench"]),
 
         // Plugins for flow packages.
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore"]),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
-        .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "baton"]),
+        .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP"]),
         .testTarget(
             name: "BatonIntegrationTests",
             dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonWorker", "BatonHTTP", "baton"]),

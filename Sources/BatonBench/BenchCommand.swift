@@ -23,13 +23,16 @@ import Glibc
 ///   store [N]             the store alone applying the events of N task runs
 ///   lateness [N]          a one-second interval deployment and a worker: how late N runs start
 ///   preview [N]           `baton schedule preview` of N fire times of a busy cron expression
+///   server-ready [N]      `baton server start` N times: spawn to the first 200 of /api/health; idle RSS
+///   server-runs [N]       N runs stored: p50/p99 of the runs list (filtered, paged) and the run page's calls
+///   server-create [N]     8 clients creating N runs through POST /api/flow-runs: runs per second
 public enum BenchCommand {
     public static func main(_ arguments: [String]) async -> Int32 {
         var args = arguments
         let json = args.contains("--json")
         args.removeAll { $0 == "--json" }
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview> [N] [--json]   (from the baton checkout, in release)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create> [N] [--json]   (from the baton checkout, in release)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil
@@ -52,8 +55,11 @@ public enum BenchCommand {
             case "store": report = try bench.storeApply(n ?? 20_000)
             case "lateness": report = try bench.lateness(n ?? 200)
             case "preview": report = try bench.preview(n ?? 10_000)
+            case "server-ready": report = try bench.serverReady(n ?? 10)
+            case "server-runs": report = try bench.serverRuns(n ?? 100_000)
+            case "server-create": report = try bench.serverCreate(n ?? 2000)
             default:
-                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness or preview")
+                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs or server-create")
                 return 2
             }
             if json {

@@ -4,6 +4,10 @@ public struct BatonError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable, Codable {
         /// Input from outside (an argument, a parameter, a file) is not what was expected.
         case invalidInput
+        /// A flow run's parameter is unknown or not of its declared type (`field` names it).
+        case invalidParameter
+        /// What was asked for clashes with what exists, such as a name already taken.
+        case conflict
         /// A flow, version, run or file named by the user does not exist.
         case notFound
         /// A file is not a shared library.

@@ -17,6 +17,8 @@ public struct ParameterSchema: Sendable, Hashable {
     public struct ValueType: Sendable, Hashable {
         public var types: [String]?
         public var format: String?
+        /// The only strings it takes, for an enum.
+        public var choices: [String]?
         public var items: Box?
         public var properties: [String: ValueType]
 
@@ -34,6 +36,7 @@ public struct ParameterSchema: Sendable, Hashable {
             default: types = nil
             }
             format = schema["format"]?.stringValue
+            choices = schema["enum"]?.arrayValue?.compactMap(\.stringValue)
             items = schema["items"].map { Box(ValueType(schema: $0)) }
             properties = (schema["properties"]?.objectValue ?? [:]).mapValues { ValueType(schema: $0) }
         }
@@ -45,6 +48,7 @@ public struct ParameterSchema: Sendable, Hashable {
                 switch type {
                 case "string" where format == "date-time": "an ISO 8601 date-time string"
                 case "string" where format == "uri": "a URL string"
+                case "string" where choices != nil: "one of " + (choices ?? []).map { "\"\($0)\"" }.joined(separator: ", ")
                 case "string": "a string"
                 case "integer": "an integer"
                 case "number": "a number"
@@ -89,7 +93,8 @@ public struct ParameterSchema: Sendable, Hashable {
             let matches = types.contains { type in
                 switch (type, value) {
                 case ("null", .null), ("boolean", .bool), ("array", .array), ("object", .object): true
-                case ("string", .string(let s)): format != "date-time" || Timestamps.parse(s) != nil
+                case ("string", .string(let s)):
+                    (format != "date-time" || Timestamps.parse(s) != nil) && (choices.map { $0.contains(s) } ?? true)
                 case ("integer", _): value.intValue != nil && value != .null
                 case ("number", .int), ("number", .double): true
                 default: false
@@ -139,7 +144,7 @@ public struct ParameterSchema: Sendable, Hashable {
     private func unknown(_ name: String) -> BatonError {
         let known = parameters.map(\.name).joined(separator: ", ")
         return BatonError(
-            .invalidInput,
+            .invalidParameter,
             "unknown parameter '\(name)' for flow '\(flow)'; "
                 + (parameters.isEmpty ? "it takes no parameters" : "its parameters are: \(known)"), field: name)
     }
@@ -153,7 +158,7 @@ public struct ParameterSchema: Sendable, Hashable {
             let value = given[parameter.name] ?? parameter.defaultValue
             if let problem = parameter.type.check(value, path: parameter.name) {
                 throw BatonError(
-                    .invalidInput,
+                    .invalidParameter,
                     "parameter '\(problem.path)' of flow '\(flow)' expects \(problem.expected.description), "
                         + "got \(problem.got.kindDescription) (\(Self.preview(problem.got)))", field: problem.path)
             }
@@ -171,7 +176,7 @@ public struct ParameterSchema: Sendable, Hashable {
         if types.contains("null") && text == "null" { return .null }
         let refuse = { (detail: String) in
             BatonError(
-                .invalidInput,
+                .invalidParameter,
                 "parameter '\(name)' of flow '\(flow)' expects \(type.description), got '\(text)'\(detail)", field: name)
         }
         switch types.first(where: { $0 != "null" }) {

@@ -17,6 +17,14 @@ public enum Interrupts {
         lock.lock()
         defer { lock.unlock() }
         guard sources.isEmpty else { return }
+        // A parent may have started us with these blocked (a child inherits its spawner's signal
+        // mask, and test runners block SIGTERM on their threads): then Ctrl-C and SIGTERM would
+        // never arrive. Threads made from here on inherit the unblocked mask.
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        sigaddset(&stopping, SIGINT)
+        sigaddset(&stopping, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

@@ -38,10 +38,12 @@ extension API {
                 return Reply.noContent
             },
             Route(method: "POST", pattern: "/api/deployments/{name}/pause", summary: "Pause: its runs not yet started are removed and no new ones made", tag: "deployments", response: "Deployment") { request in
-                try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), true)))
+                try request.jsonObject().only([])
+                return try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), true)))
             },
             Route(method: "POST", pattern: "/api/deployments/{name}/resume", summary: "Resume (missed slots are replayed only with catchup)", tag: "deployments", response: "Deployment") { request in
-                try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), false)))
+                try request.jsonObject().only([])
+                return try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), false)))
             },
             Route(method: "POST", pattern: "/api/deployments/{name}/run", summary: "A run of the deployment now, with optional parameter overrides", tag: "deployments", body: "DeploymentRun", status: 201, response: "FlowRun") { request in
                 let body = try request.jsonObject()

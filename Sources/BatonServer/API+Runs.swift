@@ -14,8 +14,13 @@ extension API {
                 try body.only(["flow", "version", "parameters", "pool"])
                 let version = try c.store.version(of: try body.string("flow"), number: try body.version())
                 let parameters = try version.manifest.parameterSchema().resolve(try body.objectField("parameters"))
-                let run = try c.store.enqueue(
-                    NewFlowRun(flow: version.flow, version: version.number, parameters: parameters), pool: try body.optionalString("pool") ?? c.pool)
+                let pool = try body.optionalString("pool") ?? c.pool
+                do {
+                    try DeploymentNames.validate(pool, what: "pool name")
+                } catch let error as BatonError {
+                    throw APIError.badRequest(error.message, field: "pool")
+                }
+                let run = try c.store.enqueue(NewFlowRun(flow: version.flow, version: version.number, parameters: parameters), pool: pool)
                 return try Reply.json(RunView(run), status: .created)
             },
             Route(method: "GET", pattern: "/api/flow-runs", summary: "Flow runs, newest first, filtered and paged by cursor", tag: "runs", query: ["flow", "version", "state", "deployment", "since", "until", "limit", "cursor"], response: "FlowRunList") { request in
@@ -31,7 +36,7 @@ extension API {
                 }
                 let runs = try c.store.flowRuns(query)
                 var listing = Listing(key: "runs", items: runs.map(RunView.init))
-                if runs.count == query.limit, let last = runs.last { listing.extra["nextCursor"] = RunCursor(last).text }
+                if runs.count == query.limit, let last = runs.last { listing.extra["nextCursor"] = .string(RunCursor(last).text) }
                 return try Reply.json(listing)
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}", summary: "A flow run by id, id prefix or name", tag: "runs", response: "FlowRun") { request in
@@ -64,7 +69,7 @@ extension API {
                 let level = try logLevel(request)
                 let lines = try c.store.logs(flowRunID: run.id, afterID: Int64(after), limit: limit)
                 var listing = Listing(key: "logs", items: lines.filter { $0.level >= level }.map(LogView.init))
-                listing.extra["nextAfter"] = String(lines.last?.id ?? Int64(after))
+                listing.extra["nextAfter"] = .int(lines.last?.id ?? Int64(after))
                 return try Reply.json(listing)
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}/artifacts", summary: "A flow run's artifacts", tag: "runs", response: "ArtifactList") { request in
@@ -76,6 +81,7 @@ extension API {
                 return try Reply.json(Listing(key: "runs", items: try c.store.subflowRuns(of: run.id).map(RunView.init)))
             },
             Route(method: "POST", pattern: "/api/flow-runs/{id}/cancel", summary: "Cancel a run: cancelling, then cancelled once its runner stopped", tag: "runs", status: 202, response: "FlowRun") { request in
+                try request.jsonObject().only([])
                 let (run, supervisor) = try c.store.requestCancellation(flowRunID: try c.store.flowRun(request.path("id")).id)
                 if let supervisor { Nudge.send(to: supervisor) }
                 return try Reply.json(RunView(run), status: .accepted)
@@ -92,6 +98,7 @@ extension API {
                 return try Reply.json(RunView(run), status: .created)
             },
             Route(method: "POST", pattern: "/api/flow-runs/{id}/resume", summary: "Run a failed, crashed or cancelled run again as its next attempt, reusing completed task results", tag: "runs", status: 202, response: "FlowRun") { request in
+                try request.jsonObject().only([])
                 let run = try c.store.enqueueResume(flowRunID: try c.store.flowRun(request.path("id")).id, pool: c.pool)
                 return try Reply.json(RunView(run), status: .accepted)
             },

@@ -32,10 +32,9 @@ public struct APIError: Error, Sendable {
             return APIError(.internalServerError, "internal", "internal error: \(error)")
         }
         switch error.code {
-        case .invalidInput:
-            if let field = error.field { return APIError(.unprocessableContent, "invalid_parameters", error.message, field: field) }
-            if error.message.contains("already exists") { return APIError(.conflict, "conflict", error.message) }
-            return APIError(.badRequest, "bad_request", error.message)
+        case .invalidParameter: return APIError(.unprocessableContent, "invalid_parameters", error.message, field: error.field)
+        case .invalidInput: return APIError(.badRequest, "bad_request", error.message, field: error.field)
+        case .conflict: return APIError(.conflict, "conflict", error.message, field: error.field)
         case .notFound: return APIError(.notFound, "not_found", error.message)
         case .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed:
             return APIError(.unprocessableContent, "invalid_library", error.message)

@@ -39,7 +39,9 @@ extension HTTPRequest {
     }
 
     func queryDate(_ name: String) throws -> Date? {
-        guard let text = queryValue(name), !text.isEmpty else { return nil }
+        guard var text = queryValue(name), !text.isEmpty else { return nil }
+        // An offset's "+" sent unencoded arrives as a space (form encoding): take it back.
+        text = text.replacingOccurrences(of: " ", with: "+")
         guard let date = Timestamps.parse(text) else {
             throw APIError.badRequest("query parameter '\(name)' is '\(text)': expected an ISO 8601 time such as 2026-11-21T09:00:00Z", field: name)
         }
@@ -148,7 +150,7 @@ enum Reply {
 struct Listing<Item: Encodable>: Encodable {
     let key: String
     let items: [Item]
-    var extra: [String: String] = [:]
+    var extra: [String: JSONValue] = [:]
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: AnyCodingKey.self)

@@ -137,7 +137,7 @@ enum OpenAPI {
         "Log": object([
             "id": integer, "flowRunID": string, "taskRunName": string, "timestamp": date, "level": string, "message": string,
         ], required: ["id", "timestamp", "level", "message"]),
-        "LogList": list("logs", of: "Log", extra: ["nextAfter": string]),
+        "LogList": list("logs", of: "Log", extra: ["nextAfter": integer]),
         "Artifact": object([
             "id": integer, "key": string, "kind": string, "data": any, "description": string, "flowRunID": string, "taskRunID": string,
             "createdAt": date,

@@ -97,7 +97,7 @@ extension SQLiteStore {
                 "SELECT f.name FROM deployments d JOIN flows f ON f.id = d.flow_id WHERE d.name = ?", [.text(new.name)]
             ) { $0.text(0) }.first
             if let existing {
-                throw BatonError(.invalidInput, "a deployment named '\(new.name)' exists already (of flow '\(existing)'); choose another name")
+                throw BatonError(.conflict, "a deployment named '\(new.name)' exists already (of flow '\(existing)'); choose another name")
             }
             let flowID = try db.scalar("SELECT id FROM flows WHERE name = ?", [.text(new.flow)]) ?? 0
             try db.run(

@@ -7,6 +7,11 @@ extension SQLiteStore {
         return try flowRun(run.id)
     }
 
+    /// Records many flow runs in one transaction (imports, backfills of history, benchmarks).
+    public func createFlowRuns(_ runs: [NewFlowRun]) throws {
+        try write { db in for run in runs { try insertFlowRun(run, db) } }
+    }
+
     public func markCrashed(flowRunID: String, message: String) throws {
         try finish(flowRunID: flowRunID, state: RunState(.crashed, message: message))
     }

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonHTTP
 import Foundation
 import Testing
 
@@ -57,14 +58,31 @@ struct ExampleFlowTests {
         #expect(taskRuns.compactMap { $0["name"]?.stringValue } == ["discover-0", "validate-0", "validate-1", "validate-2", "aggregate-0"])
     }
 
-    @Test func quickstartBuildsRegistersAndRunsEveryExample() throws {
+    @Test func quickstartBuildsRegistersAndRunsEveryExampleThenServesTheUI() async throws {
         let sandbox = try Sandbox()
-        let result = try sandbox.baton("quickstart", "--flows", Paths.root + "/flows")
-        #expect(result.status == 0, "\(result.stdout.suffix(2000)) \(result.stderr)")
+        let quickstart = try WatchedProcess(sandbox, ["quickstart", "--flows", Paths.root + "/flows", "--port", "0"])
+        let ready = try #require(await quickstart.line(containing: "Baton is ready"), "\(quickstart.output.suffix(3000))")
+        let address = try #require(ready.split(separator: " ").first { $0.hasPrefix("http://") }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",/")) })
+        #expect(quickstart.output.contains("Summary"))
+
         let runs = try sandbox.runs()
         #expect(Set(runs.compactMap { $0["flow"]?.stringValue }) == ["bikes", "tables", "windspeed"])
         #expect(runs.allSatisfy { $0["state"] == .string("completed") })
-        #expect(result.stdout.contains("Summary"))
         #expect(FileManager.default.fileExists(atPath: sandbox.home + "/quickstart/windspeed.csv"))
+
+        // The server it leaves running lists the examples, through the API and on the UI's flows page.
+        let flows = try JSONValue(json: try HTTPClient(baseURL: address).request("GET", "/api/flows").body)
+        #expect(Set(flows["flows"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []) == ["bikes", "tables", "windspeed"])
+        if Chromium.isAvailable {
+            let browser = try Chromium()
+            defer { browser.close() }
+            let page = try browser.open(address + "/#/flows")
+            try page.waitFor(#"document.body.dataset.ready === "flows""#)
+            let rows = try page.evaluate(#"[...document.querySelectorAll("tr[data-flow]")].map(r => r.dataset.flow).sort().join(",")"#) as? String
+            #expect(rows == "bikes,tables,windspeed")
+            #expect(page.consoleErrors.isEmpty, "\(page.consoleErrors)")
+        }
+        quickstart.process.terminate()
+        #expect(quickstart.wait() == 0, "\(quickstart.output.suffix(2000))")
     }
 }

@@ -31,6 +31,8 @@ enum ParameterSchema {
 final class SchemaNode {
     var type: String?
     var format: String?
+    /// The raw values of a `CaseIterable` string enum: the only values it takes.
+    var choices: [String]?
     var nullable = false
     var properties: [(String, SchemaNode)] = []
     var elements: [SchemaNode] = []
@@ -50,6 +52,7 @@ final class SchemaNode {
             out.append(("type", nullable ? .array([.string(type), .string("null")]) : .string(type)))
         }
         if let format { out.append(("format", .string(format))) }
+        if let choices { out.append(("enum", .array(choices.map(JSONLiteral.string) + (nullable ? [.null] : [])))) }
         if type == "object" {
             out.append(("properties", .object(properties.map { ($0.0, .object($0.1.schema())) })))
         }
@@ -91,7 +94,13 @@ final class SchemaNode {
             setPrimitive(value)
         default:
             try value.encode(to: SchemaEncoder(node: self, codingPath: path))
+            if type == "string", let iterable = T.self as? any CaseIterable.Type { choices = Self.rawValues(iterable) }
         }
+    }
+
+    private static func rawValues<C: CaseIterable>(_ type: C.Type) -> [String]? {
+        let values = C.allCases.compactMap { ($0 as? any RawRepresentable)?.rawValue as? String }
+        return values.isEmpty ? nil : values
     }
 }
 

@@ -1,16 +1,23 @@
 import BatonCore
 import BatonRunner
+import BatonServer
 import Foundation
 
 enum QuickstartCommand {
     static let spec = CommandSpec(
         path: ["quickstart"],
-        summary: "Build, register and run the example flows of flows/ on the local store",
+        summary: "Build, register and run the example flows of flows/, then serve the web UI",
         details: """
             Builds each flow package under the flows folder in release, registers it, and runs each of its
             flows once with its default parameters. Files the flows write go to $BATON_HOME/quickstart.
+            Then it starts the server (`baton server start`: API, web UI, scheduler and a worker) and prints
+            the UI's address; Ctrl-C stops it.
             """,
-        options: [.value("flows", "DIR", "The folder of flow packages (default: ./flows)")],
+        options: [
+            .value("flows", "DIR", "The folder of flow packages (default: ./flows)"),
+            .value("port", "N", "The server's port (default 4200)"),
+            .flag("no-server", "Stop after the runs instead of serving the UI"),
+        ],
         run: run)
 
     static func run(_ args: ParsedArguments, _ context: CommandContext) async throws -> Int32 {
@@ -69,9 +76,18 @@ enum QuickstartCommand {
         out.line(FlowCommands.indent(Format.table(["FLOW", "VERSION", "RUN", "NAME", "STATE", "DURATION"], rows)))
         out.line()
         out.line("Outputs are in \(workspace).")
-        out.line(
-            "Next (`baton …` with baton on PATH, else `swift run baton …`): baton flow ls, baton run ls, "
-                + "baton run show \(finals.first?.name ?? "<run>"), baton deployment ls, baton worker start")
-        return finals.allSatisfy { $0.state.type == .completed } ? 0 : 1
+        let allCompleted = finals.allSatisfy { $0.state.type == .completed }
+        if args.flag("no-server") {
+            out.line(
+                "Next (`baton …` with baton on PATH, else `swift run baton …`): baton flow ls, baton run ls, "
+                    + "baton run show \(finals.first?.name ?? "<run>"), baton deployment ls, baton server start")
+            return allCompleted ? 0 : 1
+        }
+        out.line()
+        out.line(out.bold("Serving") + " the API, the web UI, the scheduler and a worker (the examples' default deployments run on their schedules)")
+        var options = ServerOptions()
+        if let port = try args.integer("port", minimum: 0) { options.port = port }
+        try ServerCommands.serve(options, context: context, started: Date())
+        return allCompleted ? 0 : 1
     }
 }

@@ -36,6 +36,12 @@ enum ServerCommands {
         options.pool = args.value("pool") ?? options.pool
         options.workerLimit = try args.integer("limit", minimum: 1) ?? options.workerLimit
         options.grace = try args.seconds("grace") ?? options.grace
+        try serve(options, context: context, started: started)
+        return 0
+    }
+
+    /// Runs a server until Ctrl-C, printing its address once it is ready.
+    static func serve(_ options: ServerOptions, context: CommandContext, started: Date) throws {
         let out = context.out
         let server = try Server(store: try context.store(), home: context.home, options: options) { line in
             out.line("\(out.dim(Format.clock(Date()))) \(line)")
@@ -44,6 +50,5 @@ enum ServerCommands {
             let milliseconds = Int((Date().timeIntervalSince(started) * 1000).rounded())
             out.line("\(out.dim(Format.clock(Date()))) Baton is ready in \(milliseconds) ms: web UI \(out.bold(address + "/")), API \(address)/api (Ctrl-C to stop)")
         }
-        return 0
     }
 }

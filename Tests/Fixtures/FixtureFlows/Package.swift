@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "RegisterCrash", type: .dynamic, targets: ["RegisterCrash"]),
         .library(name: "RegisterHang", type: .dynamic, targets: ["RegisterHang"]),
         .library(name: "Mismatch", type: .dynamic, targets: ["Mismatch"]),
+        // Two builds of one flow, `versioned`: version 1 and version 2 without a build during a test.
+        .library(name: "VersionedOne", type: .dynamic, targets: ["VersionedOne"]),
+        .library(name: "VersionedTwo", type: .dynamic, targets: ["VersionedTwo"]),
         .library(name: "NoEntry", type: .dynamic, targets: ["NoEntry"]),
     ],
     dependencies: [.package(name: "baton", path: "../../..")],
@@ -22,6 +25,8 @@ let package = Package(
         .target(name: "RegisterCrash", dependencies: baton, plugins: entryPoint),
         .target(name: "RegisterHang", dependencies: baton, plugins: entryPoint),
         .target(name: "Mismatch"),
+        .target(name: "VersionedOne", dependencies: baton, plugins: entryPoint),
+        .target(name: "VersionedTwo", dependencies: baton, plugins: entryPoint),
         .target(name: "NoEntry"),
     ]
 )

@@ -100,10 +100,14 @@ async function mount() {
   if (current) current.dispose();
   delete document.body.dataset.ready;
   clearError();
-  const root = document.getElementById('view');
-  root.replaceChildren();
+  // Each page draws into its own element, so a page that finishes loading after the
+  // reader has moved on draws into a detached element instead of over the next page.
+  const root = document.createElement('div');
+  root.className = 'page';
+  document.getElementById('view').replaceChildren(root);
   if (!found) {
-    root.textContent = 'No page here.';
+    root.append(Object.assign(document.createElement('p'), { className: 'error-page', textContent: 'No page here. ' }),
+      Object.assign(document.createElement('a'), { href: '#/', textContent: 'Go to the dashboard' }));
     document.body.dataset.ready = 'notfound';
     return;
   }

@@ -46,9 +46,8 @@ export function gantt(taskRuns) {
       s('rect', { class: `bar state-${t.state}`, x: x1, y: y + 3, width: Math.max(2, x2 - x1), height: ROW_H - 6, rx: 2 })));
   });
 
-  const notes = [];
-  if (started.length > MAX_ROWS) notes.push(`Showing the first ${MAX_ROWS} of ${started.length} started task runs.`);
-  if (waiting) notes.push(`${waiting} task run${waiting === 1 ? '' : 's'} not started yet.`);
-  return h('div', { class: 'gantt-wrap' }, notes.length ? h('p', { class: 'note' }, notes.join(' ')) : null,
-    h('div', { class: 'scroll' }, svg));
+  return h('div', { class: 'gantt-wrap' },
+    started.length > MAX_ROWS ? h('p', { class: 'note' }, `Showing the first ${MAX_ROWS} of ${started.length} started task runs.`) : null,
+    h('div', { class: 'scroll' }, svg),
+    waiting ? h('p', { class: 'muted small' }, `${waiting} task run${waiting === 1 ? '' : 's'} not started yet.`) : null);
 }

@@ -1,0 +1,251 @@
+import BatonCore
+import BatonHTTP
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `baton server start --port 0` as a real process on a sandbox's store, and the requests tests make
+/// of it. Tests wait for what the server says (its "ready" line, a run's events), never for time.
+///
+/// `@unchecked Sendable`: every field is set in `init` and only read afterwards; the process and the
+/// sandbox are used only through their own thread-safe operations.
+final class ServerProcess: @unchecked Sendable {
+    let sandbox: Sandbox
+    let process: WatchedProcess
+    /// `http://127.0.0.1:PORT`.
+    let baseURL: String
+    let port: Int
+
+    private init(sandbox: Sandbox, process: WatchedProcess, baseURL: String, port: Int) {
+        self.sandbox = sandbox
+        self.process = process
+        self.baseURL = baseURL
+        self.port = port
+    }
+
+    /// Starts a server on `sandbox` and waits for its ready line.
+    static func start(_ sandbox: Sandbox, _ arguments: [String] = []) async throws -> ServerProcess {
+        let process = try WatchedProcess(sandbox, ["server", "start", "--port", "0"] + arguments)
+        let ready = await process.line(containing: "Baton is ready")
+        guard let ready, let range = ready.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
+            let port = Int(ready[range].split(separator: ":").last ?? "")
+        else {
+            process.process.terminate()
+            _ = process.wait()
+            throw ServerFailure(description: "the server did not get ready:\n\(process.output)")
+        }
+        return ServerProcess(sandbox: sandbox, process: process, baseURL: String(ready[range]), port: port)
+    }
+
+    /// A server on a new sandbox where the fixture library is registered.
+    static func withFixtures(_ arguments: [String] = []) async throws -> ServerProcess {
+        let sandbox = try Sandbox()
+        let registered = try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows"))
+        try #require(registered.status == 0, "\(registered.stderr)")
+        return try await start(sandbox, arguments)
+    }
+
+    deinit {
+        // A test that failed before stopping its server must not leave it running.
+        if process.process.isRunning {
+            process.process.terminate()
+            _ = process.wait()
+        }
+    }
+
+    /// Stops the server with SIGTERM, as a service manager does, and returns its exit status.
+    func stop() -> Int32 {
+        if process.process.isRunning { process.process.terminate() }
+        return process.wait()
+    }
+
+    var output: String { process.output }
+
+    // MARK: Requests
+
+    /// Sends one request on a connection of its own.
+    func request(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) throws -> APIReply {
+        let client = try HTTPClient(baseURL: baseURL)
+        let response = try client.request(method, target, headers: headers, body: body)
+        return APIReply(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    func get(_ target: String) throws -> APIReply { try request("GET", target) }
+
+    /// A request with a JSON body given as text.
+    func send(_ method: String, _ target: String, json: String) throws -> APIReply {
+        try request(method, target, headers: [("Content-Type", "application/json")], body: Array(json.utf8))
+    }
+
+    func post(_ target: String, _ json: String = "") throws -> APIReply {
+        try (json.isEmpty ? request("POST", target) : send("POST", target, json: json))
+    }
+
+    /// Uploads a library's bytes as `POST /api/libraries` takes them.
+    func upload(_ bytes: [UInt8], fileName: String, label: String? = nil) throws -> APIReply {
+        let query = "fileName=\(fileName)" + (label.map { "&label=\($0)" } ?? "")
+        return try request("POST", "/api/libraries?\(query)", headers: [("Content-Type", "application/octet-stream")], body: bytes)
+    }
+
+    /// Creates a run through the API and returns it, failing the test unless it was created.
+    func createRun(_ json: String) throws -> JSONValue {
+        let reply = try post("/api/flow-runs", json)
+        try #require(reply.status == 201, "POST /api/flow-runs \(json): \(reply)")
+        return reply.json
+    }
+
+    // MARK: Live events
+
+    /// Follows `target` (an `/api/events` URL) on a thread of its own: calls `subscribed` once the
+    /// server has registered the subscription (its `hello` event), which may end the stream at once by
+    /// returning true, then hands each event with those before it to `done` until that returns true.
+    /// Returns every event received, `hello` excluded.
+    ///
+    /// A server that never sends what the test waits for is stopped after `limit` seconds, which ends
+    /// the stream: a safety net for a failing test, not a synchronisation.
+    func events(
+        _ target: String, limit: Double = 240, subscribed: @escaping @Sendable () throws -> Bool = { false },
+        until done: @escaping @Sendable (ServerSentEvent, [ServerSentEvent]) throws -> Bool
+    ) async throws -> [ServerSentEvent] {
+        let pid = process.process.processIdentifier
+        let baseURL = baseURL
+        let watchdog = DispatchWorkItem { kill(pid, SIGTERM) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
+        defer { watchdog.cancel() }
+        let (events, finished) = try await onThread { () throws -> ([ServerSentEvent], Bool) in
+            let client = try HTTPClient(baseURL: baseURL)
+            var events: [ServerSentEvent] = []
+            var finished = false
+            try client.events(target) { event in
+                if event.event == "hello" && events.isEmpty {
+                    finished = try subscribed()
+                } else {
+                    events.append(event)
+                    finished = try done(event, events)
+                }
+                return !finished
+            }
+            return (events, finished)
+        }
+        guard finished else {
+            throw ServerFailure(
+                description: "the events of \(target) ended before the test saw what it waited for (\(events.count) events):\n"
+                    + output.suffix(3000))
+        }
+        return events
+    }
+
+    /// Waits, through the run's live events, until run `id` is in a final state; returns it as
+    /// `GET /api/flow-runs/{id}` then shows it.
+    @discardableResult
+    func finished(_ id: String) async throws -> JSONValue {
+        // The run may have finished before the subscription began: once subscribed, ask.
+        _ = try await events("/api/events?flowRun=\(id)", subscribed: { [self] in isFinal(try get("/api/flow-runs/\(id)").json) }) {
+            event, _ in
+            guard event.event == "flow_run", let run = try? JSONValue(json: event.data), run["id"] == .string(id) else { return false }
+            return isFinal(run)
+        }
+        return try get("/api/flow-runs/\(id)").json
+    }
+
+    /// Checks the run's state history, oldest first, by name.
+    func expectHistory(_ id: String, _ expected: [String], _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let history = try stateNames(id)
+        #expect(history == expected, "run \(id): \(history) \(comment)", sourceLocation: sourceLocation)
+    }
+
+    /// The run's state history, oldest first, by name.
+    func stateNames(_ id: String) throws -> [String] {
+        try get("/api/flow-runs/\(id)/states").json["states"]?.stateNames ?? []
+    }
+}
+
+/// Whether a run as the API shows it is in a final state.
+func isFinal(_ run: JSONValue) -> Bool {
+    ["completed", "failed", "crashed", "cancelled"].contains(run["state"]?.stringValue ?? "")
+}
+
+/// What the API answered.
+struct APIReply: CustomStringConvertible {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    /// The body as JSON; null when it is not.
+    var json: JSONValue { (try? JSONValue(json: body)) ?? .null }
+    /// The `error` code of an error body.
+    var error: String? { json["error"]?.stringValue }
+    var message: String { json["message"]?.stringValue ?? "" }
+    var field: String? { json["field"]?.stringValue }
+    var description: String { "\(status) \(text.prefix(600))" }
+}
+
+struct ServerFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A value several threads read and write under a lock.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `stored` is only touched under `lock`.
+    private let lock = NSLock()
+    private var stored: Value
+
+    init(_ value: Value) { stored = value }
+
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// Runs blocking work (a socket read, an event stream) on a thread of its own, so that it does not
+/// hold one of the few threads of Swift's cooperative pool.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+}
+
+/// The fixture library's bytes, and the same bytes with padding appended: a different file (another
+/// SHA-256, so another version) whose code is identical.
+func fixtureBytes(padded: Bool = false) async throws -> [UInt8] {
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try await Builds.shared.fixture("FixtureFlows"))))
+    return padded ? bytes + Array("baton-test padding".utf8) : bytes
+}
+
+/// Events of one type, their data parsed.
+func payloads(_ events: [ServerSentEvent], _ type: String) -> [JSONValue] {
+    events.filter { $0.event == type }.compactMap { try? JSONValue(json: $0.data) }
+}
+
+/// A copy of an example flow package in a folder of its own (`exampleCopy` has one folder per
+/// example, which `WindspeedVersionTests` edits): kept under .build so its build is reused.
+func serverExampleCopy(_ name: String, folder: String) throws -> String {
+    let fm = FileManager.default
+    let copy = Paths.root + "/.build/baton-tests/\(folder)"
+    let original = Paths.root + "/flows/\(name)"
+    for source in try fm.subpathsOfDirectory(atPath: original + "/Sources") {
+        var isDirectory: ObjCBool = false
+        _ = fm.fileExists(atPath: original + "/Sources/" + source, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            try fm.createDirectory(atPath: copy + "/Sources/" + source, withIntermediateDirectories: true)
+        } else {
+            let text = try String(contentsOfFile: original + "/Sources/" + source, encoding: .utf8)
+            if (try? String(contentsOfFile: copy + "/Sources/" + source, encoding: .utf8)) != text {
+                try text.write(toFile: copy + "/Sources/" + source, atomically: true, encoding: .utf8)
+            }
+        }
+    }
+    let manifest = try String(contentsOfFile: original + "/Package.swift", encoding: .utf8)
+        .replacingOccurrences(of: "path: \"../..\"", with: "path: \"\(Paths.root)\"")
+    if (try? String(contentsOfFile: copy + "/Package.swift", encoding: .utf8)) != manifest {
+        try manifest.write(toFile: copy + "/Package.swift", atomically: true, encoding: .utf8)
+    }
+    return copy
+}
