@@ -5,6 +5,8 @@ import FoundationEssentials
 /// Baton encodes `init()` once when the library is registered and records each property's name,
 /// type and default in the manifest. `baton run` checks the values given for a run against them
 /// (unknown names and wrong types are refused before the run starts) and fills in the defaults.
+/// A string enum that is also `CaseIterable` is recorded with its cases: a run form offers them, and
+/// any other value is refused.
 ///
 /// ```swift
 /// struct Params: FlowParameters {

@@ -1,7 +1,7 @@
 import Baton
 import Foundation
 
-enum Mode: String, Codable, Sendable {
+enum Mode: String, Codable, Sendable, CaseIterable {
     case fast, careful
 }
 
