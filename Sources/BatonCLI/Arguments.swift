@@ -13,6 +13,8 @@ struct OptionSpec: Sendable {
         OptionSpec(name: name, value: placeholder, help: help, repeatable: repeatable)
     }
     static let json = OptionSpec.flag("json", "Print JSON for scripts instead of text")
+    /// Every command takes it (also before the command's words); `BATON_API_URL` sets it too.
+    static let api = OptionSpec.value("api", "URL", "Speak to the Baton server at URL (default: $BATON_API_URL)")
 }
 
 /// A positional argument.
@@ -76,7 +78,7 @@ enum ArgumentParser {
                 inline = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             }
-            guard let option = spec.options.first(where: { $0.name == name }) else {
+            guard let option = (spec.options + [.api]).first(where: { $0.name == name }) else {
                 throw BatonError(
                     .invalidInput, "unknown option '\(argument)' for `\(spec.displayName)`; see `\(spec.displayName) --help`")
             }

@@ -2,20 +2,37 @@ import BatonCore
 import BatonStore
 import Foundation
 
-/// What every command has: where Baton's state lives, the store, and the terminal.
+/// What every command has: where Baton's state lives, the server to speak to when one is named,
+/// Baton itself through a backend, and the terminal.
 final class CommandContext {
     let home: BatonHome
+    /// The server's URL and where it was named (`--api`, `BATON_API_URL`); nil for the local store.
+    let api: (url: String, origin: String)?
     let out = Terminal.standardOutput
     let err = Terminal.standardError
     private var openedStore: SQLiteStore?
+    private var openedBackend: (any Backend)?
 
-    init(home: BatonHome) { self.home = home }
+    init(home: BatonHome, api: (url: String, origin: String)? = nil) {
+        self.home = home
+        self.api = api
+    }
 
-    /// The store, opened (and created) on first use.
+    /// The store on this machine, opened (and created) on first use. Commands that can speak to a
+    /// server use `backend()` instead.
     func store() throws -> SQLiteStore {
         if let openedStore { return openedStore }
         let store = try SQLiteStore(home: home)
         openedStore = store
         return store
+    }
+
+    /// Baton as commands see it: the server at the API URL when one is set, else the local store.
+    func backend() throws -> any Backend {
+        if let openedBackend { return openedBackend }
+        let backend: any Backend =
+            if let api { try RemoteBackend(url: api.url, origin: api.origin) } else { LocalBackend(home: home, store: try store()) }
+        openedBackend = backend
+        return backend
     }
 }

@@ -8,7 +8,17 @@ struct CommandSpec: Sendable {
     var positionals: [PositionalSpec] = []
     var options: [OptionSpec] = []
     var hidden = false
+    /// Why the command works on this machine's store only, when it does: it is refused when an API
+    /// URL is set.
+    var localOnly: String?
     let run: @Sendable (ParsedArguments, CommandContext) async throws -> Int32
+
+    /// The same command, refused when an API URL is set because of `reason`.
+    func onlyLocal(_ reason: String) -> CommandSpec {
+        var spec = self
+        spec.localOnly = reason
+        return spec
+    }
 
     var displayName: String { (["baton"] + path).joined(separator: " ") }
 
@@ -34,7 +44,8 @@ struct CommandSpec: Sendable {
             }
         }
         lines += ["", "OPTIONS:"]
-        for option in options + [OptionSpec.flag("help", "Show this help")] {
+        let global = localOnly == nil ? [OptionSpec.api] : []
+        for option in options + global + [OptionSpec.flag("help", "Show this help")] {
             let name = "--\(option.name)" + (option.value.map { " \($0)" } ?? "")
             lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + option.help)
         }

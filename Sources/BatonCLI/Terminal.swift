@@ -37,15 +37,19 @@ struct Terminal: Sendable {
     func bold(_ text: String) -> String { paint(text, "1") }
     func dim(_ text: String) -> String { paint(text, "2") }
 
-    func state(_ state: RunState) -> String {
-        let code = switch state.type {
+    func state(_ state: RunState) -> String { self.state(state.type, state.name) }
+
+    func state(_ run: RunView) -> String { state(run.stateType, run.stateName) }
+
+    func state(_ type: StateType, _ name: String) -> String {
+        let code = switch type {
         case .completed: "32"
         case .failed, .crashed: "31"
         case .running, .pending: "36"
         case .cancelled, .cancelling: "33"
         case .scheduled, .paused: "35"
         }
-        return paint(state.name, code)
+        return paint(name, code)
     }
 
     func level(_ level: LogLevel) -> String {

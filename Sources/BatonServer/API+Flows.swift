@@ -123,19 +123,3 @@ struct APIVersion: Encodable {
         try container.encode(tasks, forKey: AnyCodingKey("tasks"))
     }
 }
-
-struct TaskSummary: Encodable {
-    var name: String
-    var description: String?
-    var retries: Int
-    var timeoutSeconds: Double?
-    var tags: [String]
-
-    init(_ t: TaskManifest) {
-        name = t.name
-        description = t.options.description
-        retries = t.options.retries
-        timeoutSeconds = t.options.timeoutSeconds
-        tags = t.options.tags
-    }
-}

@@ -47,10 +47,11 @@ extension API {
                 let states = try c.store.states(flowRunID: run.id).filter { $0.taskRunID == nil }.map { StateView($0.state) }
                 return try Reply.json(Listing(key: "states", items: states))
             },
-            Route(method: "GET", pattern: "/api/flow-runs/{id}/task-runs", summary: "A flow run's task runs with their state histories", tag: "runs", query: ["limit"], response: "TaskRunList") { request in
+            Route(method: "GET", pattern: "/api/flow-runs/{id}/task-runs", summary: "A flow run's task runs with their state histories (with their inputs and results when values=true)", tag: "runs", query: ["limit", "values"], response: "TaskRunList") { request in
                 let run = try c.store.flowRun(request.path("id"))
                 let limit = try request.queryInt("limit", default: 10_000, in: 1...1_000_000)
-                return try Reply.json(Listing(key: "taskRuns", items: try c.store.taskRunViews(flowRunID: run.id, limit: limit)))
+                let views = try c.store.taskRunViews(flowRunID: run.id, limit: limit, withValues: request.queryString("values") == "true")
+                return try Reply.json(Listing(key: "taskRuns", items: views))
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}/graph", summary: "A flow run's task-run graph: nodes and the engine's recorded edges", tag: "runs", query: ["limit"], response: "Graph") { request in
                 let run = try c.store.flowRun(request.path("id"))

@@ -50,6 +50,10 @@ extension API {
                 }
                 return Reply.noContent
             },
+            Route(method: "DELETE", pattern: "/api/cache", summary: "Forget cached task results, of one task or all", tag: "system", query: ["task"], response: "CacheCleared") { request in
+                let cleared = try c.store.clearCache(task: request.queryString("task"))
+                return Reply.json(["cleared": .int(Int64(cleared))])
+            },
             Route(method: "GET", pattern: "/api/artifacts", summary: "Artifacts, newest first, optionally of one key", tag: "system", query: ["key", "limit"], response: "ArtifactList") { request in
                 let artifacts = try c.store.artifacts(flowRunID: nil, key: request.queryString("key"), limit: try request.queryInt("limit", default: 100, in: 1...1000))
                 return try Reply.json(Listing(key: "artifacts", items: artifacts.map(ArtifactView.init)))

@@ -41,7 +41,7 @@ public final class EventHub: @unchecked Sendable {
     private var position = FeedPosition(stateID: 0, logID: 0, versionID: 0)
     private var watermarks: [String: Date] = [:]
     private var seen: [String: [String: String]] = [:]
-    private var bells: (changes: Doorbell, topics: Doorbell)?
+    private var bell: Doorbell?
 
     public init(store: SQLiteStore, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
         self.store = store
@@ -53,9 +53,9 @@ public final class EventHub: @unchecked Sendable {
     /// Starts reading changes from now on.
     public func start() throws {
         position = try store.feedPosition()
-        bells = (try store.changeDoorbell(), try store.doorbell())
+        bell = try store.changeDoorbell()
         let thread = Thread { [self] in
-            run(changes: bells!.changes, topics: bells!.topics)
+            run(bell: bell!)
             finished.signal()
         }
         thread.name = "baton-events"
@@ -78,7 +78,7 @@ public final class EventHub: @unchecked Sendable {
         }
     }
 
-    private func run(changes: Doorbell, topics: Doorbell) {
+    private func run(bell: Doorbell) {
         var lastPass = Date.distantPast
         var pendingChanges = false
         var pendingTopics: Set<String> = []
@@ -100,14 +100,11 @@ public final class EventHub: @unchecked Sendable {
                 }
                 timeout = Int32((wait * 1000).rounded(.up))
             }
-            var fds = [
-                pollfd(fd: changes.fd, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: topics.fd, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0),
-            ]
-            _ = poll(&fds, 3, timeout)
-            if !changes.drain().isEmpty { pendingChanges = true }
-            pendingTopics.formUnion(topics.drain().intersection(["deployments", "workers", "runs", "finished"]))
+            var fds = [pollfd(fd: bell.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 2, timeout)
+            let rang = bell.drain()
+            if rang.contains("changes") { pendingChanges = true }
+            pendingTopics.formUnion(rang.intersection(["deployments", "workers", "runs", "finished"]))
             if !pendingTopics.isEmpty { pendingChanges = true }
             _ = wakeup.drain()
         }

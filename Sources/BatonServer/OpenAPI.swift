@@ -163,6 +163,7 @@ enum OpenAPI {
         "WorkerList": list("workers", of: "Worker"),
         "Limit": object(["tag": string, "slots": integer, "active": integer], required: ["slots"]),
         "LimitList": list("limits", of: "Limit"),
+        "CacheCleared": object(["cleared": integer], required: ["cleared"]),
         "Dashboard": object([
             "since": date, "countsByState": anyObject,
             "hourly": .object(["type": .string("array"), "items": object(["hour": date, "counts": anyObject])]),

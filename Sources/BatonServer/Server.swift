@@ -75,8 +75,15 @@ public final class Server: @unchecked Sendable {
             pool: options.pool, limit: options.worker ? options.workerLimit : 0,
             name: options.worker ? "server-\(getpid())" : "server-\(getpid())-scheduler", grace: options.grace)
         let worker = try Worker(store: store, home: home, options: workerOptions, say: say)
-        let workerThread = Thread { [say] in
-            do { try worker.run() } catch { say("the server's worker stopped: \(error)") }
+        let workerFailure = FailureBox()
+        let workerThread = Thread { [wakeup] in
+            do {
+                try worker.run()
+            } catch {
+                // A server whose worker (and scheduler) is gone would accept runs it never starts.
+                workerFailure.set(error)
+                wakeup.ring(Self.workerStopped)
+            }
             workerDone.signal()
         }
         workerThread.stackSize = 1 << 20
@@ -88,12 +95,21 @@ public final class Server: @unchecked Sendable {
             fds[0].revents = 0
             _ = poll(&fds, 1, -1)
         }
+        if let failure = workerFailure.error {
+            say("the server's worker stopped: \(failure)")
+            events.stop()
+            http.shutdown(grace: .seconds(5))
+            throw failure
+        }
         say("stopping: no new requests; the event streams end\(options.worker ? ", running flows may finish" : "")")
         events.stop()
         http.shutdown(grace: .seconds(5))
         workerDone.wait()
         say("server stopped")
     }
+
+    /// The wake-up byte of a worker that ended with an error (signals are 1…64).
+    private static let workerStopped: UInt8 = 250
 
     private func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == "/api" || request.path.hasPrefix("/api/") {
@@ -124,4 +140,14 @@ public final class Server: @unchecked Sendable {
         default: status.code >= 500 ? "internal" : "bad_request"
         }
     }
+}
+
+/// The error a thread ended with, read by another.
+private final class FailureBox: @unchecked Sendable {
+    // @unchecked: `stored` is guarded by `lock`.
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    func set(_ error: any Error) { lock.withLock { stored = error } }
+    var error: (any Error)? { lock.withLock { stored } }
 }

@@ -13,13 +13,21 @@ public final class Doorbell {
     /// A file descriptor that becomes readable when a topic rings; poll it, then call `drain`.
     public let fd: Int32
 
-    init(directory: String, mask: UInt32 = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    convenience init(directory: String, mask: UInt32 = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)) throws {
+        try self.init(watching: [(directory, mask)])
+    }
+
+    /// One inotify instance for several directories: instances are few (128 per user by default),
+    /// watches are many.
+    init(watching directories: [(path: String, mask: UInt32)]) throws {
+        for (directory, _) in directories {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
-            throw BatonError(.store, "cannot watch \(directory) for wake-ups: \(String(cString: strerror(errno)))")
+            throw BatonError(.store, "cannot watch \(directories[0].path) for wake-ups: \(String(cString: strerror(errno)))")
         }
-        guard inotify_add_watch(fd, directory, mask) >= 0 else {
+        for (directory, mask) in directories where inotify_add_watch(fd, directory, mask) < 0 {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw BatonError(.store, "cannot watch \(directory) for wake-ups: \(reason)")
@@ -93,10 +101,12 @@ extension SQLiteStore {
     var doorbellPath: String { (path as NSString).deletingLastPathComponent + "/doorbells" }
     var changeBellPath: String { doorbellPath + "/live" }
 
-    /// Watches every committed write to this store, by any process: the live-events feed's wake-up.
+    /// Watches this store's topics and every committed write to it, by any process (the topic
+    /// `changes`): the live-events feed's wake-up.
     public func changeDoorbell() throws -> Doorbell {
-        try FileManager.default.createDirectory(atPath: changeBellPath, withIntermediateDirectories: true)
-        return try Doorbell(directory: changeBellPath, mask: UInt32(IN_MODIFY | IN_CLOSE_WRITE))
+        try Doorbell(watching: [
+            (doorbellPath, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)), (changeBellPath, UInt32(IN_MODIFY | IN_CLOSE_WRITE)),
+        ])
     }
 
     /// Wakes every process watching this store for `topic`.

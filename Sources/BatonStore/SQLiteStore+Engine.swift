@@ -79,16 +79,20 @@ extension SQLiteStore {
                 "INSERT INTO concurrency_limits (tag, slots, created_at) VALUES (?, ?, ?) ON CONFLICT (tag) DO UPDATE SET slots = excluded.slots",
                 [.text(tag), .int(Int64(slots)), Date().sqlValue])
         }
+        // Tasks waiting for a slot of this tag may start now.
+        ring("limits")
     }
 
     @discardableResult
     public func removeLimit(tag: String) throws -> Bool {
-        try write { db in
+        let removed = try write { db in
             try db.run("DELETE FROM concurrency_limits WHERE tag = ?", [.text(tag)])
             let removed = db.changes > 0
             try db.run("DELETE FROM concurrency_slots WHERE tag = ?", [.text(tag)])
             return removed
         }
+        if removed { ring("limits") }
+        return removed
     }
 
     public func limits() throws -> [ConcurrencyLimit] {

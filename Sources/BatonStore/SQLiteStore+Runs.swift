@@ -126,7 +126,7 @@ extension SQLiteStore {
 
     /// A run's task runs with their state histories, for the API: those whose latest state is at or
     /// after `changedSince` when given.
-    public func taskRunViews(flowRunID: String, changedSince: Date? = nil, limit: Int = 100_000) throws -> [TaskRunView] {
+    public func taskRunViews(flowRunID: String, changedSince: Date? = nil, limit: Int = 100_000, withValues: Bool = false) throws -> [TaskRunView] {
         let rows: [(record: TaskRunRecord, history: String?)]
         if let changedSince {
             rows = try taskRunRows(
@@ -135,7 +135,7 @@ extension SQLiteStore {
         } else {
             rows = try taskRunRows("flow_run_id = ? ORDER BY flow_run_attempt, seq LIMIT ?", [.text(flowRunID), .int(Int64(limit))])
         }
-        return rows.map { TaskRunView($0.record, history: StateHistory.states($0.history)) }
+        return rows.map { TaskRunView($0.record, history: StateHistory.states($0.history), withValues: withValues) }
     }
 
     /// One task run, with its input, result and history.

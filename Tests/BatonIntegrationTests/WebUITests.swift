@@ -41,9 +41,16 @@ import Testing
         /// The run the page at `page` shows, once it has reached a final state.
         func finishedRun(on page: ChromiumPage) throws -> JSONValue {
             try page.waitFor(##"location.hash.startsWith("#/runs/") && document.body.dataset.ready === "run""##)
-            try page.waitFor(#"["completed", "failed", "crashed"].includes(document.querySelector("[data-run-state]")?.dataset.runState)"#, timeout: 60)
             let hash = try #require(try page.evaluate("location.hash") as? String)
             let id = String(hash.dropFirst("#/runs/".count).prefix { $0 != "?" })
+            do {
+                try page.waitFor(#"["completed", "failed", "crashed"].includes(document.querySelector("[data-run-state]")?.dataset.runState)"#, timeout: 60)
+            } catch {
+                // Whether the run or the page is behind: what the store says, and what the server did.
+                let stored = (try? client.request("GET", "/api/flow-runs/\(id)/states").text) ?? "?"
+                Issue.record("\(error)\nstates in the store: \(stored)\nserver output:\n\(server.output.suffix(4000))")
+                throw error
+            }
             return try JSONValue(json: try client.request("GET", "/api/flow-runs/\(id)").body)
         }
     }

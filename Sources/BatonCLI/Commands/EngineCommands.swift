@@ -8,7 +8,7 @@ enum EngineCommands {
         path: ["cache", "clear"], summary: "Remove cached task results, of one task or all",
         options: [.value("task", "NAME", "Only this task's results")]
     ) { args, context in
-        let removed = try context.store().clearCache(task: args.value("task"))
+        let removed = try context.backend().clearCache(task: args.value("task"))
         context.out.line("Removed \(removed) cached result\(removed == 1 ? "" : "s")\(args.value("task").map { " of task '\($0)'" } ?? "").")
         return 0
     }
@@ -34,9 +34,7 @@ enum EngineCommands {
         guard let slots = Int(args.positionals[1]), slots >= 0 else {
             throw BatonError(.invalidInput, "slots '\(args.positionals[1])' is not valid: expected a whole number of at least 0")
         }
-        let store = try context.store()
-        try store.setLimit(tag: tag, slots: slots)
-        store.ring("limits")
+        try context.backend().setLimit(tag: tag, slots: slots)
         context.out.line("Tag '\(tag)' is limited to \(slots) task run\(slots == 1 ? "" : "s") at once.")
         return 0
     }
@@ -44,7 +42,7 @@ enum EngineCommands {
     static let limitList = CommandSpec(
         path: ["limit", "ls"], summary: "List the concurrency limits and how many of their slots are taken", options: [.json]
     ) { args, context in
-        let limits = try context.store().limits()
+        let limits = try context.backend().limits()
         if args.flag("json") {
             context.out.line(Format.json(limits))
         } else if limits.isEmpty {
@@ -59,11 +57,9 @@ enum EngineCommands {
         path: ["limit", "rm"], summary: "Remove a concurrency limit",
         positionals: [PositionalSpec(name: "tag", help: "The tag")]
     ) { args, context in
-        let store = try context.store()
-        guard try store.removeLimit(tag: args.positionals[0]) else {
+        guard try context.backend().removeLimit(tag: args.positionals[0]) else {
             throw BatonError(.notFound, "no concurrency limit on tag '\(args.positionals[0])'; see `baton limit ls`")
         }
-        store.ring("limits")
         context.out.line("Removed the limit on tag '\(args.positionals[0])'.")
         return 0
     }
@@ -75,9 +71,9 @@ enum EngineCommands {
             .value("limit", "N", "How many to list (default 50)"), .json,
         ]
     ) { args, context in
-        let store = try context.store()
-        let run = try args.value("run").map { try store.flowRun($0) }
-        let artifacts = try store.artifacts(flowRunID: run?.id, key: args.value("key"), limit: try args.integer("limit", minimum: 1) ?? 50)
+        let backend = try context.backend()
+        let run = try args.value("run").map { try backend.flowRun($0) }
+        let artifacts = try backend.artifacts(flowRunID: run?.id, key: args.value("key"), limit: try args.integer("limit", minimum: 1) ?? 50)
         if args.flag("json") {
             context.out.line(Format.json(artifacts))
         } else if artifacts.isEmpty {
@@ -96,9 +92,9 @@ enum EngineCommands {
         positionals: [PositionalSpec(name: "key", help: "The artifact's key")],
         options: [.value("run", "RUN", "The artifact of this flow run rather than the latest"), .json]
     ) { args, context in
-        let store = try context.store()
-        let run = try args.value("run").map { try store.flowRun($0) }
-        guard let artifact = try store.artifacts(flowRunID: run?.id, key: args.positionals[0], limit: 1).first else {
+        let backend = try context.backend()
+        let run = try args.value("run").map { try backend.flowRun($0) }
+        guard let artifact = try backend.artifacts(flowRunID: run?.id, key: args.positionals[0], limit: 1).first else {
             throw BatonError(.notFound, "no artifact with key '\(args.positionals[0])'\(run.map { " in run '\($0.name)'" } ?? ""); see `baton artifact ls`")
         }
         if args.flag("json") {

@@ -6,7 +6,7 @@ enum FlowCommands {
     static let list = CommandSpec(
         path: ["flow", "ls"], summary: "List registered flows with their latest version and last run", options: [.json]
     ) { args, context in
-        let flows = try context.store().flows()
+        let flows = try context.backend().flows()
         if args.flag("json") {
             context.out.line(Format.json(flows))
             return 0
@@ -30,15 +30,15 @@ enum FlowCommands {
         path: ["flow", "versions"], summary: "List every version of a flow",
         positionals: [PositionalSpec(name: "flow", help: "The flow's name")], options: [.json]
     ) { args, context in
-        let versions = try context.store().versions(of: args.positionals[0])
+        let versions = try context.backend().versions(of: args.positionals[0])
         if args.flag("json") {
-            context.out.line(Format.json(versions.map(VersionView.init)))
+            context.out.line(Format.json(versions))
             return 0
         }
-        let latest = versions.last?.number
+        let latest = versions.last?.version
         let rows = versions.map { v in
             [
-                "\(v.number)" + (v.number == latest ? " (latest)" : ""), v.shortHash, v.label ?? "-",
+                "\(v.version)" + (v.version == latest ? " (latest)" : ""), String(v.hash.prefix(12)), v.label ?? "-",
                 Format.dateTime(v.registeredAt), v.sourcePath ?? "-",
             ]
         }
@@ -51,34 +51,34 @@ enum FlowCommands {
         positionals: [PositionalSpec(name: "flow", help: "The flow's name")],
         options: [.value("version", "N", "The version to show (default: the latest)"), .json]
     ) { args, context in
-        let store = try context.store()
-        let flow = args.positionals[0]
-        let version = try store.version(of: flow, number: try args.integer("version", minimum: 1))
-        let library = try store.library(hash: version.libraryHash)
-        let schema = try version.manifest.parameterSchema()
+        let inspection = try context.backend().inspect(flow: args.positionals[0], number: try args.integer("version", minimum: 1))
+        let version = inspection.version
+        let schema = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow)
+        let library = inspection.library
         if args.flag("json") {
             struct Inspect: Encodable {
                 var version: VersionView
-                var tasks: [TaskManifest]
+                /// The tasks' manifests, or through a server the API's summaries of them.
+                var tasks: JSONValue
                 var sdkVersion: String?
                 var swiftCompiler: String?
             }
+            let tasks = try JSONValue(json: inspection.tasks.map { try BatonCoding.encoder().encode($0) } ?? BatonCoding.encoder().encode(inspection.taskSummaries))
             context.out.line(
                 Format.json(
                     Inspect(
-                        version: VersionView(version), tasks: library?.manifest.tasks ?? [],
-                        sdkVersion: library?.manifest.sdkVersion,
+                        version: version, tasks: tasks, sdkVersion: library?.manifest.sdkVersion,
                         swiftCompiler: library.map { LibraryMagic.compilerName($0.manifest.swiftCompiler) })))
             return 0
         }
         let out = context.out
-        let latest = try store.version(of: flow, number: nil).number
+        let latest = inspection.latest
         var facts: [(String, String)] = [
             ("Flow", out.bold(version.flow)),
-            ("Version", "\(version.number) of \(latest)" + (version.number == latest ? " (latest)" : "")),
+            ("Version", "\(version.version) of \(latest)" + (version.version == latest ? " (latest)" : "")),
         ]
-        if let description = version.manifest.description { facts.append(("Description", description)) }
-        facts.append(("Hash", "sha256 \(version.libraryHash)"))
+        if let description = version.description { facts.append(("Description", description)) }
+        facts.append(("Hash", "sha256 \(version.hash)"))
         facts.append(("Label", version.label ?? "-"))
         facts.append(
             ("Registered", Format.dateTime(version.registeredAt) + (version.registeredBy.map { " by \($0)" } ?? "")))
@@ -88,8 +88,8 @@ enum FlowCommands {
             let swift = LibraryMagic.compilerName(m.swiftCompiler)
             facts.append(("Library", "\(library.path) (\(library.size / 1024) KiB; ABI \(m.abiMajor).\(m.abiMinor), SDK \(m.sdkVersion), Swift \(swift))"))
         }
-        facts.append(("Schedule", version.manifest.schedule?.summary ?? "none"))
-        if let options = version.manifest.options {
+        facts.append(("Schedule", version.schedule?.summary ?? "none"))
+        if let options = inspection.manifest?.options {
             var parts: [String] = []
             if options.retries > 0 { parts.append("\(options.retries) retries (\(options.retryPolicy.description))") }
             if let timeout = options.timeoutSeconds { parts.append("timeout \(Format.duration(timeout))") }
@@ -98,8 +98,11 @@ enum FlowCommands {
             if !options.hooks.isEmpty { parts.append("hooks \(options.hooks.joined(separator: ", "))") }
             facts.append(("Options", parts.isEmpty ? "defaults" : parts.joined(separator: "; ")))
         }
-        facts.append(("Result", version.manifest.resultType))
-        facts.append(("Declared at", version.manifest.sourceLocation ?? "-"))
+        // What only the local store knows: the API does not send a version's result type and source.
+        if let manifest = inspection.manifest {
+            facts.append(("Result", manifest.resultType))
+            facts.append(("Declared at", manifest.sourceLocation ?? "-"))
+        }
         for (key, value) in facts { out.line(key.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
 
         out.line()
@@ -112,7 +115,14 @@ enum FlowCommands {
         }
         out.line()
         out.line(out.bold("Tasks") + out.dim(" (of the library)"))
-        let tasks = library?.manifest.tasks ?? []
+        if inspection.tasks == nil, !inspection.taskSummaries.isEmpty {
+            let rows = inspection.taskSummaries.map { t in
+                [t.name, "\(t.retries)", Format.duration(t.timeoutSeconds), t.tags.isEmpty ? "-" : t.tags.joined(separator: ","), t.description ?? ""]
+            }
+            out.line(indent(Format.table(["NAME", "RETRIES", "TIMEOUT", "TAGS", "DESCRIPTION"], rows)))
+            return 0
+        }
+        let tasks = inspection.tasks ?? []
         if tasks.isEmpty {
             out.line("  (none declared)")
         } else {

@@ -10,6 +10,8 @@ enum RegisterCommand {
             A flow package directory is built in release first (`swift build -c release`), exporting only the
             Baton entry point. Each flow in the library gets a new version when the library's bytes are new;
             identical bytes keep their version. The library's code runs in a child process, time-limited.
+            Through a server (--api URL or BATON_API_URL) the package is built here and each library is
+            uploaded; the server records its own source for it.
 
             EXAMPLES:
               baton register flows/windspeed
@@ -27,10 +29,8 @@ enum RegisterCommand {
     static func run(_ args: ParsedArguments, _ context: CommandContext) async throws -> Int32 {
         let json = args.flag("json")
         let timeout = try args.seconds("timeout") ?? 30
-        let store = try context.store()
-        let registrar = Registrar(home: context.home, store: store)
         let err = context.err
-        let reports = try registrar.register(
+        let reports = try context.backend().register(
             path: args.positionals[0], label: args.value("label"), source: args.value("source"), timeout: timeout,
             progress: { line in err.line(err.dim("  \(line)")) })
         if json {

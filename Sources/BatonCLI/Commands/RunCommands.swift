@@ -1,7 +1,4 @@
 import BatonCore
-import BatonEngine
-import BatonRunner
-import BatonStore
 import Foundation
 
 enum RunCommands {
@@ -18,7 +15,9 @@ enum RunCommands {
         details: """
             Parameters are checked against the version's manifest before the run starts: unknown names and
             wrong types are refused, missing ones take their defaults. Exits 0 when the run completed, 1 when
-            it failed, 3 when it crashed and 130 when it was interrupted.
+            it failed, 3 when it crashed and 130 when it was interrupted. Through a server (--api URL or
+            BATON_API_URL) a worker of the server runs it, its lines come from the server's live events, and
+            Ctrl-C cancels it on the server.
 
             SUBCOMMANDS: baton run ls | show RUN | logs RUN | cancel RUN | resume RUN
             (`baton run start FLOW` runs a flow named like a subcommand)
@@ -36,37 +35,40 @@ enum RunCommands {
         run: runFlow)
 
     static func runFlow(_ args: ParsedArguments, _ context: CommandContext) async throws -> Int32 {
-        let store = try context.store()
-        let version = try store.version(of: args.positionals[0], number: try args.integer("version", minimum: 1))
-        let schema = try version.manifest.parameterSchema()
+        let backend = try context.backend()
+        let version = try backend.version(of: args.positionals[0], number: try args.integer("version", minimum: 1))
+        let schema = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow)
         let given = try ParameterInput.read(params: args.all("param"), file: args.value("params-file"), schema: schema)
         let parameters = try schema.resolve(given)
-        let run = try store.createFlowRun(NewFlowRun(flow: version.flow, version: version.number, parameters: parameters))
-        return try execute(run, store: store, context: context, json: args.flag("json"))
+        let started = try backend.start(.new(flow: version.flow, version: version.version, parameters: parameters))
+        return try execute(started.run, backend: backend, context: context, json: args.flag("json"))
     }
 
-    /// Executes a created run in a runner child, streaming its events, and reports how it ended.
-    static func execute(
-        _ run: FlowRunRecord, store: any Store, context: CommandContext, json: Bool, reuse: [String: ReusedResult] = [:]
-    ) throws -> Int32 {
+    /// Carries a created run to its end, streaming its events, and reports how it ended.
+    static func execute(_ run: RunView, backend: any Backend, context: CommandContext, json: Bool) throws -> Int32 {
         let terminal = json ? context.err : context.out
         terminal.line(
             terminal.dim("Running \(run.flow) version \(run.version) as '\(run.name)' (\(run.id.prefix(8))) with \(Format.parameters(run.parameters))"))
-        let printer = RunPrinter(terminal: terminal, run: run)
-        let final = try RunSupervisor(store: store).execute(run, reuse: reuse, observer: printer.print)
+        let final = try backend.carry(run, printer: RunPrinter(terminal: terminal, run: run))
+        return report(final, context: context, json: json)
+    }
+
+    /// Prints how a run ended (its view, with --json) and returns the exit status its state means.
+    static func report(_ final: RunView, context: CommandContext, json: Bool) -> Int32 {
+        let terminal = json ? context.err : context.out
         if json {
-            context.out.line(Format.json(RunView(final)))
+            context.out.line(Format.json(final))
         } else {
-            let message = final.state.message.map { ": \($0)" } ?? ""
+            let message = final.message.map { ": \($0)" } ?? ""
             terminal.line(
                 "Flow run '\(final.name)' (\(final.id.prefix(8))) of \(final.flow) version \(final.version) "
-                    + "\(terminal.state(final.state)) in \(Format.duration(final.duration()))\(message)")
-            if let result = final.result, final.state.type == .completed {
+                    + "\(terminal.state(final)) in \(Format.duration(final.durationSeconds))\(message)")
+            if let result = final.result, final.stateType == .completed {
                 let text = result.jsonText
                 terminal.line("Result: " + (text.count > 300 ? text.prefix(297) + "..." : text))
             }
         }
-        return exitCode(final.state.type)
+        return exitCode(final.stateType)
     }
 
     static func exitCode(_ state: StateType) -> Int32 {
@@ -90,8 +92,8 @@ enum RunCommands {
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")],
         options: [.value("version", "N|latest", "The version to run (default: the run's own)"), .json]
     ) { args, context in
-        let store = try context.store()
-        let original = try store.flowRun(args.positionals[0])
+        let backend = try context.backend()
+        let original = try backend.flowRun(args.positionals[0])
         let number: Int?
         switch args.value("version") {
         case nil: number = original.version
@@ -102,17 +104,16 @@ enum RunCommands {
             }
             number = n
         }
-        let version = try store.version(of: original.flow, number: number)
+        let version = try backend.version(of: original.flow, number: number)
         let parameters: [String: JSONValue]
         do {
-            parameters = try version.manifest.parameterSchema().resolve(original.parameters)
+            parameters = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow).resolve(original.parameters)
         } catch let error as BatonError {
             throw BatonError(
-                .invalidInput, "the parameters of run '\(original.name)' do not fit version \(version.number): \(error.message)")
+                .invalidInput, "the parameters of run '\(original.name)' do not fit version \(version.version): \(error.message)")
         }
-        let run = try store.createFlowRun(
-            NewFlowRun(flow: version.flow, version: version.number, parameters: parameters, rerunOf: original.id))
-        return try execute(run, store: store, context: context, json: args.flag("json"))
+        let started = try backend.start(.rerun(original: original, version: version.version, parameters: parameters))
+        return try execute(started.run, backend: backend, context: context, json: args.flag("json"))
     }
 
     static let resume = CommandSpec(
@@ -125,14 +126,12 @@ enum RunCommands {
             """,
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")], options: [.json]
     ) { args, context in
-        let store = try context.store()
-        let original = try store.flowRun(args.positionals[0])
-        let reuse = try store.completedResults(flowRunID: original.id).mapValues {
-            ReusedResult(taskRunID: $0.taskRunID, taskRunName: $0.taskRunName, attempt: $0.attempt, result: $0.result)
-        }
-        let run = try store.beginResume(flowRunID: original.id)
-        context.err.line(context.err.dim("Resuming '\(run.name)' as attempt \(run.attempt) with \(reuse.count) completed task result\(reuse.count == 1 ? "" : "s") to reuse"))
-        return try execute(run, store: store, context: context, json: args.flag("json"), reuse: reuse)
+        let backend = try context.backend()
+        let started = try backend.start(.resume(try backend.flowRun(args.positionals[0])))
+        let run = started.run
+        let reuse = started.reusable.map { " with \($0) completed task result\($0 == 1 ? "" : "s") to reuse" } ?? ", reusing its completed task results"
+        context.err.line(context.err.dim("Resuming '\(run.name)' as attempt \(run.attempt)\(reuse)"))
+        return try execute(run, backend: backend, context: context, json: args.flag("json"))
     }
 
     static let cancel = CommandSpec(
@@ -141,26 +140,17 @@ enum RunCommands {
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")],
         options: [.value("timeout", "SECONDS", "How long to wait for the run to stop (default 60)"), .json]
     ) { args, context in
-        let store = try context.store()
+        let backend = try context.backend()
         let timeout = try args.seconds("timeout") ?? 60
-        let doorbell = try store.doorbell()
-        var (run, supervisor) = try store.requestCancellation(flowRunID: try store.flowRun(args.positionals[0]).id)
-        if run.state.type == .cancelling {
-            if let supervisor { Nudge.send(to: supervisor) }
-            context.err.line(context.err.dim("Cancelling '\(run.name)'; waiting for its runner to stop…"))
-            let deadline = Date().addingTimeInterval(timeout)
-            while !run.state.type.isFinal, Date() < deadline {
-                var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&entry, 1, Int32(max(1, min(1000, deadline.timeIntervalSinceNow * 1000))))
-                _ = doorbell.drain()
-                run = try store.flowRun(run.id)
-            }
+        let requested = try backend.flowRun(args.positionals[0])
+        let run = try backend.cancel(requested, timeout: timeout) {
+            context.err.line(context.err.dim("Cancelling '\(requested.name)'; waiting for its runner to stop…"))
         }
         if args.flag("json") {
-            context.out.line(Format.json(RunView(run)))
+            context.out.line(Format.json(run))
         } else {
-            context.out.line("Flow run '\(run.name)' (\(run.id.prefix(8))) is \(context.out.state(run.state))" + (run.state.message.map { ": \($0)" } ?? ""))
+            context.out.line("Flow run '\(run.name)' (\(run.id.prefix(8))) is \(context.out.state(run))" + (run.message.map { ": \($0)" } ?? ""))
         }
-        return run.state.type == .cancelled ? 0 : 1
+        return run.stateType == .cancelled ? 0 : 1
     }
 }

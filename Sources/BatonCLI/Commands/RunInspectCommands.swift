@@ -22,12 +22,12 @@ extension RunCommands {
             }
             query.state = state
         }
-        let store = try context.store()
-        if let flow = query.flow { _ = try store.versions(of: flow) }
-        if let deployment = query.deployment { _ = try store.deployment(named: deployment) }
-        let runs = try store.flowRuns(query)
+        let backend = try context.backend()
+        if let flow = query.flow { _ = try backend.versions(of: flow) }
+        if let deployment = query.deployment { _ = try backend.deployment(named: deployment) }
+        let runs = try backend.flowRuns(query)
         if args.flag("json") {
-            context.out.line(Format.json(runs.map(RunView.init)))
+            context.out.line(Format.json(runs))
             return 0
         }
         guard !runs.isEmpty else {
@@ -37,8 +37,8 @@ extension RunCommands {
         let out = context.out
         let rows = runs.map { run in
             [
-                String(run.id.prefix(8)), run.name, run.flow, "\(run.version)", out.state(run.state),
-                Format.dateTime(run.startTime ?? run.scheduledTime ?? run.createdAt), Format.duration(run.duration()),
+                String(run.id.prefix(8)), run.name, run.flow, "\(run.version)", out.state(run),
+                Format.dateTime(run.startTime ?? run.scheduledTime ?? run.createdAt), Format.duration(run.durationSeconds),
             ]
         }
         out.line(Format.table(["ID", "NAME", "FLOW", "VERSION", "STATE", "START", "DURATION"], rows))
@@ -50,41 +50,25 @@ extension RunCommands {
         summary: "Show a flow run: state history, task runs and attempts, graph, subflows, artifacts, parameters, result",
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")], options: [.json]
     ) { args, context in
-        let store = try context.store()
-        let run = try store.flowRun(args.positionals[0])
-        let tasks = try store.taskRuns(flowRunID: run.id)
-        let states = try store.states(flowRunID: run.id)
-        let edges = try store.edges(flowRunID: run.id)
-        let subflows = try store.subflowRuns(of: run.id)
-        let artifacts = try store.artifacts(flowRunID: run.id, key: nil, limit: 1000)
+        let backend = try context.backend()
+        let details = try backend.details(of: try backend.flowRun(args.positionals[0]))
+        let (run, tasks, edges, subflows, artifacts) = (details.run, details.taskRuns, details.edges, details.subflowRuns, details.artifacts)
         if args.flag("json") {
-            struct Show: Encodable {
-                var run: RunView
-                var states: [RunState]
-                var taskRuns: [TaskRunRecord]
-                var taskRunStates: [String: [RunState]]
-                var edges: [TaskRunEdge]
-                var subflowRuns: [RunView]
-                var artifacts: [ArtifactRecord]
-            }
-            var taskStates: [String: [RunState]] = [:]
-            for record in states { if let id = record.taskRunID { taskStates[id, default: []].append(record.state) } }
-            context.out.line(
-                Format.json(
-                    Show(
-                        run: RunView(run), states: states.filter { $0.taskRunID == nil }.map(\.state), taskRuns: tasks,
-                        taskRunStates: taskStates, edges: edges, subflowRuns: subflows.map(RunView.init), artifacts: artifacts)))
+            // The version is for the text below; scripts have the run's version number.
+            var shown = details
+            shown.version = nil
+            context.out.line(Format.json(shown))
             return 0
         }
         let out = context.out
-        let version = try? store.version(of: run.flow, number: run.version)
+        let version = details.version
         var facts: [(String, String)] = [
             ("Flow run", "\(out.bold(run.name)) (\(run.id))"),
-            ("Flow", "\(run.flow) version \(run.version)" + (version.map { " (sha256 \($0.shortHash)\($0.label.map { ", label \"\($0)\"" } ?? ""))" } ?? "")),
-            ("State", out.state(run.state) + (run.state.message.map { ": \($0)" } ?? "")),
+            ("Flow", "\(run.flow) version \(run.version)" + (version.map { " (sha256 \($0.hash.prefix(12))\($0.label.map { ", label \"\($0)\"" } ?? ""))" } ?? "")),
+            ("State", out.state(run) + (run.message.map { ": \($0)" } ?? "")),
             ("Attempt", "\(run.attempt)"),
             ("Created", Format.dateTime(run.createdAt) + " (\(Format.ago(run.createdAt)))"),
-            ("Duration", Format.duration(run.duration())),
+            ("Duration", Format.duration(run.durationSeconds)),
             ("Parameters", Format.parameters(run.parameters)),
             ("Result", run.result.map { Format.truncated($0.jsonText, 300) } ?? "-"),
         ]
@@ -97,14 +81,13 @@ extension RunCommands {
         for (key, value) in facts { out.line(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
         out.line()
         out.line(out.bold("State history"))
-        for record in states where record.taskRunID == nil {
-            out.line("  \(Format.clock(record.state.timestamp))  \(out.state(record.state))" + (record.state.message.map { ": \($0)" } ?? ""))
+        for state in details.states {
+            out.line("  \(Format.clock(state.timestamp))  \(out.state(state))" + (state.message.map { ": \($0)" } ?? ""))
         }
         out.line()
         out.line(out.bold("Task runs") + (tasks.count > 200 ? out.dim(" (the first 200 of \(tasks.count); --json lists all)") : ""))
         if tasks.isEmpty { out.line("  (none)") }
-        var byID: [String: [RunState]] = [:]
-        for record in states { if let id = record.taskRunID { byID[id, default: []].append(record.state) } }
+        let byID = details.taskRunStates
         var lastAttempt = 0
         for task in tasks.prefix(200) {
             if run.attempt > 1, task.flowRunAttempt != lastAttempt {
@@ -130,7 +113,7 @@ extension RunCommands {
             out.line()
             out.line(out.bold("Subflow runs"))
             for sub in subflows {
-                out.line("  \(sub.name) (\(sub.id.prefix(8)))  \(sub.flow) version \(sub.version)  \(out.state(sub.state))")
+                out.line("  \(sub.name) (\(sub.id.prefix(8)))  \(sub.flow) version \(sub.version)  \(out.state(sub))")
             }
         }
         if !artifacts.isEmpty {
@@ -144,27 +127,29 @@ extension RunCommands {
     static let logs = CommandSpec(
         path: ["run", "logs"], summary: "Print the log lines of a flow run",
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")],
-        options: [.value("level", "LEVEL", "Only lines at this level or above (debug, info, warning, error)")]
+        options: [
+            .value("level", "LEVEL", "Only lines at this level or above (debug, info, warning, error)"),
+            .flag("follow", "Keep printing new lines as they are written, until the run is over"),
+        ]
     ) { args, context in
-        let store = try context.store()
-        let run = try store.flowRun(args.positionals[0])
-        var minimum = LogLevel.debug
+        let backend = try context.backend()
+        let run = try backend.flowRun(args.positionals[0])
+        let printer = RunPrinter(terminal: context.out, run: run)
+        printer.showsTaskRuns = false
         if let text = args.value("level") {
             guard let level = LogLevel.allCases.first(where: { $0.name.lowercased() == text.lowercased() }) else {
                 throw BatonError(.invalidInput, "--level '\(text)' is not a level; expected debug, info, warning or error")
             }
-            minimum = level
+            printer.minimumLevel = level
         }
-        let printer = RunPrinter(terminal: context.out, run: run)
         var after: Int64 = 0
         while true {
-            let page = try store.logs(flowRunID: run.id, afterID: after, limit: 1000)
-            for record in page where record.level >= minimum {
-                printer.line(record.timestamp, record.level, record.flowRunID, record.taskRunName, record.message)
-            }
-            guard let last = page.last, page.count == 1000 else { break }
-            after = last.id
+            let page = try backend.logs(flowRunID: run.id, after: after, limit: 1000)
+            for line in page { printer.print(log: line) }
+            after = page.last?.id ?? after
+            if page.count < 1000 { break }
         }
+        if args.flag("follow") { _ = try backend.follow(run, printer: printer, after: after) }
         return 0
     }
 }

@@ -37,7 +37,7 @@ enum WorkerCommands {
     static let list = CommandSpec(
         path: ["worker", "ls"], summary: "List workers with their pool, runs and last heartbeat", options: [.json]
     ) { args, context in
-        let workers = try context.store().workers()
+        let workers = try context.backend().workers()
         if args.flag("json") {
             context.out.line(Format.json(workers))
             return 0

@@ -1,7 +1,9 @@
-// The single live connection to /api/events. Views subscribe by event type;
-// after a reconnect every subscriber of "resync" is told to re-fetch what it may have missed.
+// The single live connection to /api/events. Views subscribe by event type. Each time the server
+// confirms a subscription (its "hello" event: on the first connection, after a reconnect, after the
+// scope changes) every subscriber of "resync" is told to re-fetch what may have changed between its
+// own fetch and that moment, so a run that finished meanwhile is not shown as still pending.
 
-const TYPES = ['flow_run', 'task_runs', 'log', 'version', 'deployment', 'worker'];
+const TYPES = ['hello', 'flow_run', 'task_runs', 'log', 'version', 'deployment', 'worker'];
 const listeners = new Map(); // type -> Set<fn>
 let worker;              // the Worker holding the stream; null when workers are unavailable
 let source = null;       // the EventSource when it has to live on this thread
@@ -30,7 +32,6 @@ function report(message) {
   if (message.kind === 'open') {
     retryDelay = 1000;
     setStatus('live');
-    if (lostSinceOpen) emit('resync', null);
     everOpened = true;
     lostSinceOpen = false;
   } else if (message.kind === 'error') {
@@ -42,6 +43,8 @@ function report(message) {
       retryTimer = setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 30000);
     }
+  } else if (message.kind === 'event' && message.type === 'hello') {
+    emit('resync', null);
   } else if (message.kind === 'event') {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
@@ -86,10 +89,15 @@ export function startEvents() {
   if (worker === undefined && !source) connect();
 }
 
-/** Narrows log and task events to one flow run (or all with null); reconnects only when it changes. */
+/** Narrows log and task events to one flow run (or all with null) and brings the caller up to date:
+ *  reconnecting when the scope changes (the server's hello triggers a resync), else a resync at once. */
 export function setEventScope(flowRunId) {
   const next = flowRunId || null;
-  if (next === scope && (worker || source)) return;
+  if (next === scope && (worker || source)) {
+    // The live connection already has this scope: the caller's new handlers catch up now.
+    queueMicrotask(() => emit('resync', null));
+    return;
+  }
   scope = next;
   connect();
 }

@@ -113,8 +113,6 @@ async function mount() {
   }
   const ctx = new Context(found.route, found.params, query);
   current = ctx;
-  // The run page narrows the stream to its run once it knows the run's full id.
-  if (found.route.name !== 'run') setEventScope(null);
   for (const a of document.querySelectorAll('[data-nav]')) {
     a.classList.toggle('active', a.dataset.nav === navSection(found.route.name));
     if (a.classList.contains('active')) a.setAttribute('aria-current', 'page');
@@ -122,6 +120,10 @@ async function mount() {
   }
   try {
     await found.route.view(root, ctx);
+    // Only now are the page's handlers listening: (re)scoping the stream makes the server's hello,
+    // or a resync when the scope is unchanged, catch what changed while the page was loading. The
+    // run page narrows the stream to its run itself.
+    if (ctx.alive && found.route.name !== 'run') setEventScope(null);
   } catch (error) {
     console.error(error);
     if (ctx.alive) {

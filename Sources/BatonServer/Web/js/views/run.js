@@ -15,7 +15,6 @@ import { runsTable } from '../components/table.js';
 export async function runView(root, ctx) {
   let run = await api.get(`/flow-runs/${enc(ctx.params.id)}`);
   const id = run.id;
-  setEventScope(id);
   const base = `/flow-runs/${enc(id)}`;
   const [states, graphData, tasks, artifacts, versions, subflows] = await Promise.all([
     api.get(`${base}/states`).catch(() => ({ states: [] })),
@@ -156,6 +155,9 @@ export async function runView(root, ctx) {
     refetchStates(); refetchGraph(); refetchTasks(); refetchArtifacts(); refetchSubflows();
     logs.catchUp().catch(() => {});
   });
+  // Narrowing the stream to this run reconnects it; the server's hello then triggers the resync
+  // above, which catches whatever changed since the fetches of this page.
+  setEventScope(id);
   // A running run's open-ended bars grow with the clock.
   ctx.interval(() => {
     if (!FINAL_STATES.has(run.state)) { renderTimeline(); renderGantt(); }

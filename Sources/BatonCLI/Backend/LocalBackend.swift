@@ -1,0 +1,93 @@
+import BatonCore
+import BatonRunner
+import BatonStore
+import Foundation
+
+/// The store on this machine: what every command did before there was a server to speak to. Runs
+/// execute in a runner child of this process.
+final class LocalBackend: Backend {
+    let home: BatonHome
+    let store: SQLiteStore
+
+    init(home: BatonHome, store: SQLiteStore) {
+        self.home = home
+        self.store = store
+    }
+
+    /// The value as the HTTP API would send it: through the same JSON coding, so that dates keep
+    /// whole milliseconds here too and both backends print the same bytes for the same data.
+    static func asSent<T: Codable>(_ value: T) throws -> T {
+        try BatonCoding.decoder().decode(T.self, from: BatonCoding.encoder().encode(value))
+    }
+
+    // MARK: Flows and versions
+
+    func register(path: String, label: String?, source: String?, timeout: Double, progress: @escaping @Sendable (String) -> Void)
+        throws -> [RegistrationReport]
+    {
+        try Registrar(home: home, store: store).register(path: path, label: label, source: source, timeout: timeout, progress: progress)
+            .map { RegistrationReport(library: $0.library, versions: $0.versions, buildSeconds: $0.buildSeconds, totalSeconds: $0.totalSeconds) }
+    }
+
+    func flows() throws -> [FlowSummary] { try Self.asSent(store.flows()) }
+
+    func versions(of flow: String) throws -> [VersionView] { try Self.asSent(store.versions(of: flow).map(VersionView.init)) }
+
+    func version(of flow: String, number: Int?) throws -> VersionView {
+        try Self.asSent(VersionView(store.version(of: flow, number: number)))
+    }
+
+    func inspect(flow: String, number: Int?) throws -> FlowInspection {
+        let version = try store.version(of: flow, number: number)
+        let library = try store.library(hash: version.libraryHash)
+        let tasks = library?.manifest.tasks ?? []
+        return FlowInspection(
+            version: try Self.asSent(VersionView(version)), latest: try store.version(of: flow, number: nil).number, tasks: tasks,
+            taskSummaries: tasks.map(TaskSummary.init), manifest: version.manifest, library: library)
+    }
+
+    // MARK: Deployments
+
+    func createDeployment(_ deployment: NewDeployment) throws -> DeploymentView {
+        try Self.asSent(store.deploymentView(store.createDeployment(deployment)))
+    }
+
+    func deployments(flow: String?) throws -> [DeploymentView] {
+        try Self.asSent(store.deployments(flow: flow).map { try store.deploymentView($0, nextCount: 1) })
+    }
+
+    func deployment(named name: String) throws -> DeploymentView {
+        try Self.asSent(store.deploymentView(store.deployment(named: name)))
+    }
+
+    func setPaused(_ name: String, _ paused: Bool) throws -> DeploymentView {
+        try Self.asSent(store.deploymentView(store.setPaused(name, paused)))
+    }
+
+    func deleteDeployment(_ name: String) throws { try store.deleteDeployment(name) }
+
+    func runDeployment(_ name: String, overrides: [String: JSONValue]) throws -> RunView {
+        try Self.asSent(RunView(store.createDeploymentRun(name, overrides: overrides)))
+    }
+
+    func backfill(_ name: String, from: Date, through: Date) throws -> (created: Int, existing: Int) {
+        let (created, existing) = try store.backfill(name, from: from, through: through)
+        return (created.count, existing)
+    }
+
+    // MARK: Workers, limits, artifacts
+
+    func workers() throws -> [WorkerView] { try Self.asSent(store.workers().map { WorkerView($0) }) }
+
+    func limits() throws -> [ConcurrencyLimit] { try store.limits() }
+
+    func setLimit(tag: String, slots: Int) throws { try store.setLimit(tag: tag, slots: slots) }
+
+    func removeLimit(tag: String) throws -> Bool { try store.removeLimit(tag: tag) }
+
+    func clearCache(task: String?) throws -> Int { try store.clearCache(task: task) }
+
+    func artifacts(flowRunID: String?, key: String?, limit: Int) throws -> [ArtifactRecord] {
+        try Self.asSent(store.artifacts(flowRunID: flowRunID, key: key, limit: limit))
+    }
+}
