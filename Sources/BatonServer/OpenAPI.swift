@@ -144,7 +144,7 @@ enum OpenAPI {
         ], required: ["id", "key", "kind", "data"]),
         "ArtifactList": list("artifacts", of: "Artifact"),
         "Deployment": object([
-            "name": string, "flow": string, "version": string, "parameters": anyObject, "schedule": anyObject, "scheduleSummary": string,
+            "name": string, "flow": string, "version": string, "parameters": anyObject, "schedule": anyObject, "scheduleSummary": string, "scheduleWords": string,
             "timezone": string, "pool": string, "catchup": boolean, "maxActive": integer, "paused": boolean, "isDefault": boolean,
             "createdAt": date, "next": stringList, "activeRuns": integer, "scheduledRuns": integer, "skippedSlots": integer,
         ], required: ["name", "flow", "version", "pool", "paused", "next"]),

@@ -99,6 +99,7 @@ enum DeploymentCommands {
             "\(context.out.bold(deployment.name)): flow \(deployment.flow) \(deployment.pinned.map { "v\($0)" } ?? "(latest version)")"
                 + (deployment.isDefault ? ", the flow's default deployment" : ""),
             "  schedule     " + (deployment.schedule.map { $0.summary + ($0.kind == "rrule" ? " from \(Timestamps.iso($0.anchor ?? deployment.createdAt))" : "") } ?? "none (runs on request)"),
+            "  in words     " + (deployment.schedule?.inWords ?? "-"),
             "  pool         \(deployment.pool)" + (deployment.maxActive.map { ", at most \($0) at once" } ?? ""),
             "  catchup      " + (deployment.catchup ? "on: missed slots get runs" : "off: missed slots are skipped"),
             "  state        " + (deployment.paused ? context.out.bold("paused") : "active"),

@@ -10,6 +10,8 @@ public struct DeploymentView: Codable, Sendable, Hashable {
     public var schedule: ScheduleSpec?
     /// The schedule in a few words, e.g. "cron 0 9 * * MON-FRI (America/New_York)".
     public var scheduleSummary: String?
+    /// The schedule in words, e.g. "every 15 minutes from 06:00 to 22:59, on Monday to Friday (America/Denver)".
+    public var scheduleWords: String?
     public var timezone: String?
     public var pool: String
     public var catchup: Bool
@@ -30,6 +32,7 @@ public struct DeploymentView: Codable, Sendable, Hashable {
         parameters = d.parameters
         schedule = d.schedule
         scheduleSummary = d.schedule?.summary
+        scheduleWords = d.schedule?.inWords
         timezone = d.schedule.map { $0.timeZone ?? "UTC" }
         pool = d.pool
         catchup = d.catchup

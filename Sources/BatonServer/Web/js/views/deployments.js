@@ -54,7 +54,7 @@ export function deploymentsTable(list, ctx, { omit = [] } = {}) {
     { key: 'name', label: 'Deployment', cell: (d) => h('span', null, h('strong', null, d.name),
         d.isDefault ? h('span', { class: 'muted' }, ' (default)') : null) },
     { key: 'flow', label: 'Flow', cell: (d) => flowLink(d.flow) },
-    { key: 'version', label: 'Version', cell: (d) => (d.version === null || d.version === undefined ? 'latest' : versionLink(d.flow, d.version)) },
+    { key: 'version', label: 'Version', cell: (d) => (d.version === 'latest' || d.version == null ? 'latest' : versionLink(d.flow, Number(d.version))) },
     { key: 'schedule', label: 'Schedule', cell: (d) => scheduleCell(d) },
     { key: 'next', label: 'Next runs', cell: (d) => nextRuns(d) },
     { key: 'active', label: 'Active', class: 'num', cell: (d) => `${d.activeRuns ?? 0}${d.maxActive ? ` / ${d.maxActive}` : ''}` },
@@ -78,16 +78,23 @@ export function deploymentsTable(list, ctx, { omit = [] } = {}) {
   return table;
 }
 
+/** The expression as written: a cron line, an RRULE, or an interval in seconds. */
+function expression(schedule) {
+  if (schedule.kind === 'cron') return `cron ${schedule.cron}`;
+  if (schedule.kind === 'rrule') return `rrule ${schedule.rrule}`;
+  return `interval ${schedule.intervalSeconds} s`;
+}
+
 function scheduleCell(d) {
-  if (!d.schedule) return h('span', { class: 'muted' }, d.scheduleText || 'no schedule (runs on demand)');
+  if (!d.schedule) return h('span', { class: 'muted' }, 'no schedule (runs on demand)');
   return h('div', null,
-    h('div', null, d.scheduleText || ''),
-    h('div', { class: 'muted small' }, h('code', null, `${d.schedule.kind} ${d.schedule.expression}`),
-      d.schedule.timezone ? ` · ${d.schedule.timezone}` : ''));
+    h('div', null, d.scheduleWords || d.scheduleSummary || ''),
+    h('div', { class: 'muted small' }, h('code', null, expression(d.schedule)),
+      d.schedule.anchor ? ` · from ${shortDate(d.schedule.anchor)}` : ''));
 }
 
 function nextRuns(d) {
-  const runs = d.nextRuns || [];
+  const runs = d.next || [];
   if (!runs.length) return h('span', { class: 'muted' }, d.paused ? 'paused' : '—');
   const [first, ...rest] = runs;
   return h('div', { class: d.paused ? 'muted' : null }, timeEl(first),
