@@ -19,6 +19,10 @@ final class RunPrinter {
     var minimumLevel = LogLevel.debug
     /// Whether task-run completions are printed, or log lines only.
     var showsTaskRuns = true
+
+    /// Whether task runs may still print a line: a followed run need not fetch them once the lines
+    /// for completions have run out.
+    var wantsTaskRuns: Bool { showsTaskRuns && completionsShown < completionLimit }
     private var runNames: [String: String] = [:]
     private var taskNames: [String: String] = [:]
     private var started: [String: Date] = [:]

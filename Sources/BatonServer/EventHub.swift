@@ -125,7 +125,8 @@ public final class EventHub: @unchecked Sendable {
             for version in changes.versions { publish("version", flowRunID: nil, VersionView(version)) }
             if changes.flowRunIDs.count < 2000 && changes.logs.count < 2000 { break }
         }
-        // Task runs of runs under way, and of runs that just changed (their last task states).
+        // Task runs of runs under way, and of runs that just changed (their last task states): the
+        // first `followedTaskRuns` of each, so that a huge run costs each pass a bounded index range.
         let active = Set(try store.activeFlowRunIDs()).union(changedRuns)
         for id in active { try readTaskRuns(of: id, at: started) }
         for id in Array(watermarks.keys) where !active.contains(id) {
@@ -138,8 +139,8 @@ public final class EventHub: @unchecked Sendable {
     private func readTaskRuns(of flowRunID: String, at now: Date) throws {
         // Runners hold new task runs back for up to 250 ms and supervisors write in batches, so a
         // state may be stored a while after its time: read back a few seconds, and send only changes.
-        let since = watermarks[flowRunID]
-        let views = try store.taskRunViews(flowRunID: flowRunID, changedSince: since)
+        let since = watermarks[flowRunID] ?? .distantPast
+        let views = try store.taskRunViews(flowRunID: flowRunID, changedSince: since, limit: Self.followedTaskRuns)
         watermarks[flowRunID] = now.addingTimeInterval(-5)
         var known = seen[flowRunID] ?? [:]
         var changed: [TaskRunView] = []
@@ -158,6 +159,10 @@ public final class EventHub: @unchecked Sendable {
             start += 500
         }
     }
+
+    /// How many task runs of a followed run are streamed: the first ones, as many as a run's page
+    /// draws (its graph shows at most 2,000).
+    static let followedTaskRuns = 2_000
 
     private func readTopics(_ topics: Set<String>) throws {
         if topics.contains("deployments") {

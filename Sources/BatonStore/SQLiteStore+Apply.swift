@@ -224,6 +224,8 @@ enum StateHistory {
     static func states(_ history: String?) -> [RunState] {
         guard let history else { return [] }
         return history.split(separator: "\n").compactMap { line in
+            // Read by hand: a JSONDecoder per line was most of the cost of listing a run's task runs.
+            if let state = HistoryLine.parse(line.utf8) { return state }
             guard let fields = (try? JSONValue(json: String(line)))?.arrayValue, fields.count == 4,
                 let type = fields[0].stringValue.flatMap(StateType.init(rawValue:)), let name = fields[1].stringValue
             else { return nil }
@@ -252,5 +254,92 @@ enum StateHistory {
             }
         }
         return out + "\""
+    }
+}
+
+/// One line of a task run's history, `["type","name",seconds,"message"|null]`, read without a JSON
+/// decoder. Anything unexpected returns nil and the caller falls back to the decoder.
+enum HistoryLine {
+    static func parse(_ bytes: Substring.UTF8View) -> RunState? {
+        var reader = Reader(bytes: Array(bytes))
+        guard reader.take(UInt8(ascii: "[")), let typeText = reader.string(), reader.take(UInt8(ascii: ",")),
+            let name = reader.string(), reader.take(UInt8(ascii: ",")), let seconds = reader.number(), reader.take(UInt8(ascii: ","))
+        else { return nil }
+        let message: String?
+        if reader.takeNull() {
+            message = nil
+        } else {
+            guard let text = reader.string() else { return nil }
+            message = text
+        }
+        guard reader.take(UInt8(ascii: "]")), reader.atEnd, let type = StateType(rawValue: typeText) else { return nil }
+        return RunState(type, name: name, message: message, at: Date(timeIntervalSince1970: seconds))
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var index = 0
+
+        var atEnd: Bool { index == bytes.count }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func takeNull() -> Bool {
+            guard bytes.count - index >= 4, bytes[index..<index + 4].elementsEqual("null".utf8) else { return false }
+            index += 4
+            return true
+        }
+
+        mutating func number() -> Double? {
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: ","), bytes[index] != UInt8(ascii: "]") { index += 1 }
+            return Double(String(decoding: bytes[start..<index], as: UTF8.self))
+        }
+
+        /// A JSON string with its escapes, \u and surrogate pairs included.
+        mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            var out: [UInt8] = []
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""): return String(decoding: out, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard index < bytes.count else { return nil }
+                    let escape = bytes[index]
+                    index += 1
+                    switch escape {
+                    case UInt8(ascii: "n"): out.append(10)
+                    case UInt8(ascii: "r"): out.append(13)
+                    case UInt8(ascii: "t"): out.append(9)
+                    case UInt8(ascii: "b"): out.append(8)
+                    case UInt8(ascii: "f"): out.append(12)
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+                    case UInt8(ascii: "u"):
+                        guard var scalar = hex4() else { return nil }
+                        if (0xD800..<0xDC00).contains(scalar) {
+                            guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                        out += Array(String(Character(unicode)).utf8)
+                    default: return nil
+                    }
+                default: out.append(byte)
+                }
+            }
+            return nil
+        }
+
+        mutating func hex4() -> UInt32? {
+            guard bytes.count - index >= 4, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else { return nil }
+            index += 4
+            return value
+        }
     }
 }

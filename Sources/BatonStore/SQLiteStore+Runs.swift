@@ -121,7 +121,7 @@ extension SQLiteStore {
     }
 
     public func taskRuns(flowRunID: String) throws -> [TaskRunRecord] {
-        try taskRunRows("flow_run_id = ? ORDER BY flow_run_attempt, seq", [.text(flowRunID)]).map(\.record)
+        try taskRunRows("flow_run_id = ? ORDER BY flow_run_attempt, seq", [.text(flowRunID)], values: true).map(\.record)
     }
 
     /// A run's task runs with their state histories, for the API: those whose latest state is at or
@@ -129,24 +129,29 @@ extension SQLiteStore {
     public func taskRunViews(flowRunID: String, changedSince: Date? = nil, limit: Int = 100_000, withValues: Bool = false) throws -> [TaskRunView] {
         let rows: [(record: TaskRunRecord, history: String?)]
         if let changedSince {
+            // Among the first `limit` task runs only (an index range), so that a run of 100,000 tasks
+            // costs a live view no more than the part of it a page shows.
             rows = try taskRunRows(
-                "flow_run_id = ? AND state_time >= ? ORDER BY flow_run_attempt, seq LIMIT ?",
-                [.text(flowRunID), changedSince.sqlValue, .int(Int64(limit))])
+                "flow_run_id = ? AND seq < ? AND state_time >= ? ORDER BY flow_run_attempt, seq",
+                [.text(flowRunID), .int(Int64(limit)), changedSince.sqlValue], values: withValues)
         } else {
-            rows = try taskRunRows("flow_run_id = ? ORDER BY flow_run_attempt, seq LIMIT ?", [.text(flowRunID), .int(Int64(limit))])
+            rows = try taskRunRows(
+                "flow_run_id = ? ORDER BY flow_run_attempt, seq LIMIT ?", [.text(flowRunID), .int(Int64(limit))], values: withValues)
         }
         return rows.map { TaskRunView($0.record, history: StateHistory.states($0.history), withValues: withValues) }
     }
 
     /// One task run, with its input, result and history.
     public func taskRunView(_ id: String) throws -> TaskRunView {
-        guard let row = try taskRunRows("id = ?", [.text(id)]).first else {
+        guard let row = try taskRunRows("id = ?", [.text(id)], values: true).first else {
             throw BatonError(.notFound, "no task run with id '\(id)'")
         }
         return TaskRunView(row.record, history: StateHistory.states(row.history), withValues: true)
     }
 
-    private func taskRunRows(_ filter: String, _ parameters: [SQLValue]) throws -> [(record: TaskRunRecord, history: String?)] {
+    /// Task runs matching `filter`; their inputs and results are decoded (and large results read from
+    /// their files) only when `values` is true, because decoding is most of the cost of a long list.
+    private func taskRunRows(_ filter: String, _ parameters: [SQLValue], values: Bool) throws -> [(record: TaskRunRecord, history: String?)] {
         try withConnection { db in
             try db.query(
                 """
@@ -165,8 +170,8 @@ extension SQLiteStore {
                         at: Date(sql: row.double(8))),
                     attempts: Int(row.int(9)),
                     tags: row.optionalText(18).map { $0.split(separator: ",").map(String.init) } ?? [],
-                    input: row.optionalText(10).flatMap { try? JSONValue(json: $0) },
-                    result: result(inline: row.optionalText(11), path: row.optionalText(20)).flatMap { try? JSONValue(json: $0) },
+                    input: values ? row.optionalText(10).flatMap { try? JSONValue(json: $0) } : nil,
+                    result: values ? result(inline: row.optionalText(11), path: row.optionalText(20)).flatMap { try? JSONValue(json: $0) } : nil,
                     cachedFrom: row.optionalText(19), createdAt: Date(sql: row.double(12)),
                     startTime: row.optionalDouble(13).map(Date.init(sql:)), endTime: row.optionalDouble(14).map(Date.init(sql:))), row.optionalText(21))
             }

@@ -32,8 +32,10 @@ extension RemoteBackend {
             let current = try flowRun(id)
             let lines = try allLogs(flowRunID: id, after: after).filter { $0.id > after }
             after = lines.last?.id ?? after
-            let taskRuns = printer.showsTaskRuns
-                ? try list("/api/flow-runs/\(APITarget.segment(id))/task-runs?limit=1000000", key: "taskRuns", as: TaskRunView.self).items : []
+            // The first task runs only: at most `completionLimit` completions are printed, and a run of
+            // 100,000 tasks must not be fetched whole at each change of its state.
+            let taskRuns = printer.wantsTaskRuns
+                ? try list("/api/flow-runs/\(APITarget.segment(id))/task-runs?limit=500", key: "taskRuns", as: TaskRunView.self).items : []
             printer.print(logs: lines, taskRuns: taskRuns)
             if current.stateType.isFinal { final = current }
         }
