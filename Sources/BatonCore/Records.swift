@@ -78,6 +78,7 @@ public struct FlowSummary: Codable, Sendable, Hashable {
     public var latestVersion: Int
     public var versionCount: Int
     public var latestRegisteredAt: Date
+    /// The latest run that is past `scheduled` (runs made ahead of their time do not count).
     public var lastRunState: StateType?
     public var lastRunAt: Date?
 

@@ -2,7 +2,7 @@ import BatonHTTP
 import Dispatch
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct LifecycleTests {
+@Suite(.timeLimit(.minutes(20))) struct LifecycleTests {
     private func startServer(
         port: Int = 0, _ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse = echo

@@ -3,7 +3,7 @@ import Testing
 
 /// Each malformed request gets its status with `Connection: close`, and then a normal request on a
 /// new connection proves the server still serves.
-@Suite(.timeLimit(.minutes(1))) struct MalformedRequestTests {
+@Suite(.timeLimit(.minutes(20))) struct MalformedRequestTests {
     /// Sends `bytes` on a new connection and expects `status`, a message containing `message`, and
     /// the connection closed; then checks the server still serves.
     private func expectRejected(

@@ -1,7 +1,7 @@
 import BatonHTTP
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct ServingTests {
+@Suite(.timeLimit(.minutes(20))) struct ServingTests {
     @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
         try withServer { server in
             let client = try RawClient(port: server.port)

@@ -1,7 +1,7 @@
 import BatonHTTP
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct StreamingTests {
+@Suite(.timeLimit(.minutes(20))) struct StreamingTests {
     @Test func streamedResponseIsChunkedAndThenClosed() throws {
         let response = HTTPResponse(headers: HTTPHeaders([("Content-Type", "text/plain")]), body: .stream { stream in
             try stream.write(Array("first".utf8))

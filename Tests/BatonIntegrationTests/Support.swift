@@ -121,7 +121,11 @@ actor Builds {
         if fixtures == nil {
             fixtures = Task {
                 let package = Paths.root + "/Tests/Fixtures/FixtureFlows"
-                let build = try runProgram(Paths.swift, ["build", "-c", "release", "--package-path", package, "--disable-build-manifest-caching"])
+                // On a thread of its own: a cold build takes minutes, and the test runner has as many
+                // threads as cores for every test at once.
+                let build = try await offThePool {
+                    try runProgram(Paths.swift, ["build", "-c", "release", "--package-path", package, "--disable-build-manifest-caching"])
+                }
                 guard build.status == 0 else { throw BuildFailure(output: build.stdout + build.stderr) }
                 return package + "/.build/release"
             }
@@ -131,6 +135,14 @@ actor Builds {
 
     func fixture(_ name: String) async throws -> String {
         try await fixtureFolder() + "/lib\(name).so"
+    }
+}
+
+/// Runs blocking work (a build, a child process) on a thread of its own instead of one of the few
+/// threads every test shares.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 
