@@ -25,15 +25,19 @@ extension API {
                 let versions = try c.store.versions(of: request.path("flow")).reversed().map { try versionView($0, c) }
                 return try Reply.json(Listing(key: "versions", items: versions))
             },
-            Route(method: "GET", pattern: "/api/flows/{flow}/versions/{version}", summary: "One version (a number or latest) with its parameter schema and tasks", tag: "flows", response: "Version") { request in
-                try Reply.json(try versionView(try version(request, "version", c), c))
+            Route(method: "GET", pattern: "/api/flows/{flow}/versions/{version}", summary: "One version (a number or latest) with its parameter schema and tasks, its full manifest and its library", tag: "flows", response: "Version") { request in
+                let record = try version(request, "version", c)
+                var view = try versionView(record, c)
+                view.manifest = record.manifest
+                view.library = try c.store.library(hash: record.libraryHash)
+                return try Reply.json(view)
             },
             Route(method: "GET", pattern: "/api/flows/{flow}/versions/{version}/diff/{other}", summary: "What changed between two versions", tag: "flows", response: "VersionDiff") { request in
                 let a = try versionView(try version(request, "version", c), c)
                 let b = try versionView(try version(request, "other", c), c)
                 return try Reply.json(try VersionDiff(a.version, b.version))
             },
-            Route(method: "POST", pattern: "/api/libraries", summary: "Register a flow library by uploading its bytes: each flow in it gets a new version, live for its next run", tag: "flows", query: ["label", "fileName"], body: "binary", status: 201, response: "Registration") { request in
+            Route(method: "POST", pattern: "/api/libraries", summary: "Register a flow library by uploading its bytes: each flow in it gets a new version, live for its next run", tag: "flows", query: ["label", "fileName", "source"], body: "binary", status: 201, response: "Registration") { request in
                 try register(request, c)
             },
         ]
@@ -79,7 +83,8 @@ extension API {
             throw BatonError(.io, "cannot write the upload to \(path)")
         }
         let reports = try Registrar(home: c.home, store: c.store).register(
-            path: path, label: request.queryString("label"), source: "upload from \(request.remoteAddress): \(fileName)")
+            path: path, label: request.queryString("label"),
+            source: request.queryString("source") ?? "upload from \(request.remoteAddress): \(fileName)")
         let registered = reports.flatMap(\.versions)
         for version in registered where version.created {
             c.log("registered \(version.flow) version \(version.version) (sha256 \(version.hash.prefix(12))) from an upload of \(fileName)")
@@ -116,10 +121,15 @@ struct FlowView: Encodable {
 struct APIVersion: Encodable {
     var version: VersionView
     var tasks: [TaskSummary]
+    /// For one version: the flow's manifest and the stored library (its facts and every task's options).
+    var manifest: FlowManifest?
+    var library: LibraryRecord?
 
     func encode(to encoder: any Encoder) throws {
         try version.encode(to: encoder)
         var container = encoder.container(keyedBy: AnyCodingKey.self)
         try container.encode(tasks, forKey: AnyCodingKey("tasks"))
+        try container.encodeIfPresent(manifest, forKey: AnyCodingKey("manifest"))
+        try container.encodeIfPresent(library, forKey: AnyCodingKey("libraryRecord"))
     }
 }

@@ -97,6 +97,7 @@ enum OpenAPI {
             "flow": string, "version": integer, "hash": string, "label": string, "registeredAt": date, "registeredBy": string,
             "sourcePath": string, "library": string, "description": string, "schedule": anyObject,
             "parameters": anyObject, "tasks": .object(["type": .string("array"), "items": anyObject]),
+            "manifest": anyObject, "libraryRecord": anyObject,
         ], required: ["flow", "version", "hash", "parameters"]),
         "VersionList": list("versions", of: "Version"),
         "VersionDiff": object([

@@ -40,7 +40,8 @@ extension RemoteBackend {
             } catch {
                 throw BatonError(.io, "'\(library)' cannot be read: \(error.localizedDescription)")
             }
-            let target = APITarget.query("/api/libraries", [("fileName", name.hasSuffix(".so") ? name : name + ".so"), ("label", label)])
+            let target = APITarget.query(
+                "/api/libraries", [("fileName", name.hasSuffix(".so") ? name : name + ".so"), ("label", label), ("source", source ?? absolute)])
             let registered = try decode(Listed<RegisteredVersion>.self, from: send("POST", target, bytes: Array(bytes)), target, listKey: "registered")
             return RegistrationReport(
                 library: name, versions: registered.items, buildSeconds: buildSeconds, totalSeconds: Date().timeIntervalSince(started))
@@ -68,14 +69,19 @@ extension RemoteBackend {
     }
 
     func inspect(flow: String, number: Int?) throws -> FlowInspection {
-        struct Version: Decodable { var tasks: [TaskSummary] }
+        struct Version: Decodable {
+            var tasks: [TaskSummary]
+            var manifest: FlowManifest?
+            var libraryRecord: LibraryRecord?
+        }
         let target = "/api/flows/\(APITarget.segment(flow))/versions/\(number.map(String.init) ?? "latest")"
         let body = try send("GET", target)
         let version = try decode(VersionView.self, from: body, target)
+        let details = try decode(Version.self, from: body, target)
         let latest = number == nil ? version.version : try self.version(of: flow, number: nil).version
         return FlowInspection(
-            version: version, latest: latest, tasks: nil, taskSummaries: try decode(Version.self, from: body, target).tasks,
-            manifest: nil, library: nil)
+            version: version, latest: latest, tasks: details.libraryRecord?.manifest.tasks, taskSummaries: details.tasks,
+            manifest: details.manifest, library: details.libraryRecord)
     }
 
     // MARK: Deployments
