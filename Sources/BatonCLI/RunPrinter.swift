@@ -65,6 +65,9 @@ final class RunPrinter {
         }
     }
 
+    /// Names a subflow run of a run followed rather than executed here, for its lines.
+    func name(_ run: RunView) { runNames[run.id] = run.name }
+
     /// A log line of a run followed rather than executed here.
     func print(log: LogView) { print(logs: [log], taskRuns: []) }
 

@@ -14,6 +14,8 @@ struct LiveEvent: Sendable {
     var type: String
     /// The flow run it is about, for subscribers that follow one run.
     var flowRunID: String?
+    /// The runs above it when it is a subflow run's: a client following a run sees its subflows too.
+    var ancestors: [String] = []
     var data: String
 }
 
@@ -41,6 +43,7 @@ public final class EventHub: @unchecked Sendable {
     private var position = FeedPosition(stateID: 0, logID: 0, versionID: 0)
     private var watermarks: [String: Date] = [:]
     private var seen: [String: [String: String]] = [:]
+    private var parents: [String: String?] = [:]
     private var bell: Doorbell?
 
     public init(store: SQLiteStore, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
@@ -175,13 +178,36 @@ public final class EventHub: @unchecked Sendable {
 
     private func publish(_ type: String, flowRunID: String?, _ value: some Encodable) {
         guard let data = try? BatonCoding.encoder().encode(value) else { return }
+        let ancestors = flowRunID.map(self.ancestors(of:)) ?? []
         let targets = lock.withLock { () -> [(Subscription, LiveEvent)] in
             guard !subscribers.isEmpty else { return [] }
-            let event = LiveEvent(id: nextID, type: type, flowRunID: flowRunID, data: String(decoding: data, as: UTF8.self))
+            let event = LiveEvent(
+                id: nextID, type: type, flowRunID: flowRunID, ancestors: ancestors, data: String(decoding: data, as: UTF8.self))
             nextID += 1
             return subscribers.values.filter { $0.wants(event) }.map { ($0, event) }
         }
         for (subscriber, event) in targets { subscriber.push(event) }
+    }
+
+    /// The flow runs above a subflow run, nearest first (hub thread only; remembered, since a run's
+    /// parent never changes).
+    private func ancestors(of flowRunID: String) -> [String] {
+        var chain: [String] = []
+        var current = flowRunID
+        while chain.count < 16 {
+            let parent: String?
+            if let known = parents[current] {
+                parent = known
+            } else {
+                parent = (try? store.flowRun(current))?.parentFlowRunID
+                if parents.count > 100_000 { parents.removeAll() }
+                parents[current] = .some(parent)
+            }
+            guard let parent else { break }
+            chain.append(parent)
+            current = parent
+        }
+        return chain
     }
 
     // MARK: Subscribers
@@ -228,7 +254,7 @@ final class Subscription: @unchecked Sendable {
 
     func wants(_ event: LiveEvent) -> Bool {
         guard let flowRun, let subject = event.flowRunID else { return true }
-        return event.type == "flow_run" || subject == flowRun
+        return event.type == "flow_run" || subject == flowRun || event.ancestors.contains(flowRun)
     }
 
     func push(_ event: LiveEvent) {

@@ -134,6 +134,11 @@ struct RemoteCLITests {
         #expect(ok.stdout.contains("greet-0") && ok.stdout.contains("Completed"))
         #expect(ok.stdout.contains("Result: {\"greeting\":\"hello world, hello world\""))
 
+        // A subflow's lines come too, under its own run name.
+        let parent = try served.remote("run", "parent-flow")
+        #expect(parent.status == 0, "\(parent.stderr)")
+        #expect(parent.stdout.contains("child squaring"), "\(parent.stdout)")
+
         let failed = try served.remote("run", "flaky", "--param", "failures=5")
         #expect(failed.status == 1)
         #expect(failed.stdout.contains("retrying in 10 ms"))

@@ -26,7 +26,22 @@ extension RemoteBackend {
         }
         let id = run.id
         var after = after
+        var family: Set<String> = [id]
+        // Subflow runs' lines printed so far, by log id (their ids interleave with the run's own).
+        var printedSubflowLines: Set<Int64> = []
         var final: RunView?
+        /// The lines of subflow runs not printed yet, at the end: a subflow that began and ended within
+        /// one pass of the server's feed has its lines sent before its state is known here.
+        func catchUpSubflows(of parent: String, depth: Int = 0) throws {
+            guard depth < 8 else { return }
+            for sub in try list("/api/flow-runs/\(APITarget.segment(parent))/subflows", key: "runs", as: RunView.self).items {
+                if family.insert(sub.id).inserted { printer.name(sub) }
+                let lines = try allLogs(flowRunID: sub.id, after: 0).filter { !printedSubflowLines.contains($0.id) }
+                printedSubflowLines.formUnion(lines.map(\.id))
+                printer.print(logs: lines, taskRuns: [])
+                try catchUpSubflows(of: sub.id, depth: depth + 1)
+            }
+        }
         func catchUp() throws {
             // The state first: once it is final, everything the run wrote before it is there to read.
             let current = try flowRun(id)
@@ -37,7 +52,10 @@ extension RemoteBackend {
             let taskRuns = printer.wantsTaskRuns
                 ? try list("/api/flow-runs/\(APITarget.segment(id))/task-runs?limit=500", key: "taskRuns", as: TaskRunView.self).items : []
             printer.print(logs: lines, taskRuns: taskRuns)
-            if current.stateType.isFinal { final = current }
+            if current.stateType.isFinal {
+                try catchUpSubflows(of: id)
+                final = current
+            }
         }
         let target = APITarget.query("/api/events", [("flowRun", id)])
         do {
@@ -51,12 +69,20 @@ extension RemoteBackend {
                     if line.flowRunID == id, line.id > after {
                         printer.print(log: line)
                         after = line.id
+                    } else if line.flowRunID != id, family.contains(line.flowRunID), printedSubflowLines.insert(line.id).inserted {
+                        printer.print(log: line)
                     }
                 case "task_runs":
                     let batch = try decode(TaskRunBatch.self, from: data, target)
                     if batch.flowRunID == id { printer.print(logs: [], taskRuns: batch.taskRuns) }
                 case "flow_run":
-                    if try decode(RunView.self, from: data, target).id == id { try catchUp() }
+                    let changed = try decode(RunView.self, from: data, target)
+                    // A subflow of the run (or of one of its subflows): its lines are printed too.
+                    if let parent = changed.parentFlowRunID, family.contains(parent), !family.contains(changed.id) {
+                        family.insert(changed.id)
+                        printer.name(changed)
+                    }
+                    if changed.id == id { try catchUp() }
                 default:
                     break
                 }
