@@ -69,6 +69,26 @@ public indirect enum JSONValue: Codable, Hashable, Sendable {
     /// Parses JSON text.
     public init(json: String) throws { try self.init(json: Data(json.utf8)) }
 
+    /// A string as JSON text, quoted and escaped, written by hand for the hot paths that build JSON
+    /// themselves (a run's info for each task call, task-run histories): most texts there need no
+    /// escaping.
+    public static func quote(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
     /// Compact JSON with sorted keys: equal values give equal text.
     public var jsonText: String { String(decoding: jsonData, as: UTF8.self) }
 

@@ -50,36 +50,18 @@ struct RunInfoDocument {
 
     init(flowRunID: String, flowRunName: String, flowName: String, flowVersion: Int) {
         prefix = Array(
-            ("{\"flowName\":\(Self.quote(flowName)),\"flowRunID\":\(Self.quote(flowRunID)),"
-                + "\"flowRunName\":\(Self.quote(flowRunName)),\"flowVersion\":\(flowVersion)").utf8)
+            ("{\"flowName\":\(JSONValue.quote(flowName)),\"flowRunID\":\(JSONValue.quote(flowRunID)),"
+                + "\"flowRunName\":\(JSONValue.quote(flowRunName)),\"flowVersion\":\(flowVersion)").utf8)
     }
 
     func bytes(attempt: Int, taskRunID: String? = nil, taskRunName: String? = nil) -> [UInt8] {
         var out = prefix
         out.reserveCapacity(prefix.count + 120)
         out += Array(",\"attempt\":\(attempt)".utf8)
-        if let taskRunID { out += Array(",\"taskRunID\":".utf8) + Array(Self.quote(taskRunID).utf8) }
-        if let taskRunName { out += Array(",\"taskRunName\":".utf8) + Array(Self.quote(taskRunName).utf8) }
+        if let taskRunID { out += Array(",\"taskRunID\":".utf8) + Array(JSONValue.quote(taskRunID).utf8) }
+        if let taskRunName { out += Array(",\"taskRunName\":".utf8) + Array(JSONValue.quote(taskRunName).utf8) }
         out.append(UInt8(ascii: "}"))
         return out
-    }
-
-    static func quote(_ text: String) -> String {
-        // Most texts (ids, generated names) need no escaping.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

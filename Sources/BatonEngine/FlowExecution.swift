@@ -143,7 +143,7 @@ final class FlowExecution: Sendable {
     /// Runs a declared hook in the library; a hook that fails is logged and changes nothing.
     func runHook(kind: String, name: String, hook: String, state: RunState, taskRunID: String?, taskRunName: String?, attempt: Int) async {
         let stateJSON = Array(
-            "{\"message\":\(state.message.map(RunInfoDocument.quote) ?? "null"),\"name\":\(RunInfoDocument.quote(state.name)),\"type\":\"\(state.type.rawValue)\"}".utf8)
+            "{\"message\":\(state.message.map(JSONValue.quote) ?? "null"),\"name\":\(JSONValue.quote(state.name)),\"type\":\"\(state.type.rawValue)\"}".utf8)
         let info = runInfo.bytes(attempt: attempt, taskRunID: taskRunID, taskRunName: taskRunName)
         let (_, outcome) = await Contexts.run(flow: self, taskRunID: taskRunID, taskRunName: taskRunName, timeout: nil) { context in
             engine.library.runHook(kind: kind, name: name, hook: hook, state: stateJSON, runInfo: info, context: context)

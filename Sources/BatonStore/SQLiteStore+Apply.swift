@@ -218,7 +218,7 @@ private struct TaskRunRow {
 /// A task run's states, kept in its row: one JSON array per line, `[type, name, seconds, message]`.
 enum StateHistory {
     static func line(_ state: RunState) -> String {
-        "[\"\(state.type.rawValue)\",\(quote(state.name)),\(state.timestamp.timeIntervalSince1970),\(state.message.map(quote) ?? "null")]\n"
+        "[\"\(state.type.rawValue)\",\(JSONValue.quote(state.name)),\(state.timestamp.timeIntervalSince1970),\(state.message.map(JSONValue.quote) ?? "null")]\n"
     }
 
     static func states(_ history: String?) -> [RunState] {
@@ -237,23 +237,6 @@ enum StateHistory {
             }
             return RunState(type, name: name, message: fields[3].stringValue, at: Date(timeIntervalSince1970: seconds))
         }
-    }
-
-    static func quote(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -236,14 +236,20 @@ extension SQLiteStore {
         return results
     }
 
-    /// Starts a new attempt of a failed, crashed or cancelled flow run: `pending` named `Resuming`.
-    public func beginResume(flowRunID: String) throws -> FlowRunRecord {
+    /// The run, when it can be resumed: it failed, crashed or was cancelled.
+    func resumableRun(_ flowRunID: String) throws -> FlowRunRecord {
         let run = try flowRun(flowRunID)
         guard [.failed, .crashed, .cancelled].contains(run.state.type) else {
             throw BatonError(
                 .invalidInput,
                 "flow run '\(run.name)' is \(run.state.type.rawValue); only a failed, crashed or cancelled run can be resumed")
         }
+        return run
+    }
+
+    /// Starts a new attempt of a failed, crashed or cancelled flow run: `pending` named `Resuming`.
+    public func beginResume(flowRunID: String) throws -> FlowRunRecord {
+        let run = try resumableRun(flowRunID)
         try write { db in
             try apply(
                 .flowRunState(

@@ -115,12 +115,7 @@ extension SQLiteStore {
 
     /// See `enqueue(_:pool:now:)`.
     public func enqueueResume(flowRunID: String, pool: String, now: Date = Date()) throws -> FlowRunRecord {
-        let run = try flowRun(flowRunID)
-        guard [.failed, .crashed, .cancelled].contains(run.state.type) else {
-            throw BatonError(
-                .invalidInput,
-                "flow run '\(run.name)' is \(run.state.type.rawValue); only a failed, crashed or cancelled run can be resumed")
-        }
+        let run = try resumableRun(flowRunID)
         try write { db in
             try db.run(
                 "UPDATE flow_runs SET worker_id = NULL, pool = ?, scheduled_time = ? WHERE id = ?",

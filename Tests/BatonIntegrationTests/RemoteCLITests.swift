@@ -14,21 +14,14 @@ struct RemoteCLITests {
     final class Served {
         let store: Sandbox
         let client: Sandbox
-        let server: WatchedProcess
-        let url: String
+        /// Stopped when the last reference goes (ServerProcess's deinit).
+        let server: ServerProcess
+        var url: String { server.baseURL }
 
         init() async throws {
             store = try Sandbox()
             client = try Sandbox()
-            server = try WatchedProcess(store, ["server", "start", "--port", "0"])
-            let ready = await server.line(containing: "Baton is ready")
-            let address = ready?.firstMatch(of: /http:\/\/127\.0\.0\.1:[0-9]+/).map { String($0.output) }
-            url = try #require(address, "the server did not start: \(server.output)")
-        }
-
-        deinit {
-            kill(server.process.processIdentifier, SIGTERM)
-            _ = server.wait()
+            server = try await ServerProcess.start(store)
         }
 
         /// `baton` on the server's store, as a person on the server's machine would run it.

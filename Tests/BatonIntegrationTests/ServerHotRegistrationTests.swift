@@ -9,7 +9,7 @@ struct ServerHotRegistrationTests {
     /// Two builds of the windspeed example that differ in behaviour: the first reports knots, the
     /// second miles per hour. Built in a sandbox of their own and read out of its library store.
     func windspeedBuilds() throws -> (knots: [UInt8], milesPerHour: [UInt8]) {
-        let package = try serverExampleCopy("windspeed", folder: "server-windspeed")
+        let package = try exampleCopy("windspeed", folder: "server-windspeed")
         let builder = try Sandbox()
         func build() throws -> [UInt8] {
             let built = try builder.baton("register", package, "--json")

@@ -223,29 +223,3 @@ func fixtureBytes(padded: Bool = false) async throws -> [UInt8] {
 func payloads(_ events: [ServerSentEvent], _ type: String) -> [JSONValue] {
     events.filter { $0.event == type }.compactMap { try? JSONValue(json: $0.data) }
 }
-
-/// A copy of an example flow package in a folder of its own (`exampleCopy` has one folder per
-/// example, which `WindspeedVersionTests` edits): kept under .build so its build is reused.
-func serverExampleCopy(_ name: String, folder: String) throws -> String {
-    let fm = FileManager.default
-    let copy = Paths.root + "/.build/baton-tests/\(folder)"
-    let original = Paths.root + "/flows/\(name)"
-    for source in try fm.subpathsOfDirectory(atPath: original + "/Sources") {
-        var isDirectory: ObjCBool = false
-        _ = fm.fileExists(atPath: original + "/Sources/" + source, isDirectory: &isDirectory)
-        if isDirectory.boolValue {
-            try fm.createDirectory(atPath: copy + "/Sources/" + source, withIntermediateDirectories: true)
-        } else {
-            let text = try String(contentsOfFile: original + "/Sources/" + source, encoding: .utf8)
-            if (try? String(contentsOfFile: copy + "/Sources/" + source, encoding: .utf8)) != text {
-                try text.write(toFile: copy + "/Sources/" + source, atomically: true, encoding: .utf8)
-            }
-        }
-    }
-    let manifest = try String(contentsOfFile: original + "/Package.swift", encoding: .utf8)
-        .replacingOccurrences(of: "path: \"../..\"", with: "path: \"\(Paths.root)\"")
-    if (try? String(contentsOfFile: copy + "/Package.swift", encoding: .utf8)) != manifest {
-        try manifest.write(toFile: copy + "/Package.swift", atomically: true, encoding: .utf8)
-    }
-    return copy
-}

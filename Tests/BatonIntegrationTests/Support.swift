@@ -152,10 +152,11 @@ struct BuildFailure: Error, CustomStringConvertible {
 }
 
 /// A copy of an example flow package that a test may change, depending on this checkout by absolute
-/// path, kept under .build so its own build is reused by later test runs.
-func exampleCopy(_ name: String) throws -> String {
+/// path, kept under .build so its own build is reused by later test runs. Tests that change their
+/// copy differently give each a `folder` of its own (by default the example's name).
+func exampleCopy(_ name: String, folder: String? = nil) throws -> String {
     let fm = FileManager.default
-    let copy = Paths.root + "/.build/baton-tests/\(name)"
+    let copy = Paths.root + "/.build/baton-tests/\(folder ?? name)"
     try fm.createDirectory(atPath: copy + "/Sources", withIntermediateDirectories: true)
     let original = Paths.root + "/flows/\(name)"
     for source in try fm.subpathsOfDirectory(atPath: original + "/Sources") {

@@ -9,8 +9,8 @@ import Testing
     /// A server over a sandbox with `versioned` registered twice (versions 1 and 2).
     final class Running {
         let sandbox: Sandbox
-        let server: WatchedProcess
-        let address: String
+        let server: ServerProcess
+        var address: String { server.baseURL }
         let client: HTTPClient
         let browser: Chromium
 
@@ -20,17 +20,14 @@ import Testing
                 let registered = try sandbox.baton("register", try await Builds.shared.fixture(library))
                 #expect(registered.status == 0, "\(registered.stderr)")
             }
-            server = try WatchedProcess(sandbox, ["server", "start", "--port", "0"])
-            let ready = try #require(await server.line(containing: "Baton is ready"), "the server did not start: \(server.output)")
-            address = try #require(ready.split(separator: " ").first { $0.hasPrefix("http://") }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",/")) })
-            client = try HTTPClient(baseURL: address)
+            server = try await ServerProcess.start(sandbox)
+            client = try HTTPClient(baseURL: server.baseURL)
             browser = try Chromium()
         }
 
         func stop() -> Int32 {
             browser.close()
-            server.process.terminate()
-            return server.wait()
+            return server.stop()
         }
 
         func runs() throws -> [JSONValue] {
