@@ -82,9 +82,18 @@ extension API {
         guard FileManager.default.createFile(atPath: path, contents: Data(request.body)) else {
             throw BatonError(.io, "cannot write the upload to \(path)")
         }
-        let reports = try Registrar(home: c.home, store: c.store).register(
-            path: path, label: request.queryString("label"),
-            source: request.queryString("source") ?? "upload from \(request.remoteAddress): \(fileName)")
+        let reports: [Registrar.Report]
+        do {
+            reports = try Registrar(home: c.home, store: c.store).register(
+                path: path, label: request.queryString("label"),
+                source: request.queryString("source") ?? "upload from \(request.remoteAddress): \(fileName)")
+        } catch let error as BatonError {
+            // The client knows its file by name, not by where the server kept it for a moment.
+            throw BatonError(
+                error.code, error.message.replacingOccurrences(of: "'\(path)'", with: "the uploaded file '\(fileName)'")
+                    .replacingOccurrences(of: path, with: fileName),
+                underlying: error.underlying, field: error.field)
+        }
         let registered = reports.flatMap(\.versions)
         for version in registered where version.created {
             c.log("registered \(version.flow) version \(version.version) (sha256 \(version.hash.prefix(12))) from an upload of \(fileName)")
