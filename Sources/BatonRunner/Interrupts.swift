@@ -42,12 +42,19 @@ public enum Interrupts {
     }
 
     /// Calls `handler` when the process is interrupted, until `remove` is called with the token.
+    ///
+    /// A handler added after the process was interrupted is called at once, before `add` returns:
+    /// a component that starts while the process is already stopping (a server's worker, a run
+    /// created just as Ctrl-C came) hears the signal it would otherwise have missed.
     public static func add(_ handler: @escaping @Sendable (Int32) -> Void) -> Int {
         lock.lock()
-        defer { lock.unlock() }
         nextToken += 1
-        handlers[nextToken] = handler
-        return nextToken
+        let token = nextToken
+        handlers[token] = handler
+        let already = received
+        lock.unlock()
+        if already != 0 { handler(already) }
+        return token
     }
 
     public static func remove(_ token: Int) {

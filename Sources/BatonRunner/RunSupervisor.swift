@@ -32,11 +32,15 @@ public final class RunSupervisor: Sendable {
     let executable: String
     /// How long a cancelled runner may take to stop by itself before it is killed.
     let stopGrace: Double
+    /// Where the supervisor holds a lock per run attempt (`BATON_HOME/locks`), so that whoever
+    /// watches the store learns at once when it dies; nil holds none (benchmarks, in-process tests).
+    let locks: String?
 
-    public init(store: any Store, runnerExecutable: String = RunnerExecutable.default, stopGrace: Double = 10) {
+    public init(store: any Store, runnerExecutable: String = RunnerExecutable.default, stopGrace: Double = 10, locks: String? = nil) {
         self.store = store
         self.executable = runnerExecutable
         self.stopGrace = stopGrace
+        self.locks = locks
     }
 
     /// Runs `run` (a `pending` flow run) to a final state and returns it as stored. `reuse` holds the
@@ -60,13 +64,31 @@ public final class RunSupervisor: Sendable {
         let token = interruptible ? Interrupts.add { signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) } : nil
         let nudge = Nudge.add { wakeup.ring(UInt8(SIGUSR1)) }
         control?.attach(wakeup)
+        // Locked before it is announced, so that nobody finds this run's supervisor unlocked while it
+        // lives; released when the run is over, or when this process dies.
+        let held = try locks.map { try ProcessLock(path: SupervisorLiveness.lockPath(locks: $0, flowRunID: run.id, attempt: run.attempt)) }
+        held?.lock()
+        var ended = false
         defer {
             token.map(Interrupts.remove)
             Nudge.remove(nudge)
             control?.detach()
+            // A run left unfinished keeps its lock file, free: a sweep then finds it orphaned.
+            if let held {
+                if ended { unlink(held.path) }
+                held.unlock()
+            }
         }
-        let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
         try store.setSupervisor(flowRunID: run.id, process: .current)
+        if held != nil { store.ring("supervisors") }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
+        } catch {
+            try persistently { try store.markCrashed(flowRunID: run.id, message: "its runner could not be started: \(error)") }
+            ended = true
+            throw error
+        }
 
         var session = Session(run: run, store: store, child: child, observer: observer)
         do {
@@ -107,25 +129,52 @@ public final class RunSupervisor: Sendable {
             child.kill(SIGKILL)
             _ = child.wait()
             try? session.releaseHeld(before: .distantFuture)
-            try session.releaseSlots()
-            try store.markCrashed(flowRunID: run.id, message: "the runner could not be supervised: \(error)")
+            // The store may be what failed (a full disk): the run still ends crashed, once it can be written.
+            try persistently {
+                try session.releaseSlots()
+                try store.markCrashed(flowRunID: run.id, message: "the runner could not be supervised: \(error)")
+            }
+            ended = true
+            store.ring("finished")
             return try store.flowRun(run.id)
         }
         let status = child.wait()
-        try session.releaseHeld(before: .distantFuture)
-        try session.releaseSlots()
-        defer { store.ring("finished") }
-        if !session.finished {
-            if let reason = session.cancelReason {
-                let detail = session.killed ? "; the runner did not stop within \(Int(stopGrace)) s and was killed" : ""
-                try store.finish(flowRunID: run.id, state: RunState(.cancelled, message: reason + detail))
-            } else {
-                var message = session.failure ?? "the runner process \(status.description) before the flow run finished"
-                if session.failure == nil, let line = session.output.summary { message += ": \(line)" }
-                try store.markCrashed(flowRunID: run.id, message: message)
+        try persistently {
+            try session.releaseHeld(before: .distantFuture)
+            try session.releaseSlots()
+            if !session.finished {
+                if let reason = session.cancelReason {
+                    let detail = session.killed ? "; the runner did not stop within \(Int(stopGrace)) s and was killed" : ""
+                    try store.finish(flowRunID: run.id, state: RunState(.cancelled, message: reason + detail))
+                } else {
+                    var message = session.failure ?? "the runner process \(status.description) before the flow run finished"
+                    if session.failure == nil, let line = session.output.summary { message += ": \(line)" }
+                    try store.markCrashed(flowRunID: run.id, message: message)
+                }
             }
         }
+        ended = true
+        store.ring("finished")
         return try store.flowRun(run.id)
+    }
+
+    /// Runs a write that ends a run again while it fails (the store full, or locked past its busy
+    /// timeout), waiting longer each time, for about five minutes; then throws its last error. A run
+    /// whose end could not be written keeps its free lock file, so a later sweep crashes it.
+    func persistently(_ write: () throws -> Void) throws {
+        var pause = 0.1
+        let deadline = Date().addingTimeInterval(300)
+        while true {
+            do {
+                return try write()
+            } catch {
+                // An error of ours (no such run, say) does not heal by waiting; the store's errors may.
+                if let known = error as? BatonError, known.code != .store && known.code != .io { throw error }
+                guard Date() < deadline else { throw error }
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 5)
+            }
+        }
     }
 }
 

@@ -251,6 +251,8 @@ extension SQLiteStore {
     public func beginResume(flowRunID: String) throws -> FlowRunRecord {
         let run = try resumableRun(flowRunID)
         try write { db in
+            // The earlier attempt's supervisor is no one to watch for this one (see `supervisedRuns`).
+            try db.run("UPDATE flow_runs SET supervisor_pid = NULL, supervisor_start = NULL WHERE id = ?", [.text(run.id)])
             try apply(
                 .flowRunState(
                     FlowRunStateChange(

@@ -8,10 +8,12 @@ import Glibc
 extension SQLiteStore {
     // MARK: Workers
 
-    /// Records a worker process of `pool`.
-    public func registerWorker(name: String, pool: String, limit: Int, process: ProcessIdentity = .current, now: Date = Date()) throws -> WorkerRecord {
+    /// Records a worker process of `pool`. A worker on this machine takes the lock named after `id`
+    /// first, so that nobody watching finds it announced but unlocked (and so taken for dead).
+    public func registerWorker(
+        id: String = RunID.random(), name: String, pool: String, limit: Int, process: ProcessIdentity = .current, now: Date = Date()
+    ) throws -> WorkerRecord {
         try DeploymentNames.validate(pool, what: "pool name")
-        let id = RunID.random()
         try write { db in
             try db.run(
                 """
@@ -31,8 +33,20 @@ extension SQLiteStore {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public func heartbeat(workerID: String, now: Date = Date()) throws {
-        try write { db in try db.run("UPDATE workers SET heartbeat_at = ? WHERE id = ?", [now.sqlValue, .text(workerID)]) }
+    /// Records that a worker lives. A worker that was recorded as stopped while it lived (taken for
+    /// gone: paused past its heartbeats, or seen by another host as silent) is announced again, so
+    /// that it is watched again and its runs are still crashed when it really dies; returns whether
+    /// that happened.
+    @discardableResult
+    public func heartbeat(workerID: String, now: Date = Date()) throws -> Bool {
+        let revived = try write { db -> Bool in
+            try db.run("UPDATE workers SET heartbeat_at = ? WHERE id = ?", [now.sqlValue, .text(workerID)])
+            let stopped = try db.query("SELECT stopped_at IS NOT NULL FROM workers WHERE id = ?", [.text(workerID)]) { $0.int(0) != 0 }.first ?? false
+            if stopped { try db.run("UPDATE workers SET stopped_at = NULL WHERE id = ?", [.text(workerID)]) }
+            return stopped
+        }
+        if revived { ring("workers") }
+        return revived
     }
 
     public func stopWorker(workerID: String, now: Date = Date()) throws {
@@ -88,7 +102,8 @@ extension SQLiteStore {
                 """, [.text(pool), .double(now.timeIntervalSince1970 + lead)]
             ) { $0.text(0) }
             guard let id = candidates.first else { return nil }
-            try db.run("UPDATE flow_runs SET worker_id = ? WHERE id = ?", [.text(workerID), .text(id)])
+            try db.run(
+                "UPDATE flow_runs SET worker_id = ?, supervisor_pid = NULL, supervisor_start = NULL WHERE id = ?", [.text(workerID), .text(id)])
             let resuming = try db.query("SELECT state_name FROM flow_runs WHERE id = ?", [.text(id)]) { $0.text(0) }.first == "Resuming"
             try apply(
                 .flowRunState(
@@ -118,7 +133,7 @@ extension SQLiteStore {
         let run = try resumableRun(flowRunID)
         try write { db in
             try db.run(
-                "UPDATE flow_runs SET worker_id = NULL, pool = ?, scheduled_time = ? WHERE id = ?",
+                "UPDATE flow_runs SET worker_id = NULL, pool = ?, scheduled_time = ?, supervisor_pid = NULL, supervisor_start = NULL WHERE id = ?",
                 [.text(run.pool ?? pool), now.sqlValue, .text(run.id)])
             try apply(
                 .flowRunState(
@@ -167,25 +182,83 @@ extension SQLiteStore {
         return runs
     }
 
-    /// Schedules a crashed run of a deployment again, as its next attempt, when its flow's retries
-    /// allow: `scheduled`, named AwaitingRetry, due after the flow's retry delay. Returns whether it did.
-    public func retryIfAllowed(flowRunID: String, now: Date = Date()) throws -> Bool {
+    /// Schedules a crashed run again, as its next attempt, when its flow's retries allow: `scheduled`,
+    /// named AwaitingRetry, due after the flow's retry delay, for the workers of its pool (or of
+    /// `pool` when it had none: a `baton run` that died). Returns whether it did; of two callers for
+    /// one crash, only one does.
+    public func retryIfAllowed(flowRunID: String, pool: String? = nil, now: Date = Date()) throws -> Bool {
         let run = try flowRun(flowRunID)
-        guard run.state.type == .crashed, run.pool != nil else { return false }
+        guard run.state.type == .crashed, let target = run.pool ?? pool else { return false }
         let options = try version(of: run.flow, number: run.version).manifest.options ?? FlowOptionsSpec()
         guard run.attempt <= options.retries else { return false }
         let delay = options.retryPolicy.delay(beforeRetry: run.attempt, random: Double.random(in: 0..<1))
         let message = "attempt \(run.attempt) of \(options.retries + 1) crashed (\(run.state.message ?? "no message")); retrying"
-        try write { db in
+        let retried = try write { db -> Bool in
+            let still = try db.query("SELECT state_type, attempt FROM flow_runs WHERE id = ?", [.text(flowRunID)]) {
+                $0.text(0) == StateType.crashed.rawValue && Int($0.int(1)) == run.attempt
+            }.first ?? false
+            guard still else { return false }
             try db.run(
-                "UPDATE flow_runs SET worker_id = NULL, scheduled_time = ?, end_time = NULL WHERE id = ?",
-                [.double(now.timeIntervalSince1970 + delay), .text(flowRunID)])
+                """
+                UPDATE flow_runs SET worker_id = NULL, pool = ?, scheduled_time = ?, end_time = NULL, supervisor_pid = NULL,
+                  supervisor_start = NULL WHERE id = ?
+                """,
+                [.text(target), .double(now.timeIntervalSince1970 + delay), .text(flowRunID)])
             try apply(
                 .flowRunState(FlowRunStateChange(
                     flowRunID: flowRunID, state: RunState(.scheduled, name: "AwaitingRetry", message: message, at: now),
                     attempt: run.attempt + 1)), db)
+            return true
         }
-        ring("runs")
+        if retried { ring("runs") }
+        return retried
+    }
+
+    // MARK: Supervisors
+
+    /// The runs that are not over and name the process supervising them, with the attempt it
+    /// supervises (its lock file is named after both).
+    public func supervisedRuns() throws -> [SupervisedRun] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT id, attempt, supervisor_pid, supervisor_start FROM flow_runs
+                WHERE state_type IN ('pending', 'running', 'cancelling') AND supervisor_pid IS NOT NULL AND supervisor_start IS NOT NULL
+                """, []
+            ) { SupervisedRun(flowRunID: $0.text(0), attempt: Int($0.int(1)), supervisor: ProcessIdentity(pid: Int32($0.int(2)), start: $0.text(3))) }
+        }
+    }
+
+    /// Crashes a run whose supervisor was found gone, if that process still supervises it and it is
+    /// not over; returns whether this caller did (of several finding the same death, one does).
+    public func crashOrphan(_ run: SupervisedRun, message: String) throws -> Bool {
+        let mine = try write { db -> Bool in
+            let still = try db.query(
+                "SELECT state_type, supervisor_pid, supervisor_start, attempt FROM flow_runs WHERE id = ?", [.text(run.flowRunID)]
+            ) { row in
+                !(StateType(rawValue: row.text(0))?.isFinal ?? true) && !row.isNull(1) && Int32(row.int(1)) == run.supervisor.pid
+                    && row.text(2) == run.supervisor.start && Int(row.int(3)) == run.attempt
+            }.first ?? false
+            if still { try db.run("UPDATE flow_runs SET supervisor_pid = NULL, supervisor_start = NULL WHERE id = ?", [.text(run.flowRunID)]) }
+            return still
+        }
+        guard mine else { return false }
+        try markCrashed(flowRunID: run.flowRunID, message: message)
+        ring("finished")
         return true
+    }
+}
+
+/// A run that is not over and the process that supervises it (see `SQLiteStore.supervisedRuns()`).
+public struct SupervisedRun: Sendable, Hashable {
+    public var flowRunID: String
+    public var attempt: Int
+    public var supervisor: ProcessIdentity
+}
+
+extension ProcessIdentity {
+    /// The process a worker's record names.
+    public init(of worker: WorkerRecord) {
+        self.init(pid: worker.pid, start: worker.processStart)
     }
 }

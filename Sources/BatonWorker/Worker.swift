@@ -52,15 +52,19 @@ public final class Worker: @unchecked Sendable {
     let supervisor: RunSupervisor
     let say: @Sendable (String) -> Void
 
-    private let lock = NSLock()
+    let lock = NSLock()
     private var active: [String: RunControl] = [:]
-    private var dead: [String] = []
-    private var watched: Set<String> = []
+    /// Guarded by `lock`: workers found dead, workers and run attempts whose locks are watched, and
+    /// whether a watched supervisor's lock came free.
+    var dead: [String] = []
+    var watched: Set<String> = []
+    var watchedRuns: Set<String> = []
+    var orphansDue = false
     private var leader = false
-    private let wakeup: WakeupPipe
+    let wakeup: WakeupPipe
 
-    private enum Wake: UInt8 {
-        case leader = 200, workerGone = 201, runEnded = 202
+    enum Wake: UInt8 {
+        case leader = 200, workerGone = 201, runEnded = 202, supervisorGone = 203
     }
 
     public init(store: SQLiteStore, home: BatonHome, options: WorkerOptions, say: @escaping @Sendable (String) -> Void) throws {
@@ -68,19 +72,23 @@ public final class Worker: @unchecked Sendable {
         self.home = home
         self.options = options
         self.say = say
-        supervisor = RunSupervisor(store: store)
+        supervisor = RunSupervisor(store: store, locks: home.locksPath)
         wakeup = try WakeupPipe()
     }
 
     /// Works until Ctrl-C or SIGTERM, then lets running flows finish for up to the grace period,
     /// cancels what is left, and returns.
     public func run() throws {
-        let me = try store.registerWorker(name: options.name, pool: options.pool, limit: options.limit)
-        let ownLock = try ProcessLock(path: home.locksPath + "/worker-\(me.id).lock")
-        guard ownLock.tryLock() else { throw BatonError(.io, "the lock file of worker \(me.id) is held by another process") }
-        let doorbell = try store.doorbell()
+        // Signals first: one that came before (while the process started) is delivered at once.
         let token = Interrupts.add { [wakeup] signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) }
         defer { Interrupts.remove(token) }
+        // The lock before the announcement: whoever sees this worker in the store finds it locked.
+        let id = RunID.random()
+        let ownLock = try ProcessLock(path: home.locksPath + "/worker-\(id).lock")
+        guard ownLock.tryLock() else { throw BatonError(.io, "the lock file of worker \(id) is held by another process") }
+        let me = try store.registerWorker(id: id, name: options.name, pool: options.pool, limit: options.limit)
+        let doorbell = try store.doorbell()
+        try sweepOrphans()
         var lease: ProcessLock?
         if options.schedules {
             let schedulerLock = try ProcessLock(path: home.locksPath + "/scheduler.lock")
@@ -92,7 +100,9 @@ public final class Worker: @unchecked Sendable {
         }
         say("worker '\(options.name)' started: pool '\(options.pool)', up to \(options.limit) runs at once (Ctrl-C to stop)")
 
-        var stopping: Date?
+        // Interrupted while starting: claim nothing (the signal's byte also waits in the pipe).
+        var stopping: Date? = Interrupts.signalReceived.map { _ in Date().addingTimeInterval(options.grace) }
+        if stopping != nil { say("stopping: interrupted while starting") }
         var cancelled = false
         var nextHeartbeat = Date().addingTimeInterval(options.heartbeat)
         var nextSchedule: Date?
@@ -102,9 +112,14 @@ public final class Worker: @unchecked Sendable {
             if isLeader, nextSchedule.map({ $0 <= now }) ?? true {
                 nextSchedule = try schedulePass(now: now, me: me)
             }
-            if isLeader { try reapDead() }
+            if isLeader {
+                try reapDead()
+                if lock.withLock({ orphansDue }) { try sweepOrphans() }
+            }
             if now >= nextHeartbeat {
-                try store.heartbeat(workerID: me.id, now: now)
+                if try store.heartbeat(workerID: me.id, now: now) {
+                    say("this worker had been recorded as gone while it lived (paused, or silent too long): announced again")
+                }
                 nextHeartbeat = now.addingTimeInterval(options.heartbeat)
             }
             if stopping == nil {
@@ -145,7 +160,10 @@ public final class Worker: @unchecked Sendable {
             }
             let topics = doorbell.drain()
             if topics.contains("deployments") { nextSchedule = nil }
-            if topics.contains("workers"), lock.withLock({ leader }) { try watchWorkers(except: me) }
+            if lock.withLock({ leader }) {
+                if topics.contains("workers") { try watchWorkers(except: me) }
+                if topics.contains("supervisors") { try watchSupervisors() }
+            }
         }
         try store.stopWorker(workerID: me.id)
         ownLock.unlock()
@@ -163,45 +181,8 @@ public final class Worker: @unchecked Sendable {
         if report.skipped > 0 { say("recorded \(report.skipped) missed slot(s) as skipped (their deployments do not catch up)") }
         if report.late > 0 { say("\(report.late) run(s) are late: not started within \(Int(options.policy.grace)) s of their time") }
         try watchWorkers(except: me)
+        try watchSupervisors()
         return min(report.nextWake ?? now.addingTimeInterval(60), now.addingTimeInterval(60))
-    }
-
-    /// Waits on the lock of every other live worker, so that a death is noticed the moment it
-    /// happens; a worker on another machine is ended when its heartbeat is three periods old.
-    private func watchWorkers(except me: WorkerRecord) throws {
-        for worker in try store.workers(includeStopped: false) where worker.id != me.id {
-            let isNew = lock.withLock { watched.insert(worker.id).inserted }
-            guard isNew else { continue }
-            if worker.host != me.host {
-                if worker.heartbeatAt < Date().addingTimeInterval(-3 * options.heartbeat) {
-                    lock.withLock { dead.append(worker.id) }
-                }
-                continue
-            }
-            let path = home.locksPath + "/worker-\(worker.id).lock"
-            guard FileManager.default.fileExists(atPath: path), let workerLock = try? ProcessLock(path: path) else {
-                lock.withLock { dead.append(worker.id) }
-                continue
-            }
-            ProcessLock.whenAcquired(workerLock, shared: true) { [self] in
-                workerLock.unlock()
-                lock.withLock { dead.append(worker.id) }
-                wakeup.ring(Wake.workerGone.rawValue)
-            }
-        }
-    }
-
-    /// Ends the runs of workers found dead (those that stopped cleanly have none).
-    private func reapDead() throws {
-        let gone = lock.withLock { () -> [String] in
-            defer { dead = [] }
-            return dead
-        }
-        for id in gone {
-            guard let worker = try? store.worker(id), worker.stoppedAt == nil else { continue }
-            let runs = try store.reapWorker(id, reason: "worker '\(worker.name)' (pid \(worker.pid)) is gone")
-            say("worker '\(worker.name)' is gone" + (runs.isEmpty ? "" : ": \(runs.count) of its run(s) crashed and were rescheduled if their flow retries"))
-        }
     }
 
     /// Executes a claimed run on a thread of its own.

@@ -49,7 +49,7 @@ extension LocalBackend {
             ? try store.completedResults(flowRunID: record.id).mapValues {
                 ReusedResult(taskRunID: $0.taskRunID, taskRunName: $0.taskRunName, attempt: $0.attempt, result: $0.result)
             } : [:]
-        let final = try RunSupervisor(store: store).execute(record, reuse: reuse, observer: printer.print)
+        let final = try RunSupervisor(store: store, locks: home.locksPath).execute(record, reuse: reuse, observer: printer.print)
         return try Self.asSent(RunView(final))
     }
 

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonRunner
 import Foundation
 
 enum RunCommands {
@@ -36,12 +37,41 @@ enum RunCommands {
 
     static func runFlow(_ args: ParsedArguments, _ context: CommandContext) async throws -> Int32 {
         let backend = try context.backend()
+        let hold = holdInterrupts()
+        defer { Interrupts.remove(hold) }
+        sweepOrphans(backend, context: context)
         let version = try backend.version(of: args.positionals[0], number: try args.integer("version", minimum: 1))
         let schema = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow)
         let given = try ParameterInput.read(params: args.all("param"), file: args.value("params-file"), schema: schema)
         let parameters = try schema.resolve(given)
+        if let stopped = interruptedBeforeStart(context) { return stopped }
         let started = try backend.start(.new(flow: version.flow, version: version.version, parameters: parameters))
         return try execute(started.run, backend: backend, context: context, json: args.flag("json"))
+    }
+
+    /// Keeps a Ctrl-C or SIGTERM during start-up from ending the process at once (which could leave
+    /// a run just created with nobody to carry it): the run's supervisor, registering later, hears
+    /// the signal at once and cancels the run. Returns the token to remove.
+    static func holdInterrupts() -> Int { Interrupts.add { _ in } }
+
+    /// The exit status of a command interrupted before it created its run, if it was.
+    static func interruptedBeforeStart(_ context: CommandContext) -> Int32? {
+        guard let signal = Interrupts.signalReceived else { return nil }
+        context.err.line("interrupted before the run started")
+        return 128 + signal
+    }
+
+    /// Crashes the runs of the local store whose supervisor died (a `baton run` killed, say) and
+    /// schedules again those whose flow retries, as every `baton run` and `baton run ls` does first;
+    /// a server does this itself.
+    static func sweepOrphans(_ backend: any Backend, context: CommandContext) {
+        guard let local = backend as? LocalBackend else { return }
+        do {
+            let reaped = try SupervisorLiveness.sweep(store: local.store, locks: local.home.locksPath)
+            if let line = SupervisorLiveness.summary(reaped) { context.err.line(context.err.dim(line)) }
+        } catch {
+            context.err.line("warning: runs whose supervisor died could not be ended: \(error)")
+        }
     }
 
     /// Carries a created run to its end, streaming its events, and reports how it ended.
@@ -93,6 +123,8 @@ enum RunCommands {
         options: [.value("version", "N|latest", "The version to run (default: the run's own)"), .json]
     ) { args, context in
         let backend = try context.backend()
+        let hold = holdInterrupts()
+        defer { Interrupts.remove(hold) }
         let original = try backend.flowRun(args.positionals[0])
         let number: Int?
         switch args.value("version") {
@@ -105,6 +137,7 @@ enum RunCommands {
             number = n
         }
         let version = try backend.version(of: original.flow, number: number)
+        if let stopped = interruptedBeforeStart(context) { return stopped }
         let parameters: [String: JSONValue]
         do {
             parameters = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow).resolve(original.parameters)
@@ -127,7 +160,11 @@ enum RunCommands {
         positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")], options: [.json]
     ) { args, context in
         let backend = try context.backend()
-        let started = try backend.start(.resume(try backend.flowRun(args.positionals[0])))
+        let hold = holdInterrupts()
+        defer { Interrupts.remove(hold) }
+        let original = try backend.flowRun(args.positionals[0])
+        if let stopped = interruptedBeforeStart(context) { return stopped }
+        let started = try backend.start(.resume(original))
         let run = started.run
         let reuse = started.reusable.map { " with \($0) completed task result\($0 == 1 ? "" : "s") to reuse" } ?? ", reusing its completed task results"
         context.err.line(context.err.dim("Resuming '\(run.name)' as attempt \(run.attempt)\(reuse)"))

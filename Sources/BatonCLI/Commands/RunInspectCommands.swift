@@ -23,6 +23,7 @@ extension RunCommands {
             query.state = state
         }
         let backend = try context.backend()
+        RunCommands.sweepOrphans(backend, context: context)
         if let flow = query.flow { _ = try backend.versions(of: flow) }
         if let deployment = query.deployment { _ = try backend.deployment(named: deployment) }
         let runs = try backend.flowRuns(query)

@@ -1,0 +1,94 @@
+import BatonCore
+import BatonRunner
+import BatonStore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the scheduling worker learns that another process on the store died: a worker (its runs are
+/// crashed) or the supervisor of a run (a `baton run`, a worker's run; the run is crashed). Both
+/// wait on lock files the dead process held, so a death is noticed the moment it happens.
+extension Worker {
+    /// Waits on the lock of every other live worker on this machine; a worker on another machine is
+    /// ended when its heartbeat is three periods old (checked on every pass, as it may go silent
+    /// at any time).
+    func watchWorkers(except me: WorkerRecord) throws {
+        for worker in try store.workers(includeStopped: false, limit: 10_000) where worker.id != me.id {
+            if worker.host != me.host {
+                if worker.heartbeatAt < Date().addingTimeInterval(-3 * options.heartbeat) {
+                    lock.withLock { dead.append(worker.id) }
+                }
+                continue
+            }
+            guard lock.withLock({ watched.insert(worker.id).inserted }) else { continue }
+            // Workers lock before they announce themselves: a missing lock file is one from before
+            // lock files (or removed by hand), judged by whether its process lives.
+            guard let workerLock = ProcessLock.existing(path: home.locksPath + "/worker-\(worker.id).lock") else {
+                lock.withLock {
+                    watched.remove(worker.id)
+                    if !ProcessIdentity(of: worker).isAlive { dead.append(worker.id) }
+                }
+                continue
+            }
+            ProcessLock.whenAcquired(workerLock, shared: true) { [self] in
+                workerLock.unlock()
+                lock.withLock {
+                    watched.remove(worker.id)
+                    dead.append(worker.id)
+                }
+                wakeup.ring(Wake.workerGone.rawValue)
+            }
+        }
+    }
+
+    /// Ends the runs of workers found dead. A worker recorded as stopped is not skipped: one taken
+    /// for gone while it lived announced itself again, and may hold runs when it really dies.
+    func reapDead() throws {
+        let gone = lock.withLock { () -> [String] in
+            defer { dead = [] }
+            return dead
+        }
+        for id in gone {
+            guard let worker = try? store.worker(id) else { continue }
+            let runs = try store.reapWorker(id, reason: "worker '\(worker.name)' (pid \(worker.pid)) is gone")
+            if worker.stoppedAt == nil || !runs.isEmpty {
+                say("worker '\(worker.name)' is gone" + (runs.isEmpty ? "" : ": \(runs.count) of its run(s) crashed and were rescheduled if their flow retries"))
+            }
+        }
+    }
+
+    /// Waits on the lock of every run attempt being supervised, so that the death of its supervisor
+    /// (a `baton run` killed, say) is noticed at once; a supervisor without a lock file is judged by
+    /// whether its process lives.
+    func watchSupervisors() throws {
+        for run in try store.supervisedRuns() {
+            let key = "\(run.flowRunID)-\(run.attempt)"
+            guard lock.withLock({ watchedRuns.insert(key).inserted }) else { continue }
+            let path = SupervisorLiveness.lockPath(locks: home.locksPath, flowRunID: run.flowRunID, attempt: run.attempt)
+            guard let runLock = ProcessLock.existing(path: path) else {
+                lock.withLock {
+                    watchedRuns.remove(key)
+                    if !run.supervisor.isAlive { orphansDue = true }
+                }
+                continue
+            }
+            ProcessLock.whenAcquired(runLock, shared: true) { [self] in
+                runLock.unlock()
+                lock.withLock {
+                    watchedRuns.remove(key)
+                    orphansDue = true
+                }
+                wakeup.ring(Wake.supervisorGone.rawValue)
+            }
+        }
+    }
+
+    /// Crashes the runs whose supervisor is gone, retrying those whose flow retries.
+    func sweepOrphans() throws {
+        lock.withLock { orphansDue = false }
+        let reaped = try SupervisorLiveness.sweep(store: store, locks: home.locksPath, pool: options.pool)
+        if let line = SupervisorLiveness.summary(reaped) { say(line) }
+    }
+}
