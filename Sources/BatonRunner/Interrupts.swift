@@ -8,15 +8,48 @@ public enum Interrupts {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var handlers: [Int: @Sendable (Int32) -> Void] = [:]
     nonisolated(unsafe) private static var nextToken = 0
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    nonisolated(unsafe) private static var installed = false
     nonisolated(unsafe) private static var received: Int32 = 0
+    /// The write end of the pipe the signal handler writes each signal's number to; set before the
+    /// handler is installed and never changed.
+    nonisolated(unsafe) private static var signalPipe: Int32 = -1
 
     /// Routes SIGINT and SIGTERM to the registered handlers. A second Ctrl-C while nothing handles
     /// the first ends the process at once.
+    ///
+    /// The handler is installed with one `sigaction` call per signal: a signal is either handled by
+    /// the default action (before, ending the process) or caught (after), never ignored in between,
+    /// as it was while a dispatch source was being set up. The handler only writes the signal's
+    /// number to a pipe (async-signal-safe); a thread of its own reads it and calls the handlers.
     public static func install() {
         lock.lock()
         defer { lock.unlock() }
-        guard sources.isEmpty else { return }
+        guard !installed else { return }
+        installed = true
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        signalPipe = fds[1]
+        let reader = fds[0]
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            while true {
+                let n = read(reader, &byte, 1)
+                if n == 1 { deliver(Int32(byte)) } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+        for signalNumber in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signalNumber in
+                var byte = UInt8(truncatingIfNeeded: signalNumber)
+                let saved = errno
+                _ = write(Interrupts.signalPipe, &byte, 1)
+                errno = saved
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(signalNumber, &action, nil)
+        }
         // A parent may have started us with these blocked (a child inherits its spawner's signal
         // mask, and test runners block SIGTERM on their threads): then Ctrl-C and SIGTERM would
         // never arrive. Threads made from here on inherit the unblocked mask.
@@ -25,13 +58,6 @@ public enum Interrupts {
         sigaddset(&stopping, SIGINT)
         sigaddset(&stopping, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { deliver(signalNumber) }
-            source.resume()
-            sources.append(source)
-        }
     }
 
     /// The signal that interrupted this process, if any.
@@ -71,7 +97,9 @@ public enum Interrupts {
         lock.unlock()
         if current.isEmpty || !first {
             FileHandle.standardError.write(Data("\ninterrupted\n".utf8))
-            exit(128 + signalNumber)
+            // `_exit`, not `exit`: exit handlers run while other threads hold what they need could
+            // hang a process that is being started or torn down.
+            _exit(128 + signalNumber)
         }
         for handler in current { handler(signalNumber) }
     }

@@ -40,7 +40,10 @@ public enum SupervisorLiveness {
     public static func sweep(store: SQLiteStore, locks: String, pool: String = DeploymentNames.defaultPool) throws -> [Reaped] {
         var reaped: [Reaped] = []
         for run in try store.supervisedRuns() where isGone(run, locks: locks) {
-            let message = "its supervisor (pid \(run.supervisor.pid)) is gone: the process that ran it died or could not write the store"
+            // A worker's run says so as its worker's reaping would, whichever notices first.
+            let worker = try store.flowRun(run.flowRunID).workerID.flatMap { try? store.worker($0) }
+            let message = worker?.goneReason
+                ?? "its supervisor (pid \(run.supervisor.pid)) is gone: the process that ran it died or could not write the store"
             guard try store.crashOrphan(run, message: message) else { continue }
             unlink(lockPath(locks: locks, flowRunID: run.flowRunID, attempt: run.attempt))
             let retried = try store.retryIfAllowed(flowRunID: run.flowRunID, pool: pool)

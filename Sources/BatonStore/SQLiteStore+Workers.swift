@@ -163,7 +163,7 @@ extension SQLiteStore {
     // MARK: Failure and retries
 
     /// A worker that stopped without saying so (its process is gone, or it stopped heartbeating): its
-    /// runs that are not over become `crashed`, with their slots given back, and each is scheduled
+    /// runs that are not over become `crashed` with `reason` as their message, with their slots given back, and each is scheduled
     /// again when its flow has retries left. Returns the runs it crashed.
     @discardableResult
     public func reapWorker(_ workerID: String, reason: String, now: Date = Date()) throws -> [String] {
@@ -174,7 +174,7 @@ extension SQLiteStore {
             ) { $0.text(0) }
         }
         for id in runs {
-            try markCrashed(flowRunID: id, message: "its worker stopped: \(reason)")
+            try markCrashed(flowRunID: id, message: reason)
             _ = try retryIfAllowed(flowRunID: id, now: now)
         }
         ring("workers")
@@ -254,6 +254,11 @@ public struct SupervisedRun: Sendable, Hashable {
     public var flowRunID: String
     public var attempt: Int
     public var supervisor: ProcessIdentity
+}
+
+extension WorkerRecord {
+    /// Why the runs of this worker are crashed when it dies, whoever notices first.
+    public var goneReason: String { "its worker stopped: worker '\(name)' (pid \(pid)) is gone" }
 }
 
 extension ProcessIdentity {

@@ -52,7 +52,7 @@ extension Worker {
         }
         for id in gone {
             guard let worker = try? store.worker(id) else { continue }
-            let runs = try store.reapWorker(id, reason: "worker '\(worker.name)' (pid \(worker.pid)) is gone")
+            let runs = try store.reapWorker(id, reason: worker.goneReason)
             if worker.stoppedAt == nil || !runs.isEmpty {
                 say("worker '\(worker.name)' is gone" + (runs.isEmpty ? "" : ": \(runs.count) of its run(s) crashed and were rescheduled if their flow retries"))
             }
