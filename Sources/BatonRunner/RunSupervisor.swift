@@ -43,10 +43,11 @@ public final class RunSupervisor: Sendable {
     /// results a resumed run may return without running their tasks again.
     ///
     /// `control` lets the caller cancel the run from another thread (a worker stopping). With
-    /// `interruptible` false, Ctrl-C and SIGTERM leave the run to the caller.
+    /// `interruptible` false, Ctrl-C and SIGTERM leave the run to the caller. The runner works in
+    /// `workingDirectory`, else in this process's.
     public func execute(
         _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], control: RunControl? = nil, interruptible: Bool = true,
-        observer: @escaping (RunEvent) -> Void = { _ in }
+        workingDirectory: String? = nil, observer: @escaping (RunEvent) -> Void = { _ in }
     ) throws -> FlowRunRecord {
         let version = try store.version(of: run.flow, number: run.version)
         let flows = try store.library(hash: version.libraryHash)?.manifest.flows ?? [version.manifest]
@@ -65,7 +66,8 @@ public final class RunSupervisor: Sendable {
             Nudge.remove(nudge)
             control?.detach()
         }
-        let child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
+        let child = try ChildProcess(
+            executable: executable, arguments: ["runner", "run"], messaging: true, workingDirectory: workingDirectory)
         try store.setSupervisor(flowRunID: run.id, process: .current)
 
         var session = Session(run: run, store: store, child: child, observer: observer)
