@@ -48,7 +48,7 @@ public struct BatonHome: Sendable, Hashable {
     /// the store's files of an existing home to 0700 and 0600.
     public func prepare() throws {
         let fm = FileManager.default
-        for directory in [path, librariesPath, stagingPath, locksPath, runsPath, resultsPath] {
+        for directory in [path, librariesPath, stagingPath, locksPath, runsPath, resultsPath, path + "/doorbells"] {
             do {
                 try fm.createDirectory(
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(Self.folderMode)])

@@ -97,6 +97,21 @@ final class SQLiteConnection {
         return rows
     }
 
+    /// The first column of each row of a statement as text, with the error that ended it early, if
+    /// one did: for `PRAGMA integrity_check`, whose findings come before the error a damaged page
+    /// gives.
+    func texts(_ sql: String) -> (rows: [String], error: SQLiteError?) {
+        var rows: [String] = []
+        do {
+            _ = try query(sql) { row in rows.append(row.text(0)) }
+            return (rows, nil)
+        } catch let error as SQLiteError {
+            return (rows, error)
+        } catch {
+            return (rows, SQLiteError(code: SQLITE_ERROR, message: "\(error)", sql: sql))
+        }
+    }
+
     /// Runs a statement that returns no rows.
     func run(_ sql: String, _ parameters: [SQLValue] = []) throws {
         _ = try query(sql, parameters) { _ in () }

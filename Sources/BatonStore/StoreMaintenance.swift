@@ -35,9 +35,16 @@ public enum StoreMaintenance {
             try connection.setBusyTimeout(milliseconds: SQLiteStore.busyTimeoutMilliseconds)
             connection.onProgress(tick)
             defer { connection.onProgress(nil) }
-            problems = try connection.query("PRAGMA integrity_check(100)") { $0.text(0) }.filter { $0 != "ok" }
-        } catch let error as SQLiteError where error.primaryCode == SQLiteConnection.codeInterrupt {
-            throw BatonError(.store, "the check of store '\(path)' was stopped before it finished; nothing was changed")
+            let (rows, error) = connection.texts("PRAGMA integrity_check(100)")
+            problems = rows.flatMap { $0.split(separator: "\n").map(String.init) }
+                .filter { $0 != "ok" && !$0.hasPrefix("*** in database") }
+            if let error {
+                if error.primaryCode == SQLiteConnection.codeInterrupt {
+                    throw BatonError(.store, "the check of store '\(path)' was stopped before it finished; nothing was changed")
+                }
+                guard error.isCorruption else { throw SQLiteStore.storeError(error, path: path) }
+                problems.append("the check ended early: \(error.message)")
+            }
         } catch let error as SQLiteError where error.isCorruption {
             problems = [error.message]
         } catch let error as SQLiteError {
