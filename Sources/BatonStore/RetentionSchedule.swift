@@ -1,8 +1,9 @@
 import BatonCore
 import Foundation
 
-/// A server's retention: prunes the final runs older than `days` days shortly after start, then once a
-/// day, on a thread of its own, until stopped. It never converts an old store (a full VACUUM would
+/// A server's retention: prunes the final runs older than `days` days at start, then once a day, on
+/// a thread of its own (batches of short write transactions, so requests and runs go on), until
+/// stopped. It never converts an old store (a full VACUUM would
 /// hold the write lock for the whole copy while the server works); it says once that
 /// `baton store prune` does.
 ///
@@ -37,8 +38,7 @@ public final class RetentionSchedule: @unchecked Sendable {
     }
 
     private func loop() {
-        // The first prune waits a minute, so that a server starting is not slowed by it.
-        var next = Date().addingTimeInterval(60)
+        var next = Date()
         while true {
             condition.lock()
             while !stopped && Date() < next { _ = condition.wait(until: next) }

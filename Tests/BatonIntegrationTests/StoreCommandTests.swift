@@ -176,4 +176,22 @@ struct StoreCommandTests {
         #expect(try sandbox.runs().compactMap { $0["flow"]?.stringValue } == ["hooks"])
         #expect(try sandbox.baton("store", "check").status == 0)
     }
+
+    @Test func aServerWithRetentionPrunesOldRunsAtStart() async throws {
+        let sandbox = try await registered()
+        let store = try SQLiteStore(home: BatonHome(path: sandbox.home))
+        let old = Date().addingTimeInterval(-3 * 86_400)
+        let stale = try store.createFlowRun(NewFlowRun(flow: "hello", version: 1, parameters: [:], state: RunState(.completed, at: old)))
+        // Not final, and out of reach of anything that ends runs: no pool, no supervisor.
+        let waiting = try store.createFlowRun(NewFlowRun(flow: "hello", version: 1, parameters: [:], state: RunState(.scheduled, at: old)))
+        let bad = try sandbox.baton("server", "start", "--retention-days", "0")
+        #expect(bad.status != 0 && bad.stderr.contains("--retention-days '0' is not valid"))
+        let server = try WatchedProcess(sandbox, ["server", "start", "--port", "0", "--no-worker", "--retention-days", "2"])
+        let line = await server.line(containing: "retention:")
+        kill(server.process.processIdentifier, SIGTERM)
+        _ = server.wait()
+        #expect(line?.contains("removed 1 run(s)") == true, "\(server.output)")
+        #expect(throws: BatonError.self) { try store.flowRun(stale.id) }
+        #expect(try !store.flowRun(waiting.id).state.type.isFinal)
+    }
 }

@@ -135,7 +135,7 @@ final class ProgressLine: @unchecked Sendable {
 
     func tick(detail: String? = nil) -> Bool {
         let now = Date()
-        let every: Double = terminal.colors || isatty(terminal.fd) == 1 ? 0.5 : 10
+        let every: Double = isatty(terminal.fd) == 1 ? 0.5 : 10
         if now.timeIntervalSince(shown) >= every {
             shown = now
             let text = "\(title): \(detail.map { $0 + ", " } ?? "")\(Int(now.timeIntervalSince(started))) s (Ctrl-C to stop)"
