@@ -38,6 +38,9 @@ final class ChildProcess {
     init(executable: String, arguments: [String], messaging: Bool, workingDirectory: String? = nil) throws {
         // Pipes are made close-on-exec in two steps (pipe, then fcntl: pipe2 is not exposed to Swift),
         // so spawns are serialised: no other child may be started between the two and inherit them.
+        if let workingDirectory, Self.addChdir == nil {
+            throw BatonError(.runner, "cannot start a runner in '\(workingDirectory)': this C library cannot set a child's working directory")
+        }
         Self.spawnLock.lock()
         defer { Self.spawnLock.unlock() }
         self.executable = executable
@@ -70,12 +73,7 @@ final class ChildProcess {
         // close-on-exec (a socket, the end of someone's pipe) would otherwise stay open as long as the
         // child runs, and whoever waits for its end to close would wait for the child too.
         _ = Self.addCloseFrom?(&actions, 5)
-        if let workingDirectory {
-            guard let addChdir = Self.addChdir else {
-                throw BatonError(.runner, "cannot start a runner in '\(workingDirectory)': this C library cannot set a child's working directory")
-            }
-            _ = addChdir(&actions, workingDirectory)
-        }
+        if let workingDirectory, let addChdir = Self.addChdir { _ = addChdir(&actions, workingDirectory) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

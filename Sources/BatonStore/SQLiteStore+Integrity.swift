@@ -4,7 +4,8 @@ import Foundation
 /// How a store is checked when it is opened, and what happens when it turns out damaged.
 ///
 /// Every open reads the file's 100-byte header (SQLite's magic, page size, format versions, payload
-/// fractions, the Baton application id and schema version) and, after migrating, checks that every
+/// fractions, the Baton application id; the schema version is checked by `identify`, through SQLite,
+/// which also sees a header still in the WAL) and, after migrating, checks that every
 /// table and index of the schema is there. That costs one read of page 1 and of the schema, the same
 /// on a store of ten runs or ten million. A full `PRAGMA quick_check` reads every page (seconds on a
 /// store of 100,000 runs, measured in the report of issue 9), far too slow for each `baton run ls`;
@@ -76,7 +77,6 @@ extension SQLiteStore {
         if header[21] != 64 || header[22] != 32 || header[23] != 32 { return "payload fractions \(header[21])/\(header[22])/\(header[23])" }
         let application = big(68, 4)
         if application != 0 && application != Schema.applicationID { return "application id \(application) is not Baton's" }
-        if application == Schema.applicationID && big(60, 4) == 0 { return "a Baton store without a schema version" }
         return nil
     }
 
