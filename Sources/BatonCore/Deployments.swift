@@ -23,11 +23,13 @@ public struct DeploymentRecord: Codable, Sendable, Hashable {
     public var updatedAt: Date
     /// Every fire time up to this one has its slot recorded.
     public var scheduledThrough: Date?
+    /// Where its runs execute; nil: each in its own folder, `BATON_HOME/runs/<run id>/`.
+    public var workingDirectory: String?
 
     public init(
         id: Int64, name: String, flow: String, version: Int?, parameters: [String: JSONValue], schedule: ScheduleSpec?,
         pool: String, catchup: Bool, maxActive: Int?, paused: Bool, isDefault: Bool, createdAt: Date, updatedAt: Date,
-        scheduledThrough: Date?
+        scheduledThrough: Date?, workingDirectory: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -43,6 +45,7 @@ public struct DeploymentRecord: Codable, Sendable, Hashable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.scheduledThrough = scheduledThrough
+        self.workingDirectory = workingDirectory
     }
 }
 
@@ -56,10 +59,12 @@ public struct NewDeployment: Sendable, Hashable {
     public var pool: String
     public var catchup: Bool
     public var maxActive: Int?
+    /// Where its runs execute (an absolute path); nil: each in its own folder under `BATON_HOME/runs/`.
+    public var workingDirectory: String?
 
     public init(
         name: String, flow: String, version: Int? = nil, parameters: [String: JSONValue] = [:], schedule: ScheduleSpec? = nil,
-        pool: String = DeploymentNames.defaultPool, catchup: Bool = false, maxActive: Int? = nil
+        pool: String = DeploymentNames.defaultPool, catchup: Bool = false, maxActive: Int? = nil, workingDirectory: String? = nil
     ) {
         self.name = name
         self.flow = flow
@@ -69,6 +74,7 @@ public struct NewDeployment: Sendable, Hashable {
         self.pool = pool
         self.catchup = catchup
         self.maxActive = maxActive
+        self.workingDirectory = workingDirectory
     }
 }
 

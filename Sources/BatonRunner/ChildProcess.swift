@@ -33,10 +33,14 @@ final class ChildProcess {
         }
     }
 
-    /// Starts `executable` with `arguments`. `messaging` adds the message pipes on fds 3 and 4.
-    init(executable: String, arguments: [String], messaging: Bool) throws {
+    /// Starts `executable` with `arguments`, in `workingDirectory` when given (else in this process's).
+    /// `messaging` adds the message pipes on fds 3 and 4.
+    init(executable: String, arguments: [String], messaging: Bool, workingDirectory: String? = nil) throws {
         // Pipes are made close-on-exec in two steps (pipe, then fcntl: pipe2 is not exposed to Swift),
         // so spawns are serialised: no other child may be started between the two and inherit them.
+        if let workingDirectory, Self.addChdir == nil {
+            throw BatonError(.runner, "cannot start a runner in '\(workingDirectory)': this C library cannot set a child's working directory")
+        }
         Self.spawnLock.lock()
         defer { Self.spawnLock.unlock() }
         self.executable = executable
@@ -69,6 +73,7 @@ final class ChildProcess {
         // close-on-exec (a socket, the end of someone's pipe) would otherwise stay open as long as the
         // child runs, and whoever waits for its end to close would wait for the child too.
         _ = Self.addCloseFrom?(&actions, 5)
+        if let workingDirectory, let addChdir = Self.addChdir { _ = addChdir(&actions, workingDirectory) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -129,6 +134,12 @@ final class ChildProcess {
     private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and later), looked up like `addCloseFrom`.
+    private static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
     }()
 
     func closeControl() {

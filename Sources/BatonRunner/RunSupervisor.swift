@@ -47,10 +47,11 @@ public final class RunSupervisor: Sendable {
     /// results a resumed run may return without running their tasks again.
     ///
     /// `control` lets the caller cancel the run from another thread (a worker stopping). With
-    /// `interruptible` false, Ctrl-C and SIGTERM leave the run to the caller.
+    /// `interruptible` false, Ctrl-C and SIGTERM leave the run to the caller. The runner works in
+    /// `workingDirectory`, else in this process's.
     public func execute(
         _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], control: RunControl? = nil, interruptible: Bool = true,
-        observer: @escaping (RunEvent) -> Void = { _ in }
+        workingDirectory: String? = nil, observer: @escaping (RunEvent) -> Void = { _ in }
     ) throws -> FlowRunRecord {
         let version = try store.version(of: run.flow, number: run.version)
         let flows = try store.library(hash: version.libraryHash)?.manifest.flows ?? [version.manifest]
@@ -83,7 +84,8 @@ public final class RunSupervisor: Sendable {
         if held != nil { store.ring("supervisors") }
         let child: ChildProcess
         do {
-            child = try ChildProcess(executable: executable, arguments: ["runner", "run"], messaging: true)
+            child = try ChildProcess(
+                executable: executable, arguments: ["runner", "run"], messaging: true, workingDirectory: workingDirectory)
         } catch {
             try persistently { try store.markCrashed(flowRunID: run.id, message: "its runner could not be started: \(error)") }
             ended = true

@@ -13,7 +13,7 @@ extension API {
             },
             Route(method: "POST", pattern: "/api/deployments", summary: "Deploy a flow: a version, parameters and a schedule", tag: "deployments", body: "NewDeployment", status: 201, response: "Deployment") { request in
                 let body = try request.jsonObject()
-                try body.only(["flow", "name", "version", "parameters", "cron", "interval", "rrule", "anchor", "timezone", "pool", "catchup", "maxActive"])
+                try body.only(["flow", "name", "version", "parameters", "cron", "interval", "rrule", "anchor", "timezone", "pool", "catchup", "maxActive", "workingDirectory"])
                 let flow = try body.string("flow")
                 let version = try body.version()
                 let interval: String? = switch body.object["interval"] {
@@ -27,7 +27,8 @@ extension API {
                 let deployment = try c.store.createDeployment(NewDeployment(
                     name: try body.string("name"), flow: flow, version: version, parameters: try body.objectField("parameters"),
                     schedule: schedule, pool: try body.optionalString("pool") ?? DeploymentNames.defaultPool,
-                    catchup: try body.optionalBool("catchup") ?? false, maxActive: try body.optionalInt("maxActive")))
+                    catchup: try body.optionalBool("catchup") ?? false, maxActive: try body.optionalInt("maxActive"),
+                    workingDirectory: try body.optionalString("workingDirectory")))
                 return try Reply.json(try c.store.deploymentView(deployment), status: .created)
             },
             Route(method: "GET", pattern: "/api/deployments/{name}", summary: "A deployment with its next five fire times", tag: "deployments", response: "Deployment") { request in

@@ -61,7 +61,8 @@ final class Checkpointer: @unchecked Sendable {
             requested = false
             checkpointing = true
             condition.unlock()
-            connection?.checkpointPassively()
+            // A store found damaged is not written to, not even by copying its WAL back.
+            if !FileManager.default.fileExists(atPath: SQLiteStore.damageNotePath(for: path)) { connection?.checkpointPassively() }
             condition.lock()
             checkpointing = false
             completed += 1

@@ -8,6 +8,8 @@ struct SQLiteError: Error, CustomStringConvertible {
     let sql: String?
 
     var primaryCode: Int32 { code & 0xFF }
+    /// Whether SQLite found the file damaged: a page or the header is not what it wrote.
+    var isCorruption: Bool { primaryCode == SQLITE_CORRUPT || primaryCode == SQLITE_NOTADB }
     var description: String { message + (sql.map { " (in: \($0.prefix(80)))" } ?? "") }
 }
 
@@ -30,10 +32,11 @@ final class SQLiteConnection {
     /// Process-wide settings, applied once before the first connection initialises SQLite.
     private static let configured: Void = { _ = sqliteWithoutMemoryStatistics() }()
 
-    init(path: String) throws {
+    /// Opens `path`, creating it unless `readOnly`.
+    init(path: String, readOnly: Bool = false) throws {
         Self.configured
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
         guard rc == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
@@ -94,6 +97,21 @@ final class SQLiteConnection {
         return rows
     }
 
+    /// The first column of each row of a statement as text, with the error that ended it early, if
+    /// one did: for `PRAGMA integrity_check`, whose findings come before the error a damaged page
+    /// gives.
+    func texts(_ sql: String) -> (rows: [String], error: SQLiteError?) {
+        var rows: [String] = []
+        do {
+            _ = try query(sql) { row in rows.append(row.text(0)) }
+            return (rows, nil)
+        } catch let error as SQLiteError {
+            return (rows, error)
+        } catch {
+            return (rows, SQLiteError(code: SQLITE_ERROR, message: "\(error)", sql: sql))
+        }
+    }
+
     /// Runs a statement that returns no rows.
     func run(_ sql: String, _ parameters: [SQLValue] = []) throws {
         _ = try query(sql, parameters) { _ in () }
@@ -143,9 +161,62 @@ final class SQLiteConnection {
         }, Unmanaged.passUnretained(checkpointer).toOpaque())
     }
 
-    /// Copies as much of the WAL into the database as it can without waiting for anyone.
+    /// Copies as much of the WAL into the database as it can without waiting for anyone. Never fails:
+    /// a checkpoint that finds the WAL in use (SQLITE_BUSY) is simply not done now.
     func checkpointPassively() {
         sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+    }
+
+    /// Calls `tick` every few thousand steps of a running statement; a statement whose `tick` returns
+    /// false stops with SQLITE_INTERRUPT. `nil` removes it.
+    func onProgress(_ tick: (() -> Bool)?) {
+        guard let tick else {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            progressBox = nil
+            return
+        }
+        let box = ProgressBox(tick)
+        progressBox = box
+        sqlite3_progress_handler(handle, 10_000, { context in
+            guard let context else { return 0 }
+            return Unmanaged<ProgressBox>.fromOpaque(context).takeUnretainedValue().tick() ? 0 : 1
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+    private var progressBox: ProgressBox?
+
+    /// Copies this database into `destination` with SQLite's online backup API, `pagesPerStep` pages
+    /// at a time, calling `progress(copied, total)` after each step; `progress` returning false stops
+    /// it. The caller holds a read transaction on this connection, so every step copies the same
+    /// snapshot while other processes go on writing.
+    func backup(to destination: SQLiteConnection, pagesPerStep: Int32, progress: (Int, Int) -> Bool) throws {
+        guard let backup = sqlite3_backup_init(destination.handle, "main", handle, "main") else {
+            throw SQLiteError(
+                code: sqlite3_errcode(destination.handle), message: String(cString: sqlite3_errmsg(destination.handle)), sql: "backup")
+        }
+        var rc = SQLITE_OK
+        while true {
+            rc = sqlite3_backup_step(backup, pagesPerStep)
+            if rc == SQLITE_BUSY || rc == SQLITE_LOCKED {
+                sqlite3_sleep(20)
+                continue
+            }
+            guard rc == SQLITE_OK else { break }
+            let total = Int(sqlite3_backup_pagecount(backup))
+            if !progress(total - Int(sqlite3_backup_remaining(backup)), total) {
+                rc = SQLITE_INTERRUPT
+                break
+            }
+        }
+        if rc == SQLITE_DONE {
+            let total = Int(sqlite3_backup_pagecount(backup))
+            _ = progress(total, total)
+        }
+        let finish = sqlite3_backup_finish(backup)
+        if rc == SQLITE_DONE { rc = finish }
+        guard rc == SQLITE_OK || rc == SQLITE_DONE else {
+            let message = rc == SQLITE_INTERRUPT ? "stopped" : String(cString: sqlite3_errstr(rc))
+            throw SQLiteError(code: rc, message: message, sql: "backup")
+        }
     }
 
     /// Runs `body` in a transaction that takes the write lock at its start (`BEGIN IMMEDIATE`), so
@@ -202,12 +273,19 @@ final class SQLiteConnection {
     }
 
     static let codeBusy = SQLITE_BUSY
+    static let codeInterrupt = SQLITE_INTERRUPT
     static let codeNotADatabase = SQLITE_NOTADB
     static let codeCantOpen = SQLITE_CANTOPEN
     static let codeReadOnly = SQLITE_READONLY
     static let codeFull = SQLITE_FULL
     static let codeCorrupt = SQLITE_CORRUPT
     static let codeConstraint = SQLITE_CONSTRAINT
+}
+
+/// Holds a progress callback for SQLite, which keeps only a raw pointer to it.
+private final class ProgressBox {
+    let tick: () -> Bool
+    init(_ tick: @escaping () -> Bool) { self.tick = tick }
 }
 
 /// SQLite's SQLITE_TRANSIENT: copy bound text before the call returns.

@@ -173,6 +173,7 @@ extension SQLiteStore {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Data(result.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            _ = chmod(path, BatonHome.fileMode)
         } catch {
             throw BatonError(.io, "a result of \(result.utf8.count) bytes cannot be written to \(path): \(error.localizedDescription)")
         }

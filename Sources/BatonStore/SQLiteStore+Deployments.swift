@@ -6,7 +6,7 @@ extension SQLiteStore {
 
     static let deploymentColumns = """
         d.id, d.name, f.name, d.version, d.parameters, d.schedule, d.pool, d.catchup, d.max_active, d.paused,
-        d.is_default, d.created_at, d.updated_at, d.scheduled_through
+        d.is_default, d.created_at, d.updated_at, d.scheduled_through, d.working_directory
         FROM deployments d JOIN flows f ON f.id = d.flow_id
         """
 
@@ -17,7 +17,8 @@ extension SQLiteStore {
             schedule: try row.optionalText(5).map { try BatonCoding.decoder().decode(ScheduleSpec.self, from: Data($0.utf8)) },
             pool: row.text(6), catchup: row.int(7) != 0, maxActive: row.optionalInt(8).map(Int.init), paused: row.int(9) != 0,
             isDefault: row.int(10) != 0, createdAt: Date(sql: row.double(11)), updatedAt: Date(sql: row.double(12)),
-            scheduledThrough: row.optionalInt(13).map { Date(timeIntervalSince1970: Double($0)) })
+            scheduledThrough: row.optionalInt(13).map { Date(timeIntervalSince1970: Double($0)) },
+            workingDirectory: row.optionalText(14))
     }
 
     /// Every deployment, of one flow or all, by name.
@@ -85,6 +86,9 @@ extension SQLiteStore {
     public func createDeployment(_ new: NewDeployment, isDefault: Bool = false, now: Date = Date()) throws -> DeploymentRecord {
         try DeploymentNames.validate(new.name, what: "deployment name")
         try DeploymentNames.validate(new.pool, what: "pool name")
+        if let directory = new.workingDirectory, !directory.hasPrefix("/") {
+            throw BatonError(.invalidInput, "working directory '\(directory)' is not valid: expected an absolute path")
+        }
         if let maxActive = new.maxActive, maxActive < 1 {
             throw BatonError(.invalidInput, "--max-active \(maxActive) is not valid: expected a whole number of at least 1")
         }
@@ -103,14 +107,14 @@ extension SQLiteStore {
             try db.run(
                 """
                 INSERT INTO deployments (name, flow_id, version, parameters, schedule, pool, catchup, max_active, paused,
-                                         is_default, created_at, updated_at, scheduled_through)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                                         is_default, created_at, updated_at, scheduled_through, working_directory)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(new.name), .int(flowID), new.version.map { .int(Int64($0)) } ?? .null,
                     .text(JSONValue.object(new.parameters).jsonText), scheduleText.sqlValue, .text(new.pool),
                     .int(new.catchup ? 1 : 0), new.maxActive.map { .int(Int64($0)) } ?? .null, .int(isDefault ? 1 : 0),
-                    now.sqlValue, now.sqlValue, .int(Int64(floor(now.timeIntervalSince1970))),
+                    now.sqlValue, now.sqlValue, .int(Int64(floor(now.timeIntervalSince1970))), new.workingDirectory.sqlValue,
                 ])
         }
         ring("deployments")

@@ -21,6 +21,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     private let checkpointer: Checkpointer
     /// Rung after each write transaction commits, for servers streaming live events.
     private let changeBell: ChangeBell
+    /// The damage this store saw, if it saw any: from then on it refuses every statement, so that a
+    /// damaged file is never written to (guarded by `lock`).
+    private var damage: BatonError?
 
     /// Results up to 64 KiB stay in the database unless `BATON_RESULT_FILE_THRESHOLD` says otherwise.
     public static var defaultResultFileThreshold: Int {
@@ -46,17 +49,26 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         // WAL and migrated, a second opener would see half of it or deadlock on the journal switch.
         let initialization = try DirectoryLock(directory: (path as NSString).deletingLastPathComponent)
         defer { initialization.unlock() }
+        try Self.checkHeader(path: path)
         do {
             connection = try SQLiteConnection(path: path)
             try connection.setBusyTimeout(milliseconds: Self.busyTimeoutMilliseconds)
             try Self.identify(connection, path: path)
-            // The WAL file is cut back to 64 MiB when it starts over after a checkpoint.
+            // A new store gives the pages of pruned runs back to the file system (`baton store prune`);
+            // SQLite accepts this only before the first table exists and before the switch to WAL.
+            if try connection.scalar("SELECT count(*) FROM sqlite_master") == 0 {
+                try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            }
+            // The WAL file is cut back to 64 MiB when it starts over after a checkpoint. Pages are
+            // checked for consistency as they are read, so damage is reported rather than used.
             try connection.execute(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864")
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864; "
+                    + "PRAGMA cell_size_check=ON")
             try Self.migrate(connection)
+            try Self.checkSchema(connection, path: path)
             connection.checkpoint(with: checkpointer)
         } catch let error as SQLiteError {
-            throw Self.storeError(error, path: path)
+            throw Self.storeError(error, path: path, noting: error.isCorruption && FileManager.default.fileExists(atPath: path))
         }
     }
 
@@ -93,7 +105,10 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    static func storeError(_ error: SQLiteError, path: String) -> BatonError {
+    /// SQLite's error as one line a person can act on. Damage (`noting`) is also noted next to the
+    /// file, so that every other process refuses the store too until `baton store check` passes.
+    static func storeError(_ error: SQLiteError, path: String, noting: Bool = false) -> BatonError {
+        if noting { return noteDamage(path: path, detail: error.message) }
         let message: String
         switch error.primaryCode {
         case SQLiteConnection.codeNotADatabase:
@@ -107,21 +122,25 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         case SQLiteConnection.codeFull:
             message = "the disk holding store '\(path)' is full; free space and try again"
         case SQLiteConnection.codeCorrupt:
-            message = "store '\(path)' is damaged (\(error.message)); restore it from a backup"
+            return damaged(path: path, detail: error.message)
         default:
             message = "store '\(path)': \(error.description)"
         }
         return BatonError(.store, message, underlying: error.description)
     }
 
-    /// Runs `body` with the connection, serialised, with SQLite's errors turned into Baton's.
+    /// Runs `body` with the connection, serialised, with SQLite's errors turned into Baton's. Once
+    /// the file was found damaged, nothing runs on it any more.
     func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
+        if let damage { throw damage }
         do {
             return try body(connection)
         } catch let error as SQLiteError {
-            throw Self.storeError(error, path: path)
+            let converted = Self.storeError(error, path: path, noting: error.isCorruption)
+            if error.isCorruption { damage = converted }
+            throw converted
         }
     }
 

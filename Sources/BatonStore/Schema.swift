@@ -214,5 +214,9 @@ enum Schema {
         CREATE INDEX flow_runs_by_deployment_created ON flow_runs(deployment_id, created_at) WHERE deployment_id IS NOT NULL;
         CREATE INDEX flow_runs_by_version ON flow_runs(version_id, created_at);
         """,
+        // 5: where a deployment's runs execute, when not in their own folder under runs/.
+        """
+        ALTER TABLE deployments ADD COLUMN working_directory TEXT;
+        """,
     ]
 }

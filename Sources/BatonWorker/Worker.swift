@@ -199,7 +199,9 @@ public final class Worker: @unchecked Sendable {
                     ? try store.completedResults(flowRunID: run.id).mapValues {
                         ReusedResult(taskRunID: $0.taskRunID, taskRunName: $0.taskRunName, attempt: $0.attempt, result: $0.result)
                     } : [:]
-                let final = try supervisor.execute(run, reuse: reuse, control: control, interruptible: false)
+                let final = try supervisor.execute(
+                    run, reuse: reuse, control: control, interruptible: false,
+                    workingDirectory: try store.prepareWorkingDirectory(for: run.id))
                 let took = final.duration().map { String(format: " in %.2f s", $0) } ?? ""
                 line = "run '\(run.name)': \(final.state.name)\(took)" + (final.state.message.map { ": \($0)" } ?? "")
                 if final.state.type == .crashed, try store.retryIfAllowed(flowRunID: run.id) {

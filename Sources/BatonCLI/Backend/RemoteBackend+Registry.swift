@@ -93,6 +93,7 @@ extension RemoteBackend {
         ]
         if let version = d.version { body["version"] = .int(Int64(version)) }
         if let maxActive = d.maxActive { body["maxActive"] = .int(Int64(maxActive)) }
+        if let directory = d.workingDirectory { body["workingDirectory"] = .string(directory) }
         if let schedule = d.schedule {
             if let cron = schedule.cron { body["cron"] = .string(cron) }
             if let rrule = schedule.rrule { body["rrule"] = .string(rrule) }

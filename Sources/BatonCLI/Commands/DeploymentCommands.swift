@@ -27,6 +27,7 @@ enum DeploymentCommands {
             .value("pool", "NAME", "The worker pool that runs it (default 'default')"),
             .flag("catchup", "Give slots missed while no scheduler ran a run each (default: record them as skipped)"),
             .value("max-active", "N", "How many of its runs may run at once"),
+            .value("working-directory", "DIR", "Where its runs execute (default: each in BATON_HOME/runs/<run id>/)"),
             .json,
         ]
     ) { args, context in
@@ -50,7 +51,8 @@ enum DeploymentCommands {
             name: name, flow: flow, version: version, parameters: parameters,
             schedule: try ScheduleCommands.schedule(from: args, required: false),
             pool: args.value("pool") ?? DeploymentNames.defaultPool, catchup: args.flag("catchup"),
-            maxActive: try args.integer("max-active", minimum: 1)))
+            maxActive: try args.integer("max-active", minimum: 1),
+            workingDirectory: args.value("working-directory").map { URL(fileURLWithPath: $0).standardizedFileURL.path }))
         if args.flag("json") {
             context.out.line(Format.json(deployment))
         } else {

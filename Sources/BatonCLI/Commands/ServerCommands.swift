@@ -1,5 +1,6 @@
 import BatonCore
 import BatonServer
+import BatonStore
 import Foundation
 
 /// `baton server start`.
@@ -23,6 +24,7 @@ enum ServerCommands {
             .value("pool", "NAME", "The pool of the built-in worker and of runs created through the API (default 'default')"),
             .value("limit", "N", "How many runs the built-in worker executes at once (default 10)"),
             .value("grace", "SECONDS", "How long running flows may finish after Ctrl-C (default 30)"),
+            .value("retention-days", "N", "Prune final runs older than N days at start and daily (default: keep every run)"),
         ]
     ) { args, context in
         let started = Date()
@@ -36,6 +38,13 @@ enum ServerCommands {
         options.pool = args.value("pool") ?? options.pool
         options.workerLimit = try args.integer("limit", minimum: 1) ?? options.workerLimit
         options.grace = try args.seconds("grace") ?? options.grace
+        let retention = try args.integer("retention-days", minimum: 1)
+        let out = context.out
+        let pruning = try retention.map { days in
+            RetentionSchedule(store: try context.store(), days: days) { line in out.line("\(out.dim(Format.clock(Date()))) \(line)") }
+        }
+        pruning?.start()
+        defer { pruning?.stop() }
         try serve(options, context: context, started: started)
         return 0
     }
