@@ -70,17 +70,23 @@ extension API {
                 .unsupportedMediaType, "unsupported_media_type",
                 "Content-Type '\(type ?? "none")' is not accepted for an upload: expected application/octet-stream with the library's bytes")
         }
-        guard !request.body.isEmpty else { throw APIError.badRequest("the upload is empty: expected the bytes of a flow library (.so)") }
+        // The route keeps its body in a file (see `API.bodyPolicy`): the library never sits in memory.
+        guard let upload = request.bodyFile,
+            let size = (try? FileManager.default.attributesOfItem(atPath: upload))?[.size] as? Int, size > 0
+        else { throw APIError.badRequest("the upload is empty: expected the bytes of a flow library (.so)") }
         let fileName = request.queryString("fileName") ?? "libUploaded.so"
         guard fileName.hasSuffix(".so"), !fileName.contains("/"), fileName.count <= 200, !fileName.hasPrefix(".") else {
             throw APIError.badRequest("fileName '\(fileName)' is not valid: expected a file name ending in .so, such as libWindspeed.so", field: "fileName")
         }
+        // Registered under the name the client gave, in a folder of its own.
         let directory = c.home.path + "/uploads/" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/" + fileName
-        guard FileManager.default.createFile(atPath: path, contents: Data(request.body)) else {
-            throw BatonError(.io, "cannot write the upload to \(path)")
+        do {
+            try FileManager.default.moveItem(atPath: upload, toPath: path)
+        } catch {
+            throw BatonError(.io, "cannot move the upload to \(path): \(error.localizedDescription)")
         }
         let reports: [Registrar.Report]
         do {
