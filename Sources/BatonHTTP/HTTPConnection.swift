@@ -118,7 +118,7 @@ final class HTTPConnection {
                 throw .gone
             }
         }
-        let timeout = configuration.bodyTimeout
+        let timeout = head.body.timeout ?? configuration.bodyTimeout
         input.begin(deadline: .after(timeout), timeout: .reject(.requestTimeout, "request body not received within \(timeout.shortDescription)"))
         if case .file(let directory) = head.body.storage {
             body.file = try BodyFile(directory: directory)

@@ -25,11 +25,15 @@ public struct RequestBody: Sendable {
     public var limit: Int
     /// Said after the limit in a 413's message, e.g. "set with --max-json-bytes".
     public var limitNote: String?
+    /// How long the whole body may take once the head arrived (408 beyond); nil for the server's
+    /// `bodyTimeout`. Large uploads need longer than small JSON bodies.
+    public var timeout: Duration?
 
-    public init(_ storage: Storage, limit: Int, limitNote: String? = nil) {
+    public init(_ storage: Storage, limit: Int, limitNote: String? = nil, timeout: Duration? = nil) {
         self.storage = storage
         self.limit = limit
         self.limitNote = limitNote
+        self.timeout = timeout
     }
 
     /// The 413 message for a body of `size` bytes (nil when only known to exceed the limit).

@@ -70,10 +70,10 @@ extension API {
                 .unsupportedMediaType, "unsupported_media_type",
                 "Content-Type '\(type ?? "none")' is not accepted for an upload: expected application/octet-stream with the library's bytes")
         }
-        // The route keeps its body in a file (see `API.bodyPolicy`): the library never sits in memory.
-        guard let upload = request.bodyFile,
-            let size = (try? FileManager.default.attributesOfItem(atPath: upload))?[.size] as? Int, size > 0
-        else { throw APIError.badRequest("the upload is empty: expected the bytes of a flow library (.so)") }
+        // Served, the route keeps its body in a file (see `API.bodyPolicy`): the library never sits
+        // in memory. A request handed over in process may still carry its bytes.
+        let size = request.bodyFile.flatMap { (try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? Int } ?? request.body.count
+        guard size > 0 else { throw APIError.badRequest("the upload is empty: expected the bytes of a flow library (.so)") }
         let fileName = request.queryString("fileName") ?? "libUploaded.so"
         guard fileName.hasSuffix(".so"), !fileName.contains("/"), fileName.count <= 200, !fileName.hasPrefix(".") else {
             throw APIError.badRequest("fileName '\(fileName)' is not valid: expected a file name ending in .so, such as libWindspeed.so", field: "fileName")
@@ -84,9 +84,13 @@ extension API {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/" + fileName
         do {
-            try FileManager.default.moveItem(atPath: upload, toPath: path)
+            if let upload = request.bodyFile {
+                try FileManager.default.moveItem(atPath: upload, toPath: path)
+            } else {
+                try Data(request.body).write(to: URL(fileURLWithPath: path))
+            }
         } catch {
-            throw BatonError(.io, "cannot move the upload to \(path): \(error.localizedDescription)")
+            throw BatonError(.io, "cannot write the upload to \(path): \(error.localizedDescription)")
         }
         let reports: [Registrar.Report]
         do {

@@ -50,7 +50,8 @@ public final class API: Sendable {
     public init(store: SQLiteStore, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool,
                 maxJSONBytes: Int = InputLimits.defaultMaxJSONBytes, log: @escaping @Sendable (String) -> Void) {
         jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
-        uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload")
+        uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
+            timeout: .seconds(900))
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(store: store, home: home, events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
