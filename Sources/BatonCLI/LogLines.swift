@@ -32,14 +32,15 @@ struct LogLines: Sendable {
         self.terminal = terminal
     }
 
-    /// Writes one line.
-    func say(_ message: String, level: String = "info") {
+    /// Writes one line. Servers and workers say what they do in sentences without levels, so every
+    /// line is "info"; failures are in the message.
+    func say(_ message: String) {
         switch format {
         case .text:
             terminal.line("\(terminal.dim(Format.clock(Date()))) \(message)")
         case .json:
             let object: [String: JSONValue] = [
-                "ts": .string(Timestamps.iso(Date())), "level": .string(level), "component": .string(component),
+                "ts": .string(Timestamps.iso(Date())), "level": .string("info"), "component": .string(component),
                 "message": .string(message), "pid": .int(Int64(getpid())),
             ]
             terminal.line(JSONValue.object(object).jsonText)

@@ -106,7 +106,6 @@ final class HTTPConnection {
     private struct ReceivedBody {
         var bytes: [UInt8] = []
         var file: BodyFile?
-        var count = 0
     }
 
     private func readBody(of head: RequestHead, into body: inout ReceivedBody) throws(ConnectionFailure) {
@@ -120,34 +119,29 @@ final class HTTPConnection {
         }
         let timeout = head.body.timeout ?? configuration.bodyTimeout
         input.begin(deadline: .after(timeout), timeout: .reject(.requestTimeout, "request body not received within \(timeout.shortDescription)"))
+        var bytes: [UInt8] = []
         if case .file(let directory) = head.body.storage {
             body.file = try BodyFile(directory: directory)
         } else if case .length(let count) = head.framing {
             // Grown as bytes arrive rather than all at once: the length is only the client's word.
-            body.bytes.reserveCapacity(min(count, 1024 * 1024))
+            bytes.reserveCapacity(min(count, 1024 * 1024))
         }
         let file = body.file
-        var bytes: [UInt8] = []
-        swap(&bytes, &body.bytes)
-        defer { swap(&bytes, &body.bytes) }
         let sink = { (piece: ArraySlice<UInt8>) throws(ConnectionFailure) -> Void in
             if let file { try file.write(piece) } else { bytes.append(contentsOf: piece) }
         }
         switch head.framing {
-        case .length(let count):
-            try input.read(count: count, to: sink)
-            body.count = count
-        case .chunked:
-            body.count = try readChunks(limit: head.body, to: sink)
-        case .none:
-            break
+        case .length(let count): try input.read(count: count, to: sink)
+        case .chunked: try readChunks(limit: head.body, to: sink)
+        case .none: break
         }
         file?.finish()
+        body.bytes = bytes
     }
 
     /// De-chunks a body (RFC 9112 §7.1) into `sink`; chunk extensions and trailer fields are read and
-    /// dropped. Returns the body's size.
-    private func readChunks(limit body: RequestBody, to sink: (ArraySlice<UInt8>) throws(ConnectionFailure) -> Void) throws(ConnectionFailure) -> Int {
+    /// dropped.
+    private func readChunks(limit body: RequestBody, to sink: (ArraySlice<UInt8>) throws(ConnectionFailure) -> Void) throws(ConnectionFailure) {
         let limit = body.limit
         var total = 0
         while true {
@@ -165,7 +159,7 @@ final class HTTPConnection {
             let trailer = try input.line(
                 maxLength: max(maxBytes - used, 0),
                 tooLong: .reject(.requestHeaderFieldsTooLarge, "trailer section exceeds \(maxBytes) bytes"))
-            if trailer.isEmpty { return total }
+            if trailer.isEmpty { return }
             used += trailer.count + 2
         }
     }
