@@ -52,6 +52,7 @@ public final class API: Sendable {
         jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
         uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
             timeout: .seconds(900))
+        Self.removeStaleUploads(home.path + "/uploads")
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(store: store, home: home, events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
@@ -80,6 +81,18 @@ public final class API: Sendable {
             let apiError = APIError.from(error)
             if apiError.status.code >= 500 { log("\(request.method) \(request.path): \(error)") }
             return apiError.response
+        }
+    }
+
+    /// Removes what uploads left when their server was killed mid-request. Only entries an hour old
+    /// go: an upload has 15 minutes for its body, and another server on the store may be taking one.
+    static func removeStaleUploads(_ folder: String, now: Date = Date()) {
+        let files = FileManager.default
+        for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] {
+            let path = folder + "/" + name
+            if let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, now.timeIntervalSince(modified) > 3600 {
+                try? files.removeItem(atPath: path)
+            }
         }
     }
 

@@ -74,6 +74,23 @@ import Glibc
         #expect(server.stop() == 0)
     }
 
+    @Test func uploadsLeftByAKilledServerAreRemovedByTheNextOne() async throws {
+        let sandbox = try Sandbox()
+        let folder = sandbox.home + "/uploads"
+        try FileManager.default.createDirectory(atPath: folder + "/0A1B", withIntermediateDirectories: true)
+        for path in [folder + "/body-stale", folder + "/0A1B/libOld.so", folder + "/body-recent"] {
+            #expect(FileManager.default.createFile(atPath: path, contents: Data("partial".utf8)))
+        }
+        let old = Date().addingTimeInterval(-2 * 3600)
+        for path in [folder + "/body-stale", folder + "/0A1B"] {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
+        }
+        let server = try await ServerProcess.start(sandbox)
+        // A recent one may be another server's upload in progress.
+        #expect(uploadsLeft(sandbox) == ["body-recent"])
+        #expect(server.stop() == 0)
+    }
+
     @Test func aJSONBodyOverTheLimitGets413NamingTheLimitAndTheOption() async throws {
         let server = try await ServerProcess.start(try Sandbox())
         let big = #"{"flow": "echo", "parameters": {"name": ""# + String(repeating: "a", count: InputLimits.defaultMaxJSONBytes) + #""}}"#
