@@ -7,6 +7,13 @@ enum ParameterInput {
     static func read(params: [String], file: String?, schema: ParameterSchema) throws -> [String: JSONValue] {
         var given: [String: JSONValue] = [:]
         if let file {
+            // Checked before reading: a parameter file is held whole in memory and sent in one body.
+            let limit = try InputLimits.maxJSONBytes()
+            if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > limit {
+                throw BatonError(
+                    .invalidInput,
+                    "params file '\(file)' is \(LogText.bytes(size)), over the limit of \(InputLimits.describe(limit)); pass large inputs as a path, or set \(InputLimits.environmentVariable)")
+            }
             let data: Data
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: file))

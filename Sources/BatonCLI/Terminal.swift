@@ -134,9 +134,9 @@ enum Format {
         return width
     }
 
-    /// Parameters as `city="Boston", days=3`.
+    /// Parameters as `city="Boston", days=3`, long values cut with their size.
     static func parameters(_ parameters: [String: JSONValue]) -> String {
-        parameters.isEmpty ? "(none)" : parameters.keys.sorted().map { "\($0)=\(parameters[$0]!.jsonText)" }.joined(separator: ", ")
+        parameters.isEmpty ? "(none)" : parameters.keys.sorted().map { "\($0)=\(LogText.abbreviated(parameters[$0]!))" }.joined(separator: ", ")
     }
 
     static func truncated(_ text: String, _ limit: Int) -> String {

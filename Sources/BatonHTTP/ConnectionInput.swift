@@ -56,13 +56,14 @@ struct ConnectionInput {
         }
     }
 
-    /// Appends the next `count` bytes to `body`.
-    mutating func read(count: Int, into body: inout [UInt8]) throws(ConnectionFailure) {
+    /// Hands the next `count` bytes to `sink` in the pieces they arrive in, so a large body never
+    /// has to be held whole.
+    mutating func read(count: Int, to sink: (ArraySlice<UInt8>) throws(ConnectionFailure) -> Void) throws(ConnectionFailure) {
         var needed = count
         while needed > 0 {
             if start == buffer.count { try receiveMore() }
             let taken = min(needed, buffer.count - start)
-            body.append(contentsOf: buffer[start..<(start + taken)])
+            try sink(buffer[start..<(start + taken)])
             consume(upTo: start + taken)
             needed -= taken
         }

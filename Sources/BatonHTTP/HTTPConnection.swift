@@ -42,10 +42,12 @@ final class HTTPConnection {
     /// Reads, handles and answers one request; true when the connection stays open.
     private func serveRequest() -> Bool {
         let head: RequestHead
-        let body: [UInt8]
+        var body = ReceivedBody()
+        // A body file outlives this function only when the handler moved it away.
+        defer { body.file?.remove() }
         do throws(ConnectionFailure) {
             head = try readHead()
-            body = try readBody(of: head)
+            try readBody(of: head, into: &body)
         } catch .reject(let status, let message) {
             _ = try? send(server.errorResponse(status, message), to: nil)
             Socket.shutdownOutput(descriptor)
@@ -54,7 +56,8 @@ final class HTTPConnection {
         } catch {
             return false
         }
-        let request = HTTPRequest(method: head.method, target: head.target, headers: head.headers, body: body, remoteAddress: remote)
+        var request = HTTPRequest(method: head.method, target: head.target, headers: head.headers, body: body.bytes, remoteAddress: remote)
+        request.bodyFile = body.file?.path
         var response: HTTPResponse
         do {
             response = try server.handler(request)
@@ -93,12 +96,20 @@ final class HTTPConnection {
             let (name, value) = try RequestHead.parseField(field)
             headers.add(name, value)
         }
-        let framing = try RequestHead.framing(of: headers, maxBodyBytes: configuration.maxBodyBytes)
-        return RequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers, framing: framing)
+        let policy = configuration.bodyPolicy?(HTTPRequest(method: method, target: target, headers: headers, remoteAddress: remote))
+            ?? RequestBody(.memory, limit: configuration.maxBodyBytes)
+        let framing = try RequestHead.framing(of: headers, body: policy)
+        return RequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers, framing: framing, body: policy)
     }
 
-    private func readBody(of head: RequestHead) throws(ConnectionFailure) -> [UInt8] {
-        guard head.framing != .none && head.framing != .length(0) else { return [] }
+    /// A body as it is received: bytes in memory, or a file they are written to.
+    private struct ReceivedBody {
+        var bytes: [UInt8] = []
+        var file: BodyFile?
+    }
+
+    private func readBody(of head: RequestHead, into body: inout ReceivedBody) throws(ConnectionFailure) {
+        guard head.framing != .none && head.framing != .length(0) else { return }
         if head.expectsContinue {
             do throws(SocketError) {
                 try Socket.send(descriptor, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
@@ -106,33 +117,40 @@ final class HTTPConnection {
                 throw .gone
             }
         }
-        let timeout = configuration.bodyTimeout
+        let timeout = head.body.timeout ?? configuration.bodyTimeout
         input.begin(deadline: .after(timeout), timeout: .reject(.requestTimeout, "request body not received within \(timeout.shortDescription)"))
-        var body: [UInt8] = []
-        switch head.framing {
-        case .length(let count):
+        var bytes: [UInt8] = []
+        if case .file(let directory) = head.body.storage {
+            body.file = try BodyFile(directory: directory)
+        } else if case .length(let count) = head.framing {
             // Grown as bytes arrive rather than all at once: the length is only the client's word.
-            body.reserveCapacity(min(count, 1024 * 1024))
-            try input.read(count: count, into: &body)
-        case .chunked:
-            try readChunks(into: &body)
-        case .none:
-            break
+            bytes.reserveCapacity(min(count, 1024 * 1024))
         }
-        return body
+        let file = body.file
+        let sink = { (piece: ArraySlice<UInt8>) throws(ConnectionFailure) -> Void in
+            if let file { try file.write(piece) } else { bytes.append(contentsOf: piece) }
+        }
+        switch head.framing {
+        case .length(let count): try input.read(count: count, to: sink)
+        case .chunked: try readChunks(limit: head.body, to: sink)
+        case .none: break
+        }
+        file?.finish()
+        body.bytes = bytes
     }
 
-    /// De-chunks a body (RFC 9112 §7.1); chunk extensions and trailer fields are read and dropped.
-    private func readChunks(into body: inout [UInt8]) throws(ConnectionFailure) {
-        let limit = configuration.maxBodyBytes
+    /// De-chunks a body (RFC 9112 §7.1) into `sink`; chunk extensions and trailer fields are read and
+    /// dropped.
+    private func readChunks(limit body: RequestBody, to sink: (ArraySlice<UInt8>) throws(ConnectionFailure) -> Void) throws(ConnectionFailure) {
+        let limit = body.limit
+        var total = 0
         while true {
             let sizeLine = try input.line(maxLength: 1024, tooLong: .reject(.badRequest, "chunk size line exceeds 1024 bytes"))
-            let size = try RequestHead.chunkSize(sizeLine, maxBodyBytes: limit)
+            let size = try RequestHead.chunkSize(sizeLine, body: body)
             if size == 0 { break }
-            guard size <= limit - body.count else {
-                throw .reject(.payloadTooLarge, "chunked body exceeds the limit of \(limit) bytes")
-            }
-            try input.read(count: size, into: &body)
+            guard size <= limit - total else { throw .reject(.payloadTooLarge, body.tooLarge(nil)) }
+            try input.read(count: size, to: sink)
+            total += size
             _ = try input.line(maxLength: 0, tooLong: .reject(.badRequest, "missing CRLF after chunk data"))
         }
         let maxBytes = configuration.maxHeaderBytes

@@ -11,8 +11,12 @@ public struct HTTPRequest: Sendable {
     public var query: [(String, String)]
     /// The header fields as sent.
     public var headers: HTTPHeaders
-    /// The body, de-chunked; empty when the request had none.
+    /// The body, de-chunked; empty when the request had none, or when its route streams bodies to a
+    /// file (then see `bodyFile`).
     public var body: [UInt8]
+    /// Where the body is on disk when its route keeps bodies in files (`RequestBody.Storage.file`);
+    /// the server removes the file once the handler returns, so a handler that keeps it moves it.
+    public var bodyFile: String?
     /// The peer's address and port, e.g. "127.0.0.1:51234" or "[::1]:51234".
     public var remoteAddress: String
     /// The `{name}` segments of the route that matched, filled in by `Router`.

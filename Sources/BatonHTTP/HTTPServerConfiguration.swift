@@ -12,9 +12,14 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxHeaderBytes = 32 * 1024
     /// The most header fields accepted; more gets 431.
     public var maxHeaderCount = 100
-    /// The largest request body accepted; larger gets 413, checked against `Content-Length` before
-    /// any of the body is read, and while de-chunking.
+    /// The largest request body accepted where `bodyPolicy` says nothing else; larger gets 413,
+    /// checked against `Content-Length` before any of the body is read, and while de-chunking. Such
+    /// bodies are held in memory.
     public var maxBodyBytes = 256 * 1024 * 1024
+    /// Where each request's body goes and its limit, from the request's head (its `body` is empty);
+    /// nil, or a nil answer, means in memory up to `maxBodyBytes`. `Router.bodyPolicy(for:)` answers
+    /// from what each route declares.
+    public var bodyPolicy: (@Sendable (HTTPRequest) -> RequestBody?)?
     /// How long a request head may take once its first byte arrived; slower gets 408. Also how long
     /// a new connection may wait before its first byte, after which it is closed silently.
     public var headerTimeout: Duration = .seconds(10)

@@ -25,6 +25,8 @@ struct RequestHead {
     var minorVersion: Int
     var headers: HTTPHeaders
     var framing: Framing
+    /// Where the body goes and its limit.
+    var body = RequestBody(.memory, limit: Int.max)
 
     /// Whether the client wants the connection kept open after the response.
     var keepAlive: Bool {
@@ -101,7 +103,8 @@ struct RequestHead {
     }
 
     /// The body framing the headers declare (RFC 9112 §6.3), or the status that refuses them.
-    static func framing(of headers: HTTPHeaders, maxBodyBytes: Int) throws(ConnectionFailure) -> Framing {
+    static func framing(of headers: HTTPHeaders, body: RequestBody) throws(ConnectionFailure) -> Framing {
+        let maxBodyBytes = body.limit
         let encodings = headers.values("Transfer-Encoding")
         let lengths = headers.values("Content-Length")
         if !encodings.isEmpty {
@@ -123,25 +126,26 @@ struct RequestHead {
                 throw .reject(.badRequest, "Content-Length \"\(digits.prefix(40))\" is not a number")
             }
             guard let value = Int(digits) else {
-                throw .reject(.payloadTooLarge, "body of \(digits.prefix(40)) bytes exceeds the limit of \(maxBodyBytes) bytes")
+                throw .reject(.payloadTooLarge, body.tooLarge(String(digits.prefix(40))))
             }
             guard length == nil || length == value else { throw .reject(.badRequest, "conflicting Content-Length values") }
             length = value
         }
         guard length! <= maxBodyBytes else {
-            throw .reject(.payloadTooLarge, "body of \(length!) bytes exceeds the limit of \(maxBodyBytes) bytes")
+            throw .reject(.payloadTooLarge, body.tooLarge(String(length!)))
         }
         return .length(length!)
     }
 
     /// A chunk-size line's size; extensions after ";" are ignored.
-    static func chunkSize(_ line: [UInt8], maxBodyBytes: Int) throws(ConnectionFailure) -> Int {
+    static func chunkSize(_ line: [UInt8], body: RequestBody) throws(ConnectionFailure) -> Int {
+        let maxBodyBytes = body.limit
         var size = 0
         var index = 0
         while index < line.count, let digit = PercentDecoding.hexValue(line[index]) {
             let (shifted, overflow) = size.multipliedReportingOverflow(by: 16)
             guard !overflow, shifted <= maxBodyBytes else {
-                throw .reject(.payloadTooLarge, "chunked body exceeds the limit of \(maxBodyBytes) bytes")
+                throw .reject(.payloadTooLarge, body.tooLarge(nil))
             }
             size = shifted + Int(digit)
             index += 1

@@ -17,6 +17,7 @@ public struct Router: Sendable {
         let method: String
         let pattern: String
         let segments: [Segment]
+        let body: RequestBody?
         let handler: Handler
     }
 
@@ -31,8 +32,9 @@ public struct Router: Sendable {
     public init() {}
 
     /// Adds a route. The pattern must start with "/"; a segment is either all literal or one whole
-    /// `{name}`, and a name occurs once per pattern.
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    /// `{name}`, and a name occurs once per pattern. `body` says where its request bodies go and
+    /// their limit (nil: the server's default), as `bodyPolicy(for:)` reports.
+    public mutating func add(_ method: String, _ pattern: String, body: RequestBody? = nil, _ handler: @escaping Handler) {
         precondition(pattern.hasPrefix("/"), "route pattern \(pattern) must start with /")
         let segments = Self.split(Substring(pattern)).map { piece -> Segment in
             guard piece.hasPrefix("{") && piece.hasSuffix("}") && piece.count > 2 else {
@@ -41,7 +43,7 @@ public struct Router: Sendable {
             }
             return .parameter(String(piece.dropFirst().dropLast()))
         }
-        table.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+        table.append(Route(method: method, pattern: pattern, segments: segments, body: body, handler: handler))
     }
 
     /// The routes as (method, pattern), in the order they were added.
@@ -52,9 +54,34 @@ public struct Router: Sendable {
     /// The handler and path parameters for `request`, or why there is none. `allowed` lists the
     /// methods of the routes whose pattern matched, in the order added, with HEAD after GET.
     public func match(_ request: HTTPRequest) -> RouteMatch {
+        switch best(request) {
+        case .success(let (route, parameters)): .found(route.handler, parameters)
+        case .failure(let failure): failure.match
+        }
+    }
+
+    /// Where the body of `request` goes, as its route declared; nil when it declared nothing or no
+    /// route matches. For `HTTPServerConfiguration.bodyPolicy`.
+    public func bodyPolicy(for request: HTTPRequest) -> RequestBody? {
+        guard case .success(let (route, _)) = best(request) else { return nil }
+        return route.body
+    }
+
+    /// The pattern of the route that answers `request` (e.g. "/api/flows/{flow}"), for metrics and
+    /// logs that must not hold one entry per path.
+    public func pattern(for request: HTTPRequest) -> String? {
+        guard case .success(let (route, _)) = best(request) else { return nil }
+        return route.pattern
+    }
+
+    private struct NoRoute: Error {
+        let match: RouteMatch
+    }
+
+    private func best(_ request: HTTPRequest) -> Result<(Route, [String: String]), NoRoute> {
         let path = Self.split(RequestTarget(request.target).path).map { PercentDecoding.decode($0, plusIsSpace: false) }
         let candidates = table.filter { Self.matches($0.segments, path) }
-        guard !candidates.isEmpty else { return .notFound }
+        guard !candidates.isEmpty else { return .failure(NoRoute(match: .notFound)) }
         var accepting = candidates.filter { $0.method == request.method }
         if accepting.isEmpty && request.method == "HEAD" { accepting = candidates.filter { $0.method == "GET" } }
         guard var best = accepting.first else {
@@ -63,7 +90,7 @@ public struct Router: Sendable {
                 allowed.append(route.method)
                 if route.method == "GET" && !candidates.contains(where: { $0.method == "HEAD" }) { allowed.append("HEAD") }
             }
-            return .methodNotAllowed(allowed: allowed)
+            return .failure(NoRoute(match: .methodNotAllowed(allowed: allowed)))
         }
         for route in accepting.dropFirst() where Self.moreSpecific(route.segments, than: best.segments) {
             best = route
@@ -72,7 +99,7 @@ public struct Router: Sendable {
         for (segment, value) in zip(best.segments, path) {
             if case .parameter(let name) = segment { parameters[name] = value }
         }
-        return .found(best.handler, parameters)
+        return .success((best, parameters))
     }
 
     /// Calls the matching handler with `pathParameters` filled in; otherwise answers 404, or 405 with

@@ -70,17 +70,27 @@ extension API {
                 .unsupportedMediaType, "unsupported_media_type",
                 "Content-Type '\(type ?? "none")' is not accepted for an upload: expected application/octet-stream with the library's bytes")
         }
-        guard !request.body.isEmpty else { throw APIError.badRequest("the upload is empty: expected the bytes of a flow library (.so)") }
+        // Served, the route keeps its body in a file (see `API.bodyPolicy`): the library never sits
+        // in memory. A request handed over in process may still carry its bytes.
+        let size = request.bodyFile.flatMap { (try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? Int } ?? request.body.count
+        guard size > 0 else { throw APIError.badRequest("the upload is empty: expected the bytes of a flow library (.so)") }
         let fileName = request.queryString("fileName") ?? "libUploaded.so"
         guard fileName.hasSuffix(".so"), !fileName.contains("/"), fileName.count <= 200, !fileName.hasPrefix(".") else {
             throw APIError.badRequest("fileName '\(fileName)' is not valid: expected a file name ending in .so, such as libWindspeed.so", field: "fileName")
         }
+        // Registered under the name the client gave, in a folder of its own.
         let directory = c.home.path + "/uploads/" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/" + fileName
-        guard FileManager.default.createFile(atPath: path, contents: Data(request.body)) else {
-            throw BatonError(.io, "cannot write the upload to \(path)")
+        do {
+            if let upload = request.bodyFile {
+                try FileManager.default.moveItem(atPath: upload, toPath: path)
+            } else {
+                try Data(request.body).write(to: URL(fileURLWithPath: path))
+            }
+        } catch {
+            throw BatonError(.io, "cannot write the upload to \(path): \(error.localizedDescription)")
         }
         let reports: [Registrar.Report]
         do {

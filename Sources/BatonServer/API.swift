@@ -28,6 +28,8 @@ struct APIContext: Sendable {
     /// The pool runs created through the API go to.
     let pool: String
     let startedAt: Date
+    /// Request latencies, which the server records and `/metrics` reports.
+    let requests: RequestMetrics
     let log: @Sendable (String) -> Void
 }
 
@@ -35,19 +37,35 @@ struct APIContext: Sendable {
 public final class API: Sendable {
     let routes: [Route]
     private let router: Router
+    /// Request latencies: the server records each request here, and `/metrics` reports them.
+    public let requests: RequestMetrics
     private let log: @Sendable (String) -> Void
 
+    /// Where request bodies go: uploads to files under `BATON_HOME/uploads`, JSON in memory.
+    private let jsonBody: RequestBody
+    private let uploadBody: RequestBody
+
+    /// `maxJSONBytes` limits JSON bodies (413 beyond); uploads stream to disk up to
+    /// `InputLimits.maxUploadBytes`.
     public init(store: SQLiteStore, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool,
-                log: @escaping @Sendable (String) -> Void) {
-        let context = APIContext(store: store, home: home, events: events, pool: pool, startedAt: Date(), log: log)
-        var routes = Self.systemRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context)
+                maxJSONBytes: Int = InputLimits.defaultMaxJSONBytes, log: @escaping @Sendable (String) -> Void) {
+        jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
+        uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
+            timeout: .seconds(900))
+        Self.removeStaleUploads(home.path + "/uploads")
+        let requests = RequestMetrics()
+        self.requests = requests
+        let context = APIContext(store: store, home: home, events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
+        var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", response: "Object") { _ in
             .bytes([], contentType: "application/json")
         })
         let document = OpenAPI.document(routes)
         routes[routes.count - 1].handler = { _ in .bytes(document, contentType: "application/json") }
         var router = Router()
-        for route in routes { router.add(route.method, route.pattern, route.handler) }
+        for route in routes {
+            router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody, route.handler)
+        }
         self.routes = routes
         self.router = router
         self.log = log
@@ -65,6 +83,27 @@ public final class API: Sendable {
             return apiError.response
         }
     }
+
+    /// Removes what uploads left when their server was killed mid-request. Only entries an hour old
+    /// go: an upload has 15 minutes for its body, and another server on the store may be taking one.
+    static func removeStaleUploads(_ folder: String, now: Date = Date()) {
+        let files = FileManager.default
+        for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] {
+            let path = folder + "/" + name
+            if let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, now.timeIntervalSince(modified) > 3600 {
+                try? files.removeItem(atPath: path)
+            }
+        }
+    }
+
+    /// Where the body of `request` goes and its limit, as its route declares; JSON's limit for paths
+    /// no route takes. For `HTTPServerConfiguration.bodyPolicy`.
+    public func bodyPolicy(for request: HTTPRequest) -> RequestBody {
+        router.bodyPolicy(for: request) ?? jsonBody
+    }
+
+    /// The route pattern that answers `request`, for metrics; nil when none does.
+    public func pattern(for request: HTTPRequest) -> String? { router.pattern(for: request) }
 
     /// The method and pattern of every route, for the OpenAPI document and its test.
     public var routeTable: [(method: String, pattern: String)] { routes.map { ($0.method, $0.pattern) } }

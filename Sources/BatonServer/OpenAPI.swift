@@ -33,8 +33,8 @@ enum OpenAPI {
             ]
             var success: [String: JSONValue] = ["description": .string(route.summary)]
             if let response = route.response {
-                let type = response == "EventStream" ? "text/event-stream" : "application/json"
-                success["content"] = .object([type: .object(["schema": response == "EventStream" ? .object(["type": .string("string")]) : ref(response)])])
+                let text = ["EventStream": "text/event-stream", "Metrics": "text/plain"][response]
+                success["content"] = .object([text ?? "application/json": .object(["schema": text != nil ? .object(["type": .string("string")]) : ref(response)])])
             }
             responses[String(route.status)] = .object(success)
             operation["responses"] = .object(responses)

@@ -16,6 +16,9 @@ public struct ServerOptions: Sendable {
     public var workerLimit = 10
     /// How long running flows may finish after Ctrl-C.
     public var grace: TimeInterval = 30
+    /// The largest JSON request body, in bytes; larger gets 413. Uploads of libraries go to disk
+    /// and have their own limit.
+    public var maxJSONBytes = InputLimits.defaultMaxJSONBytes
 
     public init() {}
 }
@@ -41,11 +44,13 @@ public final class Server: @unchecked Sendable {
         self.options = options
         self.say = say
         events = try EventHub(store: store, log: say)
-        api = API(store: store, home: home, events: events, pool: options.pool, log: say)
+        api = API(store: store, home: home, events: events, pool: options.pool, maxJSONBytes: options.maxJSONBytes, log: say)
         web = try WebAssets.locate().map(WebAssets.init(root:))
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
         configuration.port = options.port
+        configuration.maxBodyBytes = options.maxJSONBytes
+        configuration.bodyPolicy = { [api] request in api.bodyPolicy(for: request) }
         http = HTTPServer(configuration: configuration, handler: { [self] request in handle(request) }) { status, message in
             APIError(status, Self.code(status), message).response
         }
@@ -112,16 +117,24 @@ public final class Server: @unchecked Sendable {
     private static let workerStopped: UInt8 = 250
 
     private func handle(_ request: HTTPRequest) -> HTTPResponse {
-        if request.path == "/api" || request.path.hasPrefix("/api/") {
-            let started = Date()
-            let response = api.handle(request)
+        let started = Date()
+        let response: HTTPResponse
+        let route: String
+        if request.path == "/api" || request.path.hasPrefix("/api/") || request.path == "/metrics" {
+            response = api.handle(request)
+            route = api.pattern(for: request) ?? "unmatched"
             if request.method != "GET" && request.method != "HEAD" {
-                say("\(request.method) \(request.target) \(response.status.code) (\(String(format: "%.1f", Date().timeIntervalSince(started) * 1000)) ms)")
+                say("\(request.method) \(LogText.abbreviated(request.target)) \(response.status.code) (\(String(format: "%.1f", Date().timeIntervalSince(started) * 1000)) ms)")
             }
-            return response
+        } else if request.method == "GET" || request.method == "HEAD", let page = web?.response(to: request) {
+            response = page
+            route = "web"
+        } else {
+            response = APIError(.notFound, "not_found", "nothing at \(request.path): the UI is at /, the API under /api and metrics at /metrics").response
+            route = "unmatched"
         }
-        if request.method == "GET" || request.method == "HEAD", let response = web?.response(to: request) { return response }
-        return APIError(.notFound, "not_found", "nothing at \(request.path): the UI is at / and the API under /api").response
+        api.requests.observe(route: route, method: request.method, status: response.status.code, seconds: Date().timeIntervalSince(started))
+        return response
     }
 
     private static func code(_ status: HTTPStatus) -> String {

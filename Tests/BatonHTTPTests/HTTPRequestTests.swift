@@ -73,18 +73,18 @@ import Testing
     }
 
     @Test func chunkSizeReadsHexAndIgnoresExtensions() throws {
-        #expect(try RequestHead.chunkSize(Array("1aF".utf8), maxBodyBytes: 1 << 20) == 0x1AF)
-        #expect(try RequestHead.chunkSize(Array("10 ;name=value".utf8), maxBodyBytes: 1 << 20) == 16)
-        #expect(throws: ConnectionFailure.self) { try RequestHead.chunkSize(Array("x1".utf8), maxBodyBytes: 1 << 20) }
-        #expect(throws: ConnectionFailure.self) { try RequestHead.chunkSize(Array("".utf8), maxBodyBytes: 1 << 20) }
-        #expect(throws: ConnectionFailure.self) { try RequestHead.chunkSize(Array("FFFFFFFFFFFFFFFFFFFF".utf8), maxBodyBytes: 1 << 20) }
+        #expect(try RequestHead.chunkSize(Array("1aF".utf8), body: RequestBody(.memory, limit: 1 << 20)) == 0x1AF)
+        #expect(try RequestHead.chunkSize(Array("10 ;name=value".utf8), body: RequestBody(.memory, limit: 1 << 20)) == 16)
+        #expect(throws: ConnectionFailure.self) { try RequestHead.chunkSize(Array("x1".utf8), body: RequestBody(.memory, limit: 1 << 20)) }
+        #expect(throws: ConnectionFailure.self) { try RequestHead.chunkSize(Array("".utf8), body: RequestBody(.memory, limit: 1 << 20)) }
+        #expect(throws: ConnectionFailure.self) { try RequestHead.chunkSize(Array("FFFFFFFFFFFFFFFFFFFF".utf8), body: RequestBody(.memory, limit: 1 << 20)) }
     }
 
     @Test func repeatedEqualContentLengthsAreOneLength() throws {
         let headers = HTTPHeaders([("Content-Length", "5"), ("content-length", "5, 5")])
-        #expect(try RequestHead.framing(of: headers, maxBodyBytes: 100) == .length(5))
+        #expect(try RequestHead.framing(of: headers, body: RequestBody(.memory, limit: 100)) == .length(5))
         #expect(throws: ConnectionFailure.self) {
-            try RequestHead.framing(of: HTTPHeaders([("Content-Length", "5, 6")]), maxBodyBytes: 100)
+            try RequestHead.framing(of: HTTPHeaders([("Content-Length", "5, 6")]), body: RequestBody(.memory, limit: 100))
         }
     }
 }

@@ -85,4 +85,16 @@ import Testing
             #expect(notAllowed.headers["Allow"] == "GET, HEAD, POST")
         }
     }
+
+    @Test func reportsTheMatchingPatternAndTheBodyItDeclares() {
+        var router = Router()
+        router.add("GET", "/api/flows/{flow}") { _ in .text("one") }
+        router.add("POST", "/api/libraries", body: RequestBody(.file(directory: "/tmp/uploads"), limit: 10)) { _ in .text("upload") }
+        #expect(router.pattern(for: HTTPRequest(method: "GET", target: "/api/flows/etl?x=1")) == "/api/flows/{flow}")
+        #expect(router.pattern(for: HTTPRequest(method: "HEAD", target: "/api/flows/etl")) == "/api/flows/{flow}")
+        #expect(router.pattern(for: HTTPRequest(method: "GET", target: "/nowhere")) == nil)
+        #expect(router.bodyPolicy(for: HTTPRequest(method: "POST", target: "/api/libraries"))?.storage == .file(directory: "/tmp/uploads"))
+        #expect(router.bodyPolicy(for: HTTPRequest(method: "GET", target: "/api/flows/etl")) == nil)
+        #expect(router.bodyPolicy(for: HTTPRequest(method: "DELETE", target: "/api/libraries")) == nil)
+    }
 }

@@ -25,6 +25,8 @@ enum ServerCommands {
             .value("limit", "N", "How many runs the built-in worker executes at once (default 10)"),
             .value("grace", "SECONDS", "How long running flows may finish after Ctrl-C (default 30)"),
             .value("retention-days", "N", "Prune final runs older than N days at start and daily (default: keep every run)"),
+            .value("max-json-bytes", "N", "The largest JSON request body in bytes (default \(InputLimits.defaultMaxJSONBytes), or $\(InputLimits.environmentVariable)); larger gets 413"),
+            LogLines.option,
         ]
     ) { args, context in
         let started = Date()
@@ -38,26 +40,25 @@ enum ServerCommands {
         options.pool = args.value("pool") ?? options.pool
         options.workerLimit = try args.integer("limit", minimum: 1) ?? options.workerLimit
         options.grace = try args.seconds("grace") ?? options.grace
+        options.maxJSONBytes = try args.value("max-json-bytes").map { try InputLimits.parse($0, name: "--max-json-bytes") } ?? InputLimits.maxJSONBytes()
+        let log = try LogLines(args, component: "server", terminal: context.out)
         let retention = try args.integer("retention-days", minimum: 1)
-        let out = context.out
-        let pruning = try retention.map { days in
-            RetentionSchedule(store: try context.store(), days: days) { line in out.line("\(out.dim(Format.clock(Date()))) \(line)") }
-        }
+        let pruning = try retention.map { days in RetentionSchedule(store: try context.store(), days: days) { line in log.say(line) } }
         pruning?.start()
         defer { pruning?.stop() }
-        try serve(options, context: context, started: started)
+        try serve(options, context: context, started: started, log: log)
         return 0
     }
 
     /// Runs a server until Ctrl-C, printing its address once it is ready.
-    static func serve(_ options: ServerOptions, context: CommandContext, started: Date) throws {
+    static func serve(_ options: ServerOptions, context: CommandContext, started: Date, log: LogLines? = nil) throws {
         let out = context.out
-        let server = try Server(store: try context.store(), home: context.home, options: options) { line in
-            out.line("\(out.dim(Format.clock(Date()))) \(line)")
-        }
+        let log = log ?? LogLines(format: .text, component: "server", terminal: out)
+        let server = try Server(store: try context.store(), home: context.home, options: options) { line in log.say(line) }
         try server.run { address in
             let milliseconds = Int((Date().timeIntervalSince(started) * 1000).rounded())
-            out.line("\(out.dim(Format.clock(Date()))) Baton is ready in \(milliseconds) ms: web UI \(out.bold(address + "/")), API \(address)/api (Ctrl-C to stop)")
+            let web = log.format == .text ? out.bold(address + "/") : address + "/"
+            log.say("Baton is ready in \(milliseconds) ms: web UI \(web), API \(address)/api (Ctrl-C to stop)")
         }
     }
 }

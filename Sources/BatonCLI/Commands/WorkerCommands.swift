@@ -19,6 +19,7 @@ enum WorkerCommands {
             .value("name", "NAME", "A name for `baton worker ls` (default worker-PID)"),
             .value("grace", "SECONDS", "How long running flows may finish after Ctrl-C (default 30)"),
             .flag("no-schedule", "Never act as the scheduler"),
+            LogLines.option,
         ]
     ) { args, context in
         let store = try context.store()
@@ -26,10 +27,8 @@ enum WorkerCommands {
             pool: args.value("pool") ?? DeploymentNames.defaultPool, limit: try args.integer("limit", minimum: 1) ?? 10,
             name: args.value("name"), grace: try args.seconds("grace") ?? 30, schedules: !args.flag("no-schedule"))
         if let name = args.value("name") { try DeploymentNames.validate(name, what: "worker name") }
-        let out = context.out
-        let worker = try Worker(store: store, home: context.home, options: options) { line in
-            out.line("\(out.dim(Format.clock(Date()))) \(line)")
-        }
+        let log = try LogLines(args, component: "worker", terminal: context.out)
+        let worker = try Worker(store: store, home: context.home, options: options) { line in log.say(line) }
         try worker.run()
         return 0
     }
