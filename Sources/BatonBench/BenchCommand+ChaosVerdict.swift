@@ -61,7 +61,11 @@ struct ChaosVerdict {
                 killedRuns += 1
                 let history = states[id] ?? []
                 let what = "run \(id) (\(run.flow), attempt \(attempt)), executing when round \(kill.round) killed the \(kill.role.rawValue) (pid \(kill.pid))"
-                guard let crash = history.firstIndex(where: { $0.type == "crashed" && $0.time >= kill.at - 1 }) else {
+                // The first crash at or after the attempt that was killed (states record attempts only in
+                // their messages, so the count of Running states stands for the attempt).
+                let running = history.indices.filter { history[$0].type == "running" }
+                let from = running.count >= attempt ? running[attempt - 1] : 0
+                guard let crash = history[from...].firstIndex(where: { $0.type == "crashed" }) else {
                     notCrashed.append("\(what): never crashed; now \(run.stateName)")
                     continue
                 }
