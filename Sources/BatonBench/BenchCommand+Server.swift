@@ -187,7 +187,7 @@ extension Bench {
     }
 
     /// A port nothing listens on now.
-    private func freePort() throws -> Int {
+    func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -26,6 +26,7 @@ import Glibc
 ///   server-ready [N]      `baton server start` N times: spawn to the first 200 of /api/health; idle RSS
 ///   server-runs [N]       N runs stored: p50/p99 of the runs list (filtered, paged) and the run page's calls
 ///   server-create [N]     8 clients creating N runs through POST /api/flow-runs: runs per second
+///   chaos [N]             the fault suite: N rounds of SIGKILL on one store, then lost/stuck/duplicated runs (BenchCommand+Chaos.swift)
 public enum BenchCommand {
     public static func main(_ arguments: [String]) async -> Int32 {
         var args = arguments
@@ -58,6 +59,7 @@ public enum BenchCommand {
             case "server-ready": report = try bench.serverReady(n ?? 10)
             case "server-runs": report = try bench.serverRuns(n ?? 100_000)
             case "server-create": report = try bench.serverCreate(n ?? 2000)
+            case "chaos": report = try bench.chaos(n ?? 20, arguments: arguments)
             default:
                 warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs or server-create")
                 return 2
