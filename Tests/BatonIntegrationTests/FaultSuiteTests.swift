@@ -38,43 +38,4 @@ struct FaultSuiteTests {
         #expect((report["runs_completed"]?.intValue ?? 0) > 0, "the stream ran nothing: \(result.stderr.suffix(2000))")
         #expect(result.status == 0, "\(result.stderr.suffix(3000))")
     }
-
-    /// Ten workers and ten servers started one after another while a worker schedules the store:
-    /// none of them, all alive, is ever recorded as stopped or reaped as gone.
-    @Test func workersAndServersStartedWhileASchedulerRunsAreNeverTakenForDead() async throws {
-        let sandbox = try Sandbox()
-        #expect(try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows")).status == 0)
-        let scheduler = try WatchedProcess(sandbox, ["worker", "start", "--name", "scheduler"])
-        defer { stopAll([scheduler]) }
-        try #require(await scheduler.line(containing: "now schedules") != nil, "\(scheduler.output)")
-
-        var started: [WatchedProcess] = []
-        defer { stopAll(started) }
-        for index in 0..<20 {
-            let process = index.isMultiple(of: 2)
-                ? try WatchedProcess(sandbox, ["worker", "start", "--name", "started-\(index)"])
-                : try WatchedProcess(sandbox, ["server", "start", "--port", "0"])
-            started.append(process)
-            let line = await process.line(containing: index.isMultiple(of: 2) ? "started" : "Baton is ready")
-            try #require(line != nil, "start \(index) ended early:\n\(process.output)")
-        }
-        // The scheduler wakes on the doorbell each registration rings; a start it took for a death
-        // shows as a stopped record within milliseconds, long before the next of these starts is
-        // ready, so all but the last start are surely judged by now (the last one may not be).
-        let store = try SQLiteStore(home: BatonHome(path: sandbox.home))
-        let records = try store.workers(includeStopped: true, limit: 1000)
-        for process in started {
-            let pid = process.process.processIdentifier
-            #expect(process.process.isRunning, "pid \(pid) ended:\n\(process.output)")
-            for record in records where record.pid == pid {
-                #expect(record.stoppedAt == nil, "\(record.name) (pid \(pid)) is alive but recorded as stopped")
-            }
-        }
-        #expect(!scheduler.output.contains("is gone"), "the scheduler took a live process for dead:\n\(scheduler.output)")
-    }
-
-    private func stopAll(_ processes: [WatchedProcess]) {
-        for process in processes where process.process.isRunning { kill(process.process.processIdentifier, SIGTERM) }
-        for process in processes { _ = process.wait() }
-    }
 }
