@@ -11,33 +11,7 @@ import Glibc
 /// any moment of start-up stop what they reach, and runs whose supervisor died end `crashed` and are
 /// retried. Real processes on a real store; every wait is on a condition, with a generous bound.
 @Suite(.timeLimit(.minutes(20)))
-struct LivenessTests {
-    func registered() async throws -> Sandbox {
-        let sandbox = try Sandbox()
-        let result = try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows"))
-        try #require(result.status == 0, "\(result.stderr)")
-        return sandbox
-    }
-
-    /// Waits until `condition` holds for the store, re-checking each time it rings a doorbell.
-    func waitUntil(_ sandbox: Sandbox, limit: Double = 120, _ condition: (SQLiteStore) throws -> Bool) throws -> Bool {
-        let store = try SQLiteStore(home: BatonHome(path: sandbox.home))
-        let doorbell = try store.doorbell()
-        let deadline = Date().addingTimeInterval(limit)
-        while Date() < deadline {
-            if try condition(store) { return true }
-            var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, Int32(max(1, min(1000, deadline.timeIntervalSinceNow * 1000))))
-            _ = doorbell.drain()
-        }
-        return try condition(store)
-    }
-
-    func stop(_ process: WatchedProcess) -> Int32 {
-        kill(process.process.processIdentifier, SIGTERM)
-        return process.wait()
-    }
-
+struct LivenessTests: StoreWatching {
     @Test func workersAndServersStartedWhileASchedulerRunsAreNeverRecordedDead() async throws {
         let sandbox = try await registered()
         let scheduler = try WatchedProcess(sandbox, ["worker", "start", "--name", "scheduler"])

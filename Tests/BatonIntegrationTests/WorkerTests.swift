@@ -10,34 +10,7 @@ import Glibc
 /// Workers as processes: `baton worker start` on a real store with the fixture library. Tests wait
 /// for what the store records (woken by its doorbells) or for a worker's lines, never for time.
 @Suite(.timeLimit(.minutes(20)))
-struct WorkerTests {
-    func registered() async throws -> Sandbox {
-        let sandbox = try Sandbox()
-        let result = try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows"))
-        try #require(result.status == 0, "\(result.stderr)")
-        return sandbox
-    }
-
-    /// Waits until `condition` holds for the store, re-checking each time it rings a doorbell;
-    /// gives up (returning false) after `limit` seconds as a bound on a failing test.
-    func waitUntil(_ sandbox: Sandbox, limit: Double = 120, _ condition: (SQLiteStore) throws -> Bool) throws -> Bool {
-        let store = try SQLiteStore(home: BatonHome(path: sandbox.home))
-        let doorbell = try store.doorbell()
-        let deadline = Date().addingTimeInterval(limit)
-        while Date() < deadline {
-            if try condition(store) { return true }
-            var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000)))
-            _ = doorbell.drain()
-        }
-        return try condition(store)
-    }
-
-    func stop(_ worker: WatchedProcess) -> Int32 {
-        kill(worker.process.processIdentifier, SIGTERM)
-        return worker.wait()
-    }
-
+struct WorkerTests: StoreWatching {
     @Test func twoWorkersOnOnePoolRunEveryRunExactlyOnce() async throws {
         let sandbox = try await registered()
         #expect(try sandbox.baton("deployment", "create", "hello", "--name", "greetings").status == 0)
