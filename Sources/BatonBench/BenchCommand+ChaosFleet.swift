@@ -1,5 +1,6 @@
 import BatonCore
 import BatonHTTP
+import BatonRunner
 import Foundation
 
 #if canImport(Glibc)
@@ -103,20 +104,8 @@ final class ChaosFleet {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, bench.baton, &actions, &attributes, argv, envp)
+        let rc = SpawnAttributes.with { attributes in posix_spawn(&pid, bench.baton, &actions, &attributes, argv, envp) }
         guard rc == 0 else { throw BatonError(.runner, "cannot start baton \(arguments.joined(separator: " ")): \(String(cString: strerror(rc)))") }
         members[pid] = Member(role: role, pid: pid, name: name, log: log, tag: tag)
         return pid
