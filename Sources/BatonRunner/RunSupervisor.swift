@@ -26,7 +26,9 @@ public enum RunnerExecutable {
 /// concurrency slots) from the store in order with those events, forwards cancellations, and passes
 /// each event to an observer (the CLI prints them). A child that dies, by a signal or an exit,
 /// without a final state leaves a `crashed` run whose message says how it ended, and its concurrency
-/// slots are given back; the supervisor itself is unharmed.
+/// slots are given back; the supervisor itself is unharmed. A store that cannot be written (its disk
+/// full) is waited out: the events wait in memory while the runner goes on (see `StoreOutage`), and
+/// the run's end is written once the store can be written again.
 public final class RunSupervisor: Sendable {
     let store: any Store
     let executable: String
@@ -65,20 +67,17 @@ public final class RunSupervisor: Sendable {
         let token = interruptible ? Interrupts.add { signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) } : nil
         let nudge = Nudge.add { wakeup.ring(UInt8(SIGUSR1)) }
         control?.attach(wakeup)
-        // Locked before it is announced, so that nobody finds this run's supervisor unlocked while it
-        // lives; released when the run is over, or when this process dies.
-        let held = try locks.map { try ProcessLock(path: SupervisorLiveness.lockPath(locks: $0, flowRunID: run.id, attempt: run.attempt)) }
-        held?.lock()
+        // Locked before it is announced (by `baton run`, before the run exists), so that nobody finds
+        // this run's supervisor unlocked while it lives; released when the run is over, or when this
+        // process dies.
+        let held = try locks.map { try RunLock.take(locks: $0, flowRunID: run.id, attempt: run.attempt) }
         var ended = false
         defer {
             token.map(Interrupts.remove)
             Nudge.remove(nudge)
             control?.detach()
             // A run left unfinished keeps its lock file, free: a sweep then finds it orphaned.
-            if let held {
-                if ended { unlink(held.path) }
-                held.unlock()
-            }
+            held?.release(over: ended)
         }
         try store.setSupervisor(flowRunID: run.id, process: .current)
         if held != nil { store.ring("supervisors") }
@@ -87,7 +86,7 @@ public final class RunSupervisor: Sendable {
             child = try ChildProcess(
                 executable: executable, arguments: ["runner", "run"], messaging: true, workingDirectory: workingDirectory)
         } catch {
-            try persistently { try store.markCrashed(flowRunID: run.id, message: "its runner could not be started: \(error)") }
+            try persistently(wakeup) { try store.markCrashed(flowRunID: run.id, message: "its runner could not be started: \(error)") }
             ended = true
             throw error
         }
@@ -96,7 +95,7 @@ public final class RunSupervisor: Sendable {
         do {
             try child.send(.start(RunnerStart(libraryPath: version.libraryPath, libraryHash: version.libraryHash, spec: spec)))
             _ = try child.pump(
-                deadline: { [session.killAt, session.heldUntil].compactMap { $0 }.min() },
+                deadline: { [session.killAt, session.heldUntil, session.retryAt].compactMap { $0 }.min() },
                 watch: { [wakeup.fd, session.doorbell?.fd ?? -1] },
                 onReadable: { fd in
                     if fd == wakeup.fd {
@@ -114,7 +113,7 @@ public final class RunSupervisor: Sendable {
                             }
                         }
                     } else if let doorbell = session.doorbell, fd == doorbell.fd {
-                        if doorbell.drain().contains("limits") { try session.retrySlotWaits() }
+                        if doorbell.drain().contains("limits") { try session.slotsFreed() }
                     }
                 },
                 onDeadline: {
@@ -130,40 +129,50 @@ public final class RunSupervisor: Sendable {
         } catch {
             child.kill(SIGKILL)
             _ = child.wait()
-            try? session.releaseHeld(before: .distantFuture)
-            // The store may be what failed (a full disk): the run still ends crashed, once it can be written.
-            try persistently {
+            // The store may be what failed: the run still ends crashed, after what it reported, once
+            // both can be written.
+            try persistently(wakeup) {
+                try session.drain()
                 try session.releaseSlots()
-                try store.markCrashed(flowRunID: run.id, message: "the runner could not be supervised: \(error)")
-            }
+                let outage = session.outageSentence.map { "; \($0)" } ?? ""
+                try store.markCrashed(flowRunID: run.id, message: "the runner could not be supervised: \(error)\(outage)")
+            } failed: { session.noteOutage($0) }
             ended = true
             store.ring("finished")
             return try store.flowRun(run.id)
         }
         let status = child.wait()
-        try persistently {
-            try session.releaseHeld(before: .distantFuture)
+        try persistently(wakeup) {
+            try session.drain()
             try session.releaseSlots()
             if !session.finished {
-                if let reason = session.cancelReason {
+                let outage = session.outageSentence.map { "; \($0)" } ?? ""
+                if session.overflowed {
+                    try store.markCrashed(
+                        flowRunID: run.id,
+                        message: "the runner was stopped: \(StoreOutage.eventLimit) events waited in memory for the store\(outage)")
+                } else if let reason = session.cancelReason {
                     let detail = session.killed ? "; the runner did not stop within \(Int(stopGrace)) s and was killed" : ""
-                    try store.finish(flowRunID: run.id, state: RunState(.cancelled, message: reason + detail))
+                    try store.finish(flowRunID: run.id, state: RunState(.cancelled, message: reason + detail + outage))
                 } else {
                     var message = session.failure ?? "the runner process \(status.description) before the flow run finished"
                     if session.failure == nil, let line = session.output.summary { message += ": \(line)" }
-                    try store.markCrashed(flowRunID: run.id, message: message)
+                    try store.markCrashed(flowRunID: run.id, message: message + outage)
                 }
             }
-        }
+        } failed: { session.noteOutage($0) }
         ended = true
         store.ring("finished")
         return try store.flowRun(run.id)
     }
 
-    /// Runs a write that ends a run again while it fails (the store full, or locked past its busy
-    /// timeout), waiting longer each time, for about five minutes; then throws its last error. A run
-    /// whose end could not be written keeps its free lock file, so a later sweep crashes it.
-    func persistently(_ write: () throws -> Void) throws {
+    /// Runs a write that ends a run again while it fails, waiting longer each time (up to
+    /// `StoreOutage.maxPause`), and tells `failed` of each failure. A store out of space is waited
+    /// out for as long as it takes, other store errors (locked past the busy timeout) for about five
+    /// minutes, unless this process is told to stop meanwhile (a signal, a cancellation through
+    /// `wakeup`); then the last error is thrown. A run whose end could not be written keeps its free
+    /// lock file, so a later sweep crashes it.
+    func persistently(_ wakeup: WakeupPipe, _ write: () throws -> Void, failed: (any Error) -> Void = { _ in }) throws {
         var pause = 0.1
         let deadline = Date().addingTimeInterval(300)
         while true {
@@ -172,9 +181,11 @@ public final class RunSupervisor: Sendable {
             } catch {
                 // An error of ours (no such run, say) does not heal by waiting; the store's errors may.
                 if let known = error as? BatonError, known.code != .store && known.code != .io { throw error }
-                guard Date() < deadline else { throw error }
-                Thread.sleep(forTimeInterval: pause)
-                pause = min(pause * 2, 5)
+                guard StoreOutage.canWaitOut(error) || Date() < deadline else { throw error }
+                failed(error)
+                var entry = pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&entry, 1, Int32(pause * 1000)) == 1, wakeup.drain().contains(where: { Int32($0) != SIGUSR1 }) { throw error }
+                pause = min(pause * 2, StoreOutage.maxPause)
             }
         }
     }

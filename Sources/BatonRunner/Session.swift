@@ -2,6 +2,10 @@ import BatonCore
 import BatonStore
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the supervisor keeps while it supervises one runner.
 struct Session {
     let run: FlowRunRecord
@@ -11,7 +15,19 @@ struct Session {
     var finished = false
     var failure: String?
     var output = CrashOutput()
+    /// Events not written yet, in order: written after each batch the child sends, or, while the
+    /// store cannot be written (see `StoreOutage`), kept until it can be.
     var pending: [RunEvent] = []
+    /// The child's questions not answered yet, answered in order after the events before them.
+    var requests: [(id: UInt64, request: RunnerRequest)] = []
+    /// The store refusing writes now, if it does.
+    var outage: StoreOutage?
+    /// The outages this run lived through, summed, for its final state's message.
+    var outages: OutageRecord?
+    /// Whether the runner was stopped because too many events waited for the store.
+    var overflowed = false
+    /// Whether the slot requests that wait must be tried again once the store can be written.
+    var slotRetryOwed = false
     /// Watches the store's doorbells once a task waits for a concurrency slot, so that a slot freed
     /// by another process is retried at once; runs that never wait never watch (see `Nudge`).
     var doorbell: Doorbell?
@@ -59,13 +75,14 @@ struct Session {
                         flowRuns.insert(subflow.id)
                         pending.append(event)
                     default:
-                        pending.append(event)
+                        queue(event)
                     }
                 }
             case .request(let id, let request):
-                // Answered after what the child reported before asking, which the answer may depend on.
-                try applyPending()
-                try answer(id, request)
+                // Answered after what the child reported before asking, which the answer may depend on;
+                // while the store cannot be written, the question waits with those events.
+                requests.append((id, request))
+                try flush()
             case .failure(_, let message):
                 failure = message
             case .start, .response, .cancel, .manifest:
@@ -75,10 +92,14 @@ struct Session {
         for line in lines where !line.isEmpty {
             output.add(line)
             let level: LogLevel = CrashOutput.isCrashLine(line) ? .error : .info
-            pending.append(.log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: level, message: line)))
+            queue(.log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: level, message: line)))
         }
         hold(until: now)
-        try applyPending()
+        try flush()
+        if outage != nil, pending.count >= StoreOutage.eventLimit, !overflowed {
+            overflowed = true
+            child.kill(SIGKILL)
+        }
     }
 
     /// When the oldest held task run's window ends.
@@ -99,19 +120,72 @@ struct Session {
     /// Writes the events of task runs held since before `time`.
     mutating func releaseHeld(before time: Date) throws {
         hold(until: time)
-        try applyPending()
+        try flush()
     }
 
-    mutating func applyPending() throws {
-        guard !pending.isEmpty else { return }
-        try store.apply(pending)
-        pending.forEach(observer)
-        let ended = pending.contains {
-            if case .flowRunState(let change) = $0 { return change.state.type.isFinal }
-            return false
+    /// Adds an event to those waiting to be written; past `StoreOutage.logLimit` of them while the
+    /// store cannot be written, a log line is counted instead.
+    mutating func queue(_ event: RunEvent) {
+        if case .log = event, outage != nil, pending.count >= StoreOutage.logLimit {
+            outage!.droppedLogs += 1
+        } else {
+            pending.append(event)
         }
+    }
+
+    /// Writes the waiting events, then answers the waiting questions, in order. While the store
+    /// refuses writes for want of space, they wait (see `StoreOutage`) until `retryAt`.
+    mutating func flush() throws {
+        if let outage, outage.nextTry > Date() { return }
+        do {
+            try writePending()
+            while let next = requests.first {
+                try answer(next.id, next.request)
+                requests.removeFirst()
+            }
+            if slotRetryOwed {
+                try retrySlotWaits()
+                slotRetryOwed = false
+            }
+        } catch where StoreOutage.canWaitOut(error) {
+            noteOutage(error)
+            return
+        }
+        if endOutage() { try flush() }
+    }
+
+    /// When the store refusing writes should be tried again.
+    var retryAt: Date? { outage?.nextTry }
+
+    /// Writes the waiting events in one transaction and passes them to the observer.
+    mutating func writePending() throws {
+        guard !pending.isEmpty else { return }
+        var batch = pending
+        // A run that lived through an outage says so in its final state.
+        if let index = batch.firstIndex(where: isFinalState), let sentence = outageSentence, case .flowRunState(var change) = batch[index] {
+            change.state.message = [change.state.message, sentence].compactMap { $0 }.joined(separator: "; ")
+            batch[index] = .flowRunState(change)
+        }
+        try store.apply(batch)
         pending = []
-        if ended { store.ring("finished") }
+        batch.forEach(observer)
+        if batch.contains(where: isFinalState) { store.ring("finished") }
+    }
+
+    private func isFinalState(_ event: RunEvent) -> Bool {
+        if case .flowRunState(let change) = event { return change.flowRunID == run.id && change.state.type.isFinal }
+        return false
+    }
+
+    /// After the runner ended: writes every waiting event, whatever the pause; throws the store's
+    /// error while it cannot (the caller notes the outage and tries again).
+    mutating func drain() throws {
+        hold(until: .distantFuture)
+        // Nobody waits for answers any more; the run's slots are given back as a whole.
+        requests = []
+        slotWaits = []
+        try writePending()
+        if endOutage() { try writePending() }
     }
 
     mutating func answer(_ id: UInt64, _ request: RunnerRequest) throws {
@@ -126,28 +200,37 @@ struct Session {
                 if doorbell == nil {
                     doorbell = try? store.doorbell()
                     // A slot freed before the watch began rang no bell here: look once more.
-                    try retrySlotWaits()
+                    slotRetryOwed = true
                 }
             }
         case .releaseSlots(let taskRunID):
             if try store.releaseSlots(taskRunID: taskRunID) {
                 store.ring("limits")
-                try retrySlotWaits()
+                slotRetryOwed = true
             }
         }
     }
 
-    /// Tries again, in order, the slot requests that had to wait.
+    /// Tries again, in order, the slot requests that had to wait. One granted is answered at once,
+    /// so a failure part way answers none twice.
     mutating func retrySlotWaits() throws {
-        var still: [(id: UInt64, tags: [String], taskRunID: String, flowRunID: String)] = []
-        for wait in slotWaits {
+        var index = 0
+        while index < slotWaits.count {
+            let wait = slotWaits[index]
             if try store.acquireSlots(tags: wait.tags, taskRunID: wait.taskRunID, flowRunID: wait.flowRunID, holder: .current) {
+                slotWaits.remove(at: index)
                 try child.send(.response(id: wait.id, .slots(granted: true)))
             } else {
-                still.append(wait)
+                index += 1
             }
         }
-        slotWaits = still
+    }
+
+    /// `retrySlotWaits` when a slot was freed elsewhere; while the store cannot be written, they are
+    /// tried once it can.
+    mutating func slotsFreed() throws {
+        slotRetryOwed = true
+        try flush()
     }
 
     mutating func requestCancel(reason: String, grace: Double) {

@@ -10,6 +10,10 @@ struct SQLiteError: Error, CustomStringConvertible {
     var primaryCode: Int32 { code & 0xFF }
     /// Whether SQLite found the file damaged: a page or the header is not what it wrote.
     var isCorruption: Bool { primaryCode == SQLITE_CORRUPT || primaryCode == SQLITE_NOTADB }
+    /// Whether a write found no room: the disk is full (SQLITE_FULL), or the file system refused a
+    /// write, a truncation or the shared memory (SQLITE_IOERR, which is how a full tmpfs or a quota
+    /// shows when the WAL index grows). Unlike damage, this heals once space is freed.
+    var isOutOfSpace: Bool { primaryCode == SQLITE_FULL || primaryCode == SQLITE_IOERR }
     var description: String { message + (sql.map { " (in: \($0.prefix(80)))" } ?? "") }
 }
 
@@ -277,7 +281,6 @@ final class SQLiteConnection {
     static let codeNotADatabase = SQLITE_NOTADB
     static let codeCantOpen = SQLITE_CANTOPEN
     static let codeReadOnly = SQLITE_READONLY
-    static let codeFull = SQLITE_FULL
     static let codeCorrupt = SQLITE_CORRUPT
     static let codeConstraint = SQLITE_CONSTRAINT
 }

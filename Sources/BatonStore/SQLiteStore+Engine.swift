@@ -248,11 +248,17 @@ extension SQLiteStore {
     }
 
     /// Starts a new attempt of a failed, crashed or cancelled flow run: `pending` named `Resuming`.
-    public func beginResume(flowRunID: String) throws -> FlowRunRecord {
+    public func beginResume(flowRunID: String) throws -> FlowRunRecord { try beginResume(flowRunID: flowRunID, supervisedBy: nil) }
+
+    /// `beginResume(flowRunID:)`, recording `supervisor` (a process that already holds the new
+    /// attempt's lock) in the same transaction, so that the attempt is never seen unwatched.
+    public func beginResume(flowRunID: String, supervisedBy supervisor: ProcessIdentity?) throws -> FlowRunRecord {
         let run = try resumableRun(flowRunID)
         try write { db in
             // The earlier attempt's supervisor is no one to watch for this one (see `supervisedRuns`).
-            try db.run("UPDATE flow_runs SET supervisor_pid = NULL, supervisor_start = NULL WHERE id = ?", [.text(run.id)])
+            try db.run(
+                "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
+                [supervisor.map { .int(Int64($0.pid)) } ?? .null, supervisor.map { .text($0.start) } ?? .null, .text(run.id)])
             try apply(
                 .flowRunState(
                     FlowRunStateChange(

@@ -216,6 +216,19 @@ extension SQLiteStore {
 
     // MARK: Supervisors
 
+    /// Records a new flow run and the process that will supervise it (one that already holds the
+    /// run's lock) in one transaction: a run is never seen without a supervisor to watch, so one whose
+    /// `baton run` dies right after creating it is crashed by the next sweep.
+    public func createFlowRun(_ run: NewFlowRun, supervisedBy supervisor: ProcessIdentity) throws -> FlowRunRecord {
+        try write { db in
+            try insertFlowRun(run, db)
+            try db.run(
+                "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
+                [.int(Int64(supervisor.pid)), .text(supervisor.start), .text(run.id)])
+        }
+        return try flowRun(run.id)
+    }
+
     /// The runs that are not over and name the process supervising them, with the attempt it
     /// supervises (its lock file is named after both).
     public func supervisedRuns() throws -> [SupervisedRun] {

@@ -109,6 +109,11 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     /// file, so that every other process refuses the store too until `baton store check` passes.
     static func storeError(_ error: SQLiteError, path: String, noting: Bool = false) -> BatonError {
         if noting { return noteDamage(path: path, detail: error.message) }
+        if error.isOutOfSpace {
+            return BatonError(
+                .store, "the disk holding store '\(path)' is full or refused a write (\(error.message)); free space and try again",
+                underlying: BatonError.outOfSpaceMark + error.description)
+        }
         let message: String
         switch error.primaryCode {
         case SQLiteConnection.codeNotADatabase:
@@ -119,8 +124,6 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             message = "store '\(path)' is read-only (\(error.message)); check the permissions of BATON_HOME"
         case SQLiteConnection.codeBusy:
             message = "store '\(path)' stayed locked by another process for \(busyTimeoutMilliseconds / 1000) s; try again"
-        case SQLiteConnection.codeFull:
-            message = "the disk holding store '\(path)' is full; free space and try again"
         case SQLiteConnection.codeCorrupt:
             return damaged(path: path, detail: error.message)
         default:
@@ -153,6 +156,15 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         changeBell.ring()
         return result
     }
+}
+
+extension BatonError {
+    /// Whether the store could not be written for want of space (see `SQLiteError.isOutOfSpace`): a
+    /// failure that a writer may wait out, unlike damage or a file that is not a store.
+    public var isOutOfSpace: Bool { code == .store && underlying?.hasPrefix(Self.outOfSpaceMark) == true }
+
+    /// How `SQLiteStore.storeError` marks the errors `isOutOfSpace` finds.
+    static let outOfSpaceMark = "out of space: "
 }
 
 /// An exclusive `flock` on a directory, held while a store is opened. SQLite never locks directories,

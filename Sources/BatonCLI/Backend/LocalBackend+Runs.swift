@@ -29,17 +29,54 @@ extension LocalBackend {
         try Self.asSent(store.logs(flowRunID: flowRunID, afterID: after, limit: limit).map(LogView.init))
     }
 
+    /// Creates the run (or its next attempt) already supervised by this process, which holds the
+    /// attempt's lock from before the row exists until `carry` ends it: however this process dies, the
+    /// next sweep finds the run orphaned, never a `pending` run that nobody watches.
     func start(_ request: RunRequest) throws -> StartedRun {
         switch request {
         case .new(let flow, let version, let parameters):
-            return StartedRun(run: try Self.asSent(RunView(store.createFlowRun(NewFlowRun(flow: flow, version: version, parameters: parameters)))))
+            return StartedRun(run: try create(NewFlowRun(flow: flow, version: version, parameters: parameters)))
         case .rerun(let original, let version, let parameters):
-            let run = try store.createFlowRun(NewFlowRun(flow: original.flow, version: version, parameters: parameters, rerunOf: original.id))
-            return StartedRun(run: try Self.asSent(RunView(run)))
+            return StartedRun(run: try create(NewFlowRun(flow: original.flow, version: version, parameters: parameters, rerunOf: original.id)))
         case .resume(let original):
             let reusable = try store.completedResults(flowRunID: original.id).count
-            return StartedRun(run: try Self.asSent(RunView(store.beginResume(flowRunID: original.id))), reusable: reusable)
+            let attempt = try store.flowRun(original.id).attempt + 1
+            let lock = try RunLock.take(locks: home.locksPath, flowRunID: original.id, attempt: attempt)
+            let run: FlowRunRecord
+            do {
+                run = try store.beginResume(flowRunID: original.id, supervisedBy: .current)
+                guard run.attempt == attempt else {
+                    throw BatonError(.conflict, "flow run '\(run.name)' was resumed by another process meanwhile (attempt \(run.attempt))")
+                }
+            } catch {
+                lock.release(over: true)
+                throw error
+            }
+            Self.testHook("run-created")
+            return StartedRun(run: try Self.asSent(RunView(run)), reusable: reusable)
         }
+    }
+
+    private func create(_ new: NewFlowRun) throws -> RunView {
+        let lock = try RunLock.take(locks: home.locksPath, flowRunID: new.id, attempt: 1)
+        let run: FlowRunRecord
+        do {
+            run = try store.createFlowRun(new, supervisedBy: .current)
+        } catch {
+            lock.release(over: true)
+            throw error
+        }
+        Self.testHook("run-created")
+        return try Self.asSent(RunView(run))
+    }
+
+    /// A test hook of debug builds: `BATON_TEST_KILL_AFTER=<moment>` makes this process SIGKILL itself
+    /// at that moment (`run-created`: right after a run or its new attempt is stored, before its
+    /// supervisor starts), so that tests can die exactly where a crash would hurt most.
+    static func testHook(_ moment: String) {
+        #if DEBUG
+        if ProcessInfo.processInfo.environment["BATON_TEST_KILL_AFTER"] == moment { kill(getpid(), SIGKILL) }
+        #endif
     }
 
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
