@@ -82,7 +82,7 @@ extension Session {
     mutating func noteOutage(_ error: any Error) {
         if outage == nil {
             outage = StoreOutage(error)
-            observer(notice("\(error); this run's events wait in memory and are written once the store can be written again"))
+            observer(notice("\(error). Meanwhile the run goes on: its events wait in memory and are written once the store can be written"))
         } else {
             outage!.failedAgain(error)
         }
