@@ -79,7 +79,7 @@ public final class RunSupervisor: Sendable {
             // A run left unfinished keeps its lock file, free: a sweep then finds it orphaned.
             held?.release(over: ended)
         }
-        try store.setSupervisor(flowRunID: run.id, process: .current)
+        try persistently(wakeup) { try store.setSupervisor(flowRunID: run.id, process: .current) }
         if held != nil { store.ring("supervisors") }
         let child: ChildProcess
         do {
