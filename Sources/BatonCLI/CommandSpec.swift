@@ -34,21 +34,20 @@ struct CommandSpec: Sendable {
         return parts.joined(separator: " ")
     }
 
+    /// The command's help screen; its arguments and options in two columns aligned together.
     var help: String {
         var lines = ["\(summary)", "", "USAGE: \(usage)"]
         if !details.isEmpty { lines += ["", details] }
-        if !positionals.isEmpty {
-            lines += ["", "ARGUMENTS:"]
-            for positional in positionals {
-                lines.append("  " + positional.name.uppercased().padding(toLength: 24, withPad: " ", startingAt: 0) + positional.help)
-            }
-        }
-        lines += ["", "OPTIONS:"]
         let global = localOnly == nil ? [OptionSpec.api] : []
-        for option in options + global + [OptionSpec.flag("help", "Show this help")] {
-            let name = "--\(option.name)" + (option.value.map { " \($0)" } ?? "")
-            lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + option.help)
+        let arguments = positionals.map { ($0.name.uppercased(), $0.help) }
+        let options = (options + global + [OptionSpec.flag("help", "Show this help")]).map { option in
+            ("--\(option.name)" + (option.value.map { " \($0)" } ?? ""), option.help)
         }
+        // One width for both lists, so that their descriptions start at one column.
+        let width = (arguments + options).map { $0.0.count }.max() ?? 0
+        let padded = { (rows: [(String, String)]) in rows.map { ($0.0.padding(toLength: width, withPad: " ", startingAt: 0), $0.1) } }
+        if !arguments.isEmpty { lines += ["", "ARGUMENTS:", Format.columns(padded(arguments))] }
+        lines += ["", "OPTIONS:", Format.columns(padded(options))]
         return lines.joined(separator: "\n")
     }
 }
