@@ -44,10 +44,9 @@ struct CommandSpec: Sendable {
             ("--\(option.name)" + (option.value.map { " \($0)" } ?? ""), option.help)
         }
         // One width for both lists, so that their descriptions start at one column.
-        let width = (arguments + options).map { $0.0.count }.max() ?? 0
-        let padded = { (rows: [(String, String)]) in rows.map { ($0.0.padding(toLength: width, withPad: " ", startingAt: 0), $0.1) } }
-        if !arguments.isEmpty { lines += ["", "ARGUMENTS:", Format.columns(padded(arguments))] }
-        lines += ["", "OPTIONS:", Format.columns(padded(options))]
+        let width = (arguments + options).map { Format.visibleWidth($0.0) }.max() ?? 0
+        if !arguments.isEmpty { lines += ["", "ARGUMENTS:", Format.columns(arguments, width: width)] }
+        lines += ["", "OPTIONS:", Format.columns(options, width: width)]
         return lines.joined(separator: "\n")
     }
 }

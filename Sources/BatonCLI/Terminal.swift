@@ -124,9 +124,9 @@ enum Format {
     }
 
     /// Two columns, indented by two spaces, the second starting two spaces after the longest entry
-    /// of the first: the lists of a help screen.
-    static func columns(_ rows: [(String, String)]) -> String {
-        let width = rows.map { visibleWidth($0.0) }.max() ?? 0
+    /// of the first (or after `width`, to align several lists): the lists of a help screen.
+    static func columns(_ rows: [(String, String)], width: Int? = nil) -> String {
+        let width = width ?? rows.map { visibleWidth($0.0) }.max() ?? 0
         return rows.map { name, text in
             "  " + name + String(repeating: " ", count: width - visibleWidth(name) + 2) + text
         }.joined(separator: "\n")
