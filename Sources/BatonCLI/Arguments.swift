@@ -78,9 +78,12 @@ enum ArgumentParser {
                 inline = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             }
-            guard let option = (spec.options + [.api]).first(where: { $0.name == name }) else {
+            let known = spec.options + [.api]
+            guard let option = known.first(where: { $0.name == name }) else {
+                let near = Spelling.closest(to: name, among: known.map(\.name) + ["help"])
                 throw BatonError(
-                    .invalidInput, "unknown option '\(argument)' for `\(spec.displayName)`; see `\(spec.displayName) --help`")
+                    .invalidInput, "unknown option '\(argument)' for `\(spec.displayName)`; "
+                        + (near.map { "did you mean '--\($0)'?" } ?? "see `\(spec.displayName) --help`"))
             }
             if option.value == nil {
                 guard inline == nil else { throw BatonError(.invalidInput, "option --\(name) takes no value") }

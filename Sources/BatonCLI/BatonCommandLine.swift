@@ -20,17 +20,21 @@ public enum BatonCommandLine {
         QuickstartCommand.spec.onlyLocal("builds and runs the examples on this machine's store"),
     ]
 
-    static let overview = """
-        baton: workflow orchestration for Swift.
+    /// `baton --help`: every command with what it does, in two aligned columns.
+    static var overview: String {
+        let rows = commands.filter { !$0.hidden }.map { ($0.path.joined(separator: " "), $0.summary) }
+        return """
+            baton: workflow orchestration for Swift.
 
-        USAGE: baton <command> [options]
+            USAGE: baton <command> [options]
 
-        COMMANDS:
-        \(commands.filter { !$0.hidden }.map { "  " + $0.path.joined(separator: " ").padding(toLength: 18, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
+            COMMANDS:
+            \(Format.columns(rows))
 
-        Every command takes --help. State lives in $BATON_HOME (default ~/.baton); with --api URL (before
-        or after the command) or $BATON_API_URL set, commands speak to the Baton server at URL instead.
-        """
+            Every command takes --help. State lives in $BATON_HOME (default ~/.baton); with --api URL (before
+            or after the command) or $BATON_API_URL set, commands speak to the Baton server at URL instead.
+            """
+    }
 
     /// Runs the command line and returns the exit status.
     public static func main(_ arguments: [String]) async -> Int32 {
@@ -52,44 +56,53 @@ public enum BatonCommandLine {
                 arguments.removeFirst()
             }
         }
-        guard let first = arguments.first, !["-h", "--help", "help"].contains(first) else {
-            Terminal.standardOutput.line(overview)
-            return arguments.isEmpty ? 2 : 0
+        guard let first = arguments.first else {
+            // No command is a mistake too: the overview goes where errors go.
+            err.line(overview)
+            return 2
+        }
+        if helpWords.contains(first) {
+            guard arguments.count > 1 else {
+                Terminal.standardOutput.line(overview)
+                return 0
+            }
+            // `baton help flow ls` is `baton flow ls --help`.
+            arguments = Array(arguments.dropFirst()) + ["--help"]
         }
         if first == "--version" || first == "version" {
             Terminal.standardOutput.line("baton 0.1.0 (ABI 1.0, \(BatonRuntimeInfo.swift))")
             return 0
         }
-        Interrupts.install()
-        let spec = commands.filter { $0.path.count <= arguments.count && Array(arguments.prefix($0.path.count)) == $0.path }
-            .max { $0.path.count < $1.path.count }
-        guard let spec else {
-            let group = commands.filter { $0.path.first == first && $0.path.count > 1 && !$0.hidden }
-            if !group.isEmpty {
-                Terminal.standardOutput.line(
-                    "USAGE: baton \(first) <verb>\n\nVERBS:\n" + group.map { "  " + $0.path[1].padding(toLength: 12, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n"))
-                return arguments.count == 1 ? 2 : 0
-            }
-            err.line("error: unknown command '\(first)'; see `baton --help`")
+        let spec: CommandSpec
+        switch resolve(arguments) {
+        case .command(let found): spec = found
+        case .groupHelp(let text):
+            Terminal.standardOutput.line(text)
+            return 0
+        case .refused(let message):
+            err.line(err.paint("error: ", "31") + message)
             return 2
         }
+        Interrupts.install()
         let rest = Array(arguments.dropFirst(spec.path.count))
         if rest.contains("--help") || rest.contains("-h") {
             Terminal.standardOutput.line(spec.help)
             return 0
         }
+        var parsed: ParsedArguments?
         do {
-            let parsed = try ArgumentParser.parse(rest, for: spec)
-            let context = CommandContext(home: BatonHome.fromEnvironment(), api: apiURL(parsed.value("api") ?? leadingAPI))
+            let arguments = try ArgumentParser.parse(rest, for: spec)
+            parsed = arguments
+            let context = CommandContext(home: BatonHome.fromEnvironment(), api: apiURL(arguments.value("api") ?? leadingAPI))
             if let reason = spec.localOnly, let api = context.api {
                 throw BatonError(
                     .invalidInput,
                     "`\(spec.displayName)` \(reason), so it does not run through the server at \(api.url) (\(api.origin)); "
                         + "unset BATON_API_URL and leave out --api to run it here")
             }
-            return try await spec.run(parsed, context)
+            return try await spec.run(arguments, context)
         } catch let error as BatonError {
-            err.line(err.paint("error: ", "31") + error.message)
+            err.line(err.paint("error: ", "31") + error.message + (parsed.flatMap { subcommandHint(error, spec, $0) } ?? ""))
             return [.invalidInput, .invalidParameter, .conflict, .notFound].contains(error.code) ? 2 : 1
         } catch {
             err.line(err.paint("error: ", "31") + String(describing: error))

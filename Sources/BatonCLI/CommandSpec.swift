@@ -34,21 +34,19 @@ struct CommandSpec: Sendable {
         return parts.joined(separator: " ")
     }
 
+    /// The command's help screen; its arguments and options in two columns aligned together.
     var help: String {
         var lines = ["\(summary)", "", "USAGE: \(usage)"]
         if !details.isEmpty { lines += ["", details] }
-        if !positionals.isEmpty {
-            lines += ["", "ARGUMENTS:"]
-            for positional in positionals {
-                lines.append("  " + positional.name.uppercased().padding(toLength: 24, withPad: " ", startingAt: 0) + positional.help)
-            }
-        }
-        lines += ["", "OPTIONS:"]
         let global = localOnly == nil ? [OptionSpec.api] : []
-        for option in options + global + [OptionSpec.flag("help", "Show this help")] {
-            let name = "--\(option.name)" + (option.value.map { " \($0)" } ?? "")
-            lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + option.help)
+        let arguments = positionals.map { ($0.name.uppercased(), $0.help) }
+        let options = (options + global + [OptionSpec.flag("help", "Show this help")]).map { option in
+            ("--\(option.name)" + (option.value.map { " \($0)" } ?? ""), option.help)
         }
+        // One width for both lists, so that their descriptions start at one column.
+        let width = (arguments + options).map { Format.visibleWidth($0.0) }.max() ?? 0
+        if !arguments.isEmpty { lines += ["", "ARGUMENTS:", Format.columns(arguments, width: width)] }
+        lines += ["", "OPTIONS:", Format.columns(options, width: width)]
         return lines.joined(separator: "\n")
     }
 }

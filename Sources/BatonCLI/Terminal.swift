@@ -123,6 +123,21 @@ enum Format {
         return ([render(headers)] + rows.map(render)).joined(separator: "\n")
     }
 
+    /// Two columns, indented by two spaces, the second starting two spaces after the longest entry
+    /// of the first (or after `width`, to align several lists): the lists of a help screen.
+    static func columns(_ rows: [(String, String)], width: Int? = nil) -> String {
+        let width = width ?? rows.map { visibleWidth($0.0) }.max() ?? 0
+        return rows.map { name, text in
+            "  " + name + String(repeating: " ", count: width - visibleWidth(name) + 2) + text
+        }.joined(separator: "\n")
+    }
+
+    /// `a, b or c` (`and` unless `or`).
+    static func list(_ items: [String], or: Bool = false) -> String {
+        guard items.count > 1 else { return items.first ?? "" }
+        return items.dropLast().joined(separator: ", ") + (or ? " or " : " and ") + items.last!
+    }
+
     static func visibleWidth(_ text: String) -> Int {
         var width = 0
         var escape = false

@@ -81,8 +81,9 @@ extension SQLiteStore {
     // MARK: Changing
 
     /// Records a deployment. Its parameters are checked against the version it runs (the latest when
-    /// not pinned) and its schedule is compiled, so that nothing invalid is stored. Slots before
-    /// `now` are never scheduled.
+    /// not pinned), and its schedule is compiled and must fire within a few years of `now`
+    /// (`CompiledSchedule.requireFireTime`), so that nothing invalid is stored. Slots before `now` are
+    /// never scheduled.
     public func createDeployment(_ new: NewDeployment, isDefault: Bool = false, now: Date = Date()) throws -> DeploymentRecord {
         try DeploymentNames.validate(new.name, what: "deployment name")
         try DeploymentNames.validate(new.pool, what: "pool name")
@@ -95,6 +96,7 @@ extension SQLiteStore {
         let version = try version(of: new.flow, number: new.version)
         _ = try ParameterSchema(jsonSchema: version.manifest.parameters, flow: new.flow).resolve(new.parameters)
         let schedule = try new.schedule.map { try Self.settled($0, now: now) }
+        if let schedule { try CompiledSchedule(schedule, defaultStart: now).requireFireTime(after: Int64(floor(now.timeIntervalSince1970))) }
         let scheduleText = try schedule.map { String(decoding: try BatonCoding.encoder().encode($0), as: UTF8.self) }
         try write { db in
             let existing = try db.query(

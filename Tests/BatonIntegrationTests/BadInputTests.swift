@@ -176,7 +176,7 @@ struct BadInputTests {
 
     @Test func unknownCommandsAndOptionsAreRefusedWithAPointerToHelp() throws {
         let sandbox = try Sandbox()
-        expectRefused(try sandbox.baton("registr", "x"), "unknown command 'registr'", "baton --help")
+        expectRefused(try sandbox.baton("registr", "x"), "unknown command 'registr'; did you mean 'register'?")
         expectRefused(try sandbox.baton("run", "ls", "--state", "finished"), "--state 'finished' is not a state")
         expectRefused(try sandbox.baton("register"), "needs PATH")
         let help = try sandbox.baton("run", "--help")

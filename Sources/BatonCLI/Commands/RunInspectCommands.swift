@@ -49,10 +49,12 @@ extension RunCommands {
     static let show = CommandSpec(
         path: ["run", "show"],
         summary: "Show a flow run: state history, task runs and attempts, graph, subflows, artifacts, parameters, result",
-        positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")], options: [.json]
+        positionals: [PositionalSpec(name: "run", help: "The run's id, id prefix or name")],
+        options: [.flag("states", "List every state of each task run, with its time and message (default: one line each)"), .json]
     ) { args, context in
         let backend = try context.backend()
-        let details = try backend.details(of: try backend.flowRun(args.positionals[0]))
+        var details = try backend.details(of: try backend.flowRun(args.positionals[0]))
+        details.edges = inCreationOrder(details.edges, of: details.taskRuns)
         let (run, tasks, edges, subflows, artifacts) = (details.run, details.taskRuns, details.edges, details.subflowRuns, details.artifacts)
         if args.flag("json") {
             // The version is for the text below; scripts have the run's version number.
@@ -88,27 +90,39 @@ extension RunCommands {
         out.line()
         out.line(out.bold("Task runs") + (tasks.count > 200 ? out.dim(" (the first 200 of \(tasks.count); --json lists all)") : ""))
         if tasks.isEmpty { out.line("  (none)") }
+        let shown = Array(tasks.prefix(200))
+        // A resumed run's task runs, by the attempt of the flow run they belong to.
+        let attemptLine = { (index: Int) -> String? in
+            let attempt = shown[index].flowRunAttempt
+            guard run.attempt > 1, index == 0 || shown[index - 1].flowRunAttempt != attempt else { return nil }
+            return out.dim("  attempt \(attempt)")
+        }
         let byID = details.taskRunStates
-        var lastAttempt = 0
-        for task in tasks.prefix(200) {
-            if run.attempt > 1, task.flowRunAttempt != lastAttempt {
-                lastAttempt = task.flowRunAttempt
-                out.line(out.dim("  attempt \(task.flowRunAttempt)"))
+        if args.flag("states") {
+            for (index, task) in shown.enumerated() {
+                if let line = attemptLine(index) { out.line(line) }
+                out.line("  \(out.bold(task.name))  \(out.state(task.state))  \(task.attempts) attempt\(task.attempts == 1 ? "" : "s")  \(took(task))\(kind(task))")
+                for state in byID[task.id] ?? [] {
+                    out.line(out.dim("      \(Format.clock(state.timestamp))  ") + out.state(state) + (state.message.map { ": \($0)" } ?? ""))
+                }
             }
-            let took = task.startTime.map { start in Format.duration((task.endTime ?? Date()).timeIntervalSince(start)) } ?? "-"
-            let kind = task.kind == "subflow" ? " subflow run \(task.childFlowRunID.map { String($0.prefix(8)) } ?? "")" : ""
-            out.line("  \(out.bold(task.name))  \(out.state(task.state))  \(task.attempts) attempt\(task.attempts == 1 ? "" : "s")  \(took)\(kind)")
-            for state in byID[task.id] ?? [] {
-                out.line(out.dim("      \(Format.clock(state.timestamp))  ") + out.state(state) + (state.message.map { ": \($0)" } ?? ""))
+        } else if !shown.isEmpty {
+            let rows = shown.map { task in
+                [out.bold(task.name), out.state(task.state), "\(task.attempts)", took(task), folded(byID[task.id] ?? [task.state], out) + kind(task)]
+            }
+            let lines = Format.table(["TASK RUN", "STATE", "ATTEMPTS", "DURATION", "HISTORY"], rows).split(separator: "\n", omittingEmptySubsequences: false)
+            out.line("  " + out.dim(String(lines[0])))
+            for (index, line) in lines.dropFirst().enumerated() {
+                if let separator = attemptLine(index) { out.line(separator) }
+                out.line("  " + line)
             }
         }
         if !edges.isEmpty {
             let names = Dictionary(tasks.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
             out.line()
             out.line(out.bold("Graph"))
-            for edge in edges.prefix(200) {
-                out.line("  \(names[edge.upstream] ?? String(edge.upstream.prefix(8))) → \(names[edge.downstream] ?? String(edge.downstream.prefix(8)))  \(out.dim(edge.kind))")
-            }
+            let name = { (id: String) in names[id] ?? String(id.prefix(8)) }
+            out.line(Format.columns(edges.prefix(200).map { ("\(name($0.upstream)) → \(name($0.downstream))", out.dim($0.kind)) }))
         }
         if !subflows.isEmpty {
             out.line()
@@ -123,6 +137,34 @@ extension RunCommands {
             for artifact in artifacts.reversed() { out.line("  \(artifact.key)  \(artifact.kind)" + (artifact.description.map { "  \($0)" } ?? "")) }
         }
         return 0
+    }
+
+    /// How long a task run took (so far), or `-` before it started.
+    static func took(_ task: TaskRunRecord) -> String {
+        task.startTime.map { start in Format.duration((task.endTime ?? Date()).timeIntervalSince(start)) } ?? "-"
+    }
+
+    static func kind(_ task: TaskRunRecord) -> String {
+        task.kind == "subflow" ? "  subflow run \(task.childFlowRunID.map { String($0.prefix(8)) } ?? "")" : ""
+    }
+
+    /// A task run's states on one line, `Pending → Running → Completed`, with the last one's message;
+    /// a long history keeps its first two and last three states around how many it leaves out.
+    static func folded(_ states: [RunState], _ out: Terminal) -> String {
+        var names = states.map { out.state($0) }
+        if names.count > 8 { names = names.prefix(2) + [out.dim("… \(names.count - 5) more …")] + names.suffix(3) }
+        let message = states.last?.message.map { ": " + Format.truncated($0.split(separator: "\n").first.map(String.init) ?? "", 120) } ?? ""
+        return names.joined(separator: " → ") + message
+    }
+
+    /// Graph edges by the creation order of their task runs: upstream first, then downstream, so that
+    /// `validate-0 → aggregate-0` comes before `validate-1 → aggregate-0`.
+    static func inCreationOrder(_ edges: [TaskRunEdge], of tasks: [TaskRunRecord]) -> [TaskRunEdge] {
+        let position = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return edges.sorted {
+            (position[$0.upstream] ?? Int.max, position[$0.downstream] ?? Int.max, $0.kind)
+                < (position[$1.upstream] ?? Int.max, position[$1.downstream] ?? Int.max, $1.kind)
+        }
     }
 
     static let logs = CommandSpec(

@@ -16,7 +16,9 @@ enum ScheduleCommands {
         details: """
             Prints the next --count fire times strictly after --after, one per line, as ISO 8601 local time
             in the schedule's time zone with its offset. --after and --anchor take an offset (Z allowed) or,
-            without one, are wall-clock times in --timezone.
+            without one, are wall-clock times in --timezone. A schedule with no fire time within
+            \(CompiledSchedule.horizonYears) years after --after (31 February, an RRULE that has ended) is refused,
+            as `baton deployment create` refuses it.
 
             EXAMPLES:
               baton schedule preview --cron "0 2 * * *" --timezone Europe/London --after 2026-03-28T00:00:00Z --count 3
@@ -32,6 +34,7 @@ enum ScheduleCommands {
         let compiled = try CompiledSchedule(spec, defaultStart: Date())
         let after = try args.value("after").map { try ScheduleTime.parse($0, in: compiled.zone) } ?? Int64(Date().timeIntervalSince1970)
         let count = try args.integer("count", minimum: 0) ?? 5
+        try compiled.requireFireTime(after: after)
         var lines: [String] = []
         lines.reserveCapacity(count)
         for time in compiled.fireTimes(after: after, count: count) { lines.append(compiled.format(time)) }

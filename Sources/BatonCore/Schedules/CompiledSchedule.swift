@@ -69,6 +69,29 @@ public struct CompiledSchedule: Sendable {
         return found
     }
 
+    /// How soon a schedule must fire: one with no fire time within this many years is a mistake (31
+    /// February, an RRULE that has ended, an anchor decades ahead), not a deployment to keep.
+    public static let horizonYears = 5
+
+    /// Throws ``BatonError`` `.invalidInput`, in one line saying why, unless the schedule fires within
+    /// ``horizonYears`` years after `instant`. Deployments are checked against the time they are
+    /// made; `baton schedule preview` against its `--after`.
+    public func requireFireTime(after instant: Int64) throws {
+        // The mean Gregorian year: 365.2425 days.
+        let horizon = instant + Int64(Self.horizonYears) * 31_556_952
+        let rule = "a schedule must fire within \(Self.horizonYears) years"
+        guard let next = fireTimes(after: instant, count: 1).first else {
+            throw BatonError(
+                .invalidInput, "schedule '\(summary)' never fires after \(format(instant)): \(rule)", field: spec.kind)
+        }
+        guard next <= horizon else {
+            throw BatonError(
+                .invalidInput,
+                "schedule '\(summary)' first fires at \(format(next)), more than \(Self.horizonYears) years after \(format(instant)): \(rule)",
+                field: spec.kind)
+        }
+    }
+
     /// `2026-03-08T03:00:00-04:00`, in the schedule's zone.
     public func format(_ instant: Int64) -> String { ScheduleTime.format(instant, in: zone) }
 
