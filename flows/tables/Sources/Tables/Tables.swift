@@ -11,8 +11,12 @@ struct Params: FlowParameters {
     static let parameterDescriptions = [
         "inputDir": "A folder of CSV tables (id,amount,region); empty to generate `count` sample tables",
         "count": "How many sample tables to generate when inputDir is empty",
-        "threshold": "The share of valid tables below which the run fails, from 0 to 1",
+        "threshold": "The share of valid tables below which the run fails",
         "seed": "Which sample table is broken",
+    ]
+    static let parameterConstraints: [String: ParameterConstraint] = [
+        "count": .range(0...1000),
+        "threshold": .range(0.0...1.0),
     ]
 }
 
