@@ -108,7 +108,8 @@ public struct ParameterConstraints: Sendable, Hashable {
     }
 
     private static func countWords(_ low: Int?, _ high: Int?, unit: String) -> String? {
-        switch (low, high) {
+        // A count of at least 0 says nothing.
+        switch (low == 0 ? nil : low, high) {
         case let (a?, b?) where a == b: count(a, unit)
         case let (a?, b?): "\(a) to \(count(b, unit))"
         case let (a?, nil): "at least \(count(a, unit))"

@@ -28,7 +28,8 @@ function typeHint(prop) {
 
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const count = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-const countWords = (low, high, unit) =>
+const countWords = (min, high, unit) => countWordsFrom(min === 0 ? undefined : min, high, unit);
+const countWordsFrom = (low, high, unit) =>
   low !== undefined && high !== undefined ? (low === high ? count(low, unit) : `${low} to ${count(high, unit)}`)
     : low !== undefined ? `at least ${count(low, unit)}` : high !== undefined ? `at most ${count(high, unit)}` : null;
 
