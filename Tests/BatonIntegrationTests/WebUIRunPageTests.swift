@@ -111,6 +111,7 @@ struct WebUIRunPageTests {
             as? String
         #expect(header == cli, "page \(header ?? "none"), CLI \(cli)")
         if case .double(let seconds)? = run["durationSeconds"], seconds < 1 { #expect(cli.hasSuffix(" ms")) }
+        _ = try page.evaluate("document.querySelector('#gantt').scrollIntoView({ block: 'center' })")
         try Self.screenshot(page, "run-page-short-run.png")
         #expect(page.consoleErrors.isEmpty, "\(page.consoleErrors)")
         #expect(running.stop() == 0)
@@ -197,6 +198,7 @@ struct WebUIRunPageTests {
         try page.fill(#"[name="param-threshold"]"#, "0.9")
         try page.fill(#"[name="param-label"]"#, "ok")
         try page.waitFor(##"document.querySelector("#param-threshold-error").hidden && document.querySelector("#param-label-error").hidden"##, timeout: Self.wait)
+        _ = try page.evaluate("document.querySelector('.versions').scrollIntoView({ block: 'center' })")
         try Self.screenshot(page, "flow-page.png")
         try page.click("#run-submit")
         try page.waitFor(##"location.hash.startsWith("#/runs/") && document.body.dataset.ready === "run""##, timeout: Self.wait)

@@ -9,7 +9,7 @@ struct ConstrainedParams: FlowParameters {
     var label = "run"
     var tags: [String] = []
 
-    static let parameterDescriptions = ["threshold": "The share to reach, from 0 to 1", "label": "A `lowercase` word"]
+    static let parameterDescriptions = ["threshold": "The share to reach", "label": "A `lowercase` word"]
     static let parameterConstraints: [String: ParameterConstraint] = [
         "threshold": .range(0.0...1.0),
         "parts": .range(1...10),
