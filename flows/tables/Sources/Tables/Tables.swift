@@ -14,10 +14,7 @@ struct Params: FlowParameters {
         "threshold": "The share of valid tables below which the run fails",
         "seed": "Which sample table is broken",
     ]
-    static let parameterConstraints: [String: ParameterConstraint] = [
-        "count": .range(0...1000),
-        "threshold": .range(0.0...1.0),
-    ]
+    static let parameterConstraints: [String: ParameterConstraint] = ["threshold": .range(0.0...1.0)]
 }
 
 let discover = task("discover", description: "Find the input tables") {

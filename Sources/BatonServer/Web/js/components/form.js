@@ -217,11 +217,16 @@ export function parameterForm(schema, { submitLabel = 'Run', onSubmit }) {
       h('span', { class: 'type' }, typeHint(prop)), allowed ? h('span', { class: 'allowed' }, ` · ${allowed}`) : '',
       prop.description ? [' · ', inline(prop.description)] : '');
     fields.set(name, { input, error, prop, required: isRequired });
-    // Checked as the reader types: a value out of bounds says so before anything is sent.
-    input.addEventListener(input.type === 'checkbox' || input.tagName === 'SELECT' ? 'change' : 'input', () => {
+    // Checked as the reader types: a value out of bounds says so before anything is sent. A value
+    // not yet readable (half a number, unfinished JSON) waits until the reader leaves the field.
+    const check = (typing) => {
+      const parsed = readValue(input, prop, isRequired);
       const result = readField(input, prop, isRequired, name);
-      if (result.error && input.value.trim() !== '') setError(name, result.error); else clearError(name);
-    });
+      if (!result.error || (typing && parsed.error) || input.value.trim() === '') clearError(name);
+      else setError(name, result.error);
+    };
+    input.addEventListener('input', () => check(true));
+    input.addEventListener('change', () => check(false));
     const checkbox = input.type === 'checkbox';
     return h('div', { class: ['field', checkbox && 'field-check'], 'data-param': name },
       checkbox ? h('div', { class: 'check' }, input, label) : [label, input], hint, error);
