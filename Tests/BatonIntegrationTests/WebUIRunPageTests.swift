@@ -200,6 +200,29 @@ struct WebUIRunPageTests {
         try page.waitFor(##"document.querySelector("#param-threshold-error").hidden && document.querySelector("#param-label-error").hidden"##, timeout: Self.wait)
         _ = try page.evaluate("document.querySelector('.versions').scrollIntoView({ block: 'center' })")
         try Self.screenshot(page, "flow-page.png")
+
+        // The server has the last word: a body changed on its way (as a stale page might send it) is
+        // refused, and the form shows the server's message by the field it names.
+        _ = try page.evaluate(
+            """
+            (() => {
+              const real = window.fetch.bind(window);
+              window.fetch = (url, init) => {
+                window.fetch = real;
+                const body = JSON.parse(init.body);
+                body.parameters.threshold = 1.5;
+                return real(url, { ...init, body: JSON.stringify(body) });
+              };
+              return true;
+            })()
+            """)
+        try page.click("#run-submit")
+        try page.waitFor(##"!document.querySelector("#param-threshold-error").hidden"##, timeout: Self.wait)
+        #expect(
+            try page.evaluate(##"document.querySelector("#param-threshold-error").textContent"##) as? String
+                == "parameter 'threshold' of flow 'constrained': 1.5 is out of range; expected a number from 0 to 1")
+        #expect(try running.server.get("/api/flow-runs?flow=constrained").json["runs"]?.arrayValue?.isEmpty == true)
+
         try page.click("#run-submit")
         try page.waitFor(##"location.hash.startsWith("#/runs/") && document.body.dataset.ready === "run""##, timeout: Self.wait)
         let hash = try #require(try page.evaluate("location.hash") as? String)
