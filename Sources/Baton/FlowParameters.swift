@@ -22,11 +22,18 @@ public protocol FlowParameters: Codable, Sendable {
 
     /// Optional descriptions by parameter name, shown by `baton flow inspect` and run forms.
     static var parameterDescriptions: [String: String] { get }
+
+    /// Optional limits by parameter name (ranges, lengths, patterns, values, item counts), checked
+    /// before every run; see ``ParameterConstraint``.
+    static var parameterConstraints: [String: ParameterConstraint] { get }
 }
 
 extension FlowParameters {
     /// No descriptions, unless the parameters type gives some.
     public static var parameterDescriptions: [String: String] { [:] }
+
+    /// No limits beyond the types, unless the parameters type gives some.
+    public static var parameterConstraints: [String: ParameterConstraint] { [:] }
 }
 
 /// The parameters of a flow that takes none.

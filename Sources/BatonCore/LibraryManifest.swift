@@ -41,7 +41,7 @@ public struct LibraryManifest: Codable, Sendable, Hashable {
         }
         for flow in manifest.flows {
             try FlowName.validate(flow.name, in: library)
-            _ = try flow.parameterSchema()
+            try flow.parameterSchema().checkDefaults(in: library)
         }
         return manifest
     }

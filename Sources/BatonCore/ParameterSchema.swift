@@ -21,6 +21,8 @@ public struct ParameterSchema: Sendable, Hashable {
         public var choices: [String]?
         public var items: Box?
         public var properties: [String: ValueType]
+        /// Its limits beyond the type: ranges, lengths, a pattern, the enum's values, item counts.
+        public var constraints: ParameterConstraints
 
         public final class Box: Sendable, Hashable {
             public let type: ValueType
@@ -39,7 +41,11 @@ public struct ParameterSchema: Sendable, Hashable {
             choices = schema["enum"]?.arrayValue?.compactMap(\.stringValue)
             items = schema["items"].map { Box(ValueType(schema: $0)) }
             properties = (schema["properties"]?.objectValue ?? [:]).mapValues { ValueType(schema: $0) }
+            constraints = ParameterConstraints(schema: schema)
         }
+
+        /// The JSON type a value of this type has when it is not null.
+        public var base: String? { types?.first { $0 != "null" } }
 
         /// The type in words: "an integer", "an array of strings", "a string or null".
         public var description: String {
@@ -86,21 +92,26 @@ public struct ParameterSchema: Sendable, Hashable {
             }
         }
 
-        /// Whether `value` has this type; for arrays and objects, whether their items and known
-        /// properties do. Returns the path of the first value that does not, with what it expected.
-        func check(_ value: JSONValue, path: String) -> (path: String, expected: ValueType, got: JSONValue)? {
+        /// Whether `value` has this type and keeps to its constraints; for arrays and objects, whether
+        /// their items and known properties do. Returns the path of the first value that does not, with
+        /// what is wrong: the words after the parameter's name in a message.
+        func check(_ value: JSONValue, path: String) -> (path: String, problem: String)? {
             guard let types else { return nil }
             let matches = types.contains { type in
                 switch (type, value) {
                 case ("null", .null), ("boolean", .bool), ("array", .array), ("object", .object): true
-                case ("string", .string(let s)):
-                    (format != "date-time" || Timestamps.parse(s) != nil) && (choices.map { $0.contains(s) } ?? true)
+                case ("string", .string(let s)): format != "date-time" || Timestamps.parse(s) != nil
                 case ("integer", _): value.intValue != nil && value != .null
                 case ("number", .int), ("number", .double): true
                 default: false
                 }
             }
-            guard matches else { return (path, self, value) }
+            guard matches else {
+                return (path, "expects \(description), got \(value.kindDescription) (\(ParameterSchema.preview(value)))")
+            }
+            if value != .null, let violation = constraints.violation(of: value, base: base) {
+                return (path, ": " + violation)
+            }
             if case .array(let list) = value, let item = items?.type {
                 for (index, element) in list.enumerated() {
                     if let problem = item.check(element, path: "\(path)[\(index)]") { return problem }
@@ -112,6 +123,16 @@ public struct ParameterSchema: Sendable, Hashable {
                         return problem
                     }
                 }
+            }
+            return nil
+        }
+
+        /// Why this type's own constraints cannot be used (a bad pattern, a minimum above the maximum).
+        func schemaProblem(path: String) -> (path: String, problem: String)? {
+            if let problem = constraints.problem() { return (path, problem) }
+            if let item = items?.type, let problem = item.schemaProblem(path: path + "[]") { return problem }
+            for (key, type) in properties.sorted(by: { $0.key < $1.key }) {
+                if let problem = type.schemaProblem(path: "\(path).\(key)") { return problem }
             }
             return nil
         }
@@ -139,6 +160,23 @@ public struct ParameterSchema: Sendable, Hashable {
         }
     }
 
+    /// Refuses a schema whose constraints cannot be used, or whose defaults break them: a run that
+    /// gives no value would be refused, so the library is refused when it is registered.
+    public func checkDefaults(in library: String) throws {
+        for parameter in parameters {
+            if let found = parameter.type.schemaProblem(path: parameter.name) {
+                throw BatonError(
+                    .registrationFailed, "\(library): parameter '\(found.path)' of flow '\(flow)' cannot be checked: \(found.problem)")
+            }
+            if let found = parameter.type.check(parameter.defaultValue, path: parameter.name) {
+                let separator = found.problem.hasPrefix(":") ? "" : " "
+                throw BatonError(
+                    .registrationFailed,
+                    "\(library): the default of parameter '\(found.path)' of flow '\(flow)'\(separator)\(found.problem)")
+            }
+        }
+    }
+
     public func parameter(named name: String) -> Parameter? { parameters.first { $0.name == name } }
 
     private func unknown(_ name: String) -> BatonError {
@@ -156,11 +194,10 @@ public struct ParameterSchema: Sendable, Hashable {
         var resolved: [String: JSONValue] = [:]
         for parameter in parameters {
             let value = given[parameter.name] ?? parameter.defaultValue
-            if let problem = parameter.type.check(value, path: parameter.name) {
+            if let found = parameter.type.check(value, path: parameter.name) {
+                let separator = found.problem.hasPrefix(":") ? "" : " "
                 throw BatonError(
-                    .invalidParameter,
-                    "parameter '\(problem.path)' of flow '\(flow)' expects \(problem.expected.description), "
-                        + "got \(problem.got.kindDescription) (\(Self.preview(problem.got)))", field: problem.path)
+                    .invalidParameter, "parameter '\(found.path)' of flow '\(flow)'\(separator)\(found.problem)", field: found.path)
             }
             resolved[parameter.name] = value
         }

@@ -1,13 +1,19 @@
 /// Which task run fed which, inferred by value: when a task's input (or one of its arguments, or one
 /// element of an array argument) is byte for byte the JSON result of an earlier task run of the same
 /// flow run, that run fed this one. Small scalars are not matched: `3` or `true` say nothing about
-/// where a value came from.
+/// where a value came from. Each element of an array result counts as produced by its task run too,
+/// so a task that lists inputs feeds each task run given one of them (`discover` → `validate-3`).
 struct Lineage {
     private var producers: [Int: String] = [:]
 
     mutating func record(result: [UInt8], taskRunID: String) {
         guard Self.isDistinctive(result[...]) else { return }
         producers[Self.fingerprint(result[...])] = taskRunID
+        // A whole result recorded before keeps its producer: an element is weaker evidence.
+        for element in Self.elements(of: result[...]) where Self.isDistinctive(element) {
+            let key = Self.fingerprint(element)
+            if producers[key] == nil { producers[key] = taskRunID }
+        }
     }
 
     func producers(of input: [UInt8]) -> [String] {

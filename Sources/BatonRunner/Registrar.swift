@@ -20,6 +20,13 @@ public struct Registrar: Sendable {
         self.runnerExecutable = runnerExecutable
     }
 
+    /// Who registers: `$USER`, or when it is unset (a container, a service) the account the process runs as.
+    static var registrant: String? {
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        let name = NSUserName()
+        return name.isEmpty ? nil : name
+    }
+
     /// What one registration did.
     public struct Report: Sendable {
         public var library: String
@@ -73,7 +80,7 @@ public struct Registrar: Sendable {
             let versions = try store.register(
                 LibraryRegistration(
                     hash: hash, fileName: known.fileName, path: known.path, size: known.size, manifest: known.manifest,
-                    sourcePath: source, label: label, registeredBy: ProcessInfo.processInfo.environment["USER"]))
+                    sourcePath: source, label: label, registeredBy: Self.registrant))
             return Report(library: known.path, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
         }
 
@@ -92,7 +99,7 @@ public struct Registrar: Sendable {
         let versions = try store.register(
             LibraryRegistration(
                 hash: staged.hash, fileName: staged.fileName, path: stored, size: staged.size, manifest: manifest,
-                sourcePath: source, label: label, registeredBy: ProcessInfo.processInfo.environment["USER"]))
+                sourcePath: source, label: label, registeredBy: Self.registrant))
         return Report(library: stored, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
     }
 }

@@ -74,6 +74,25 @@ struct SampleParams: FlowParameters {
         #expect(value(property(schema, "tags"), "items") == .object([("type", .string("string"))]))
     }
 
+    @Test func constraintsBecomeJSONSchemaKeywordsOfTheirParameter() throws {
+        let constraints: [String: ParameterConstraint] = [
+            "ratio": .range(0.0...1.0), "days": .range(1...30), "city": .length(1...20).and(.pattern("^[A-Z]")),
+            "colour": .oneOf(["green", "blue"]), "tags": .items(0...3),
+        ]
+        let schema = try ParameterSchema.schema(of: SampleParams(), descriptions: [:], constraints: constraints)
+        #expect(value(property(schema, "ratio"), "minimum") == .double(0))
+        #expect(value(property(schema, "ratio"), "maximum") == .double(1))
+        #expect(value(property(schema, "days"), "maximum") == .int(30))
+        #expect(value(property(schema, "city"), "maxLength") == .int(20))
+        #expect(value(property(schema, "city"), "pattern") == .string("^[A-Z]"))
+        #expect(value(property(schema, "colour"), "enum") == .array([.string("green"), .string("blue")]))
+        #expect(value(property(schema, "tags"), "maxItems") == .int(3))
+        #expect(value(property(schema, "verbose"), "minimum") == nil)
+        #expect(throws: ParameterSchema.Failure.self) {
+            try ParameterSchema.schema(of: SampleParams(), descriptions: [:], constraints: ["cty": .maxLength(3)])
+        }
+    }
+
     @Test func parametersThatAreNotAnObjectAreRefused() {
         #expect(throws: ParameterSchema.Failure.self) { try ParameterSchema.schema(of: 5, descriptions: [:]) }
     }

@@ -69,7 +69,8 @@ struct ExportedFlow: Sendable {
         manifest = {
             FlowManifestDocument(
                 name: flow.name, description: flow.description,
-                parameters: try ParameterSchema.schema(of: P(), descriptions: P.parameterDescriptions),
+                parameters: try ParameterSchema.schema(
+                    of: P(), descriptions: P.parameterDescriptions, constraints: P.parameterConstraints),
                 resultType: typeName(R.self), schedule: flow.schedule, sourceLocation: flow.sourceLocation,
                 options: flow.options)
         }

@@ -8,15 +8,26 @@ enum ParameterSchema {
         let description: String
     }
 
-    static func schema<P: Encodable>(of value: P, descriptions: [String: String]) throws -> JSONLiteral {
+    static func schema<P: Encodable>(
+        of value: P, descriptions: [String: String], constraints: [String: ParameterConstraint] = [:]
+    ) throws -> JSONLiteral {
         let root = SchemaNode()
         try root.record(value, path: [])
         guard root.type == "object" else {
             throw Failure(description: "parameters of type \(P.self) must encode as an object with named properties")
         }
+        let names = Set(root.properties.map(\.0))
+        if let stray = constraints.keys.sorted().first(where: { !names.contains($0) }) {
+            throw Failure(description: "parameterConstraints of \(P.self) names '\(stray)', which is not one of its parameters")
+        }
         var properties: [(String, JSONLiteral)] = []
         for (position, (name, node)) in root.properties.enumerated() {
             var property = node.schema()
+            if let constraint = constraints[name] {
+                // The constraint's enum replaces one a CaseIterable type recorded.
+                property.removeAll { key, _ in constraint.keywords.contains { $0.0 == key } }
+                property += constraint.keywords.map { ($0.0, $0.1.literal) }
+            }
             property.append(("title", .string(name)))
             property.append(("position", .int(Int64(position))))
             property.append(("default", node.value))

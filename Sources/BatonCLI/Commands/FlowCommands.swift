@@ -110,8 +110,10 @@ enum FlowCommands {
         if schema.parameters.isEmpty {
             out.line("  (none)")
         } else {
-            let rows = schema.parameters.map { p in [p.name, p.type.shortName, p.defaultValue.jsonText, p.description ?? ""] }
-            out.line(indent(Format.table(["NAME", "TYPE", "DEFAULT", "DESCRIPTION"], rows)))
+            let rows = schema.parameters.map { p in
+                [p.name, p.type.shortName, p.defaultValue.jsonText, p.type.constraints.summary(base: p.type.base) ?? "-", p.description ?? ""]
+            }
+            out.line(indent(Format.table(["NAME", "TYPE", "DEFAULT", "ALLOWED", "DESCRIPTION"], rows)))
         }
         out.line()
         out.line(out.bold("Tasks") + out.dim(" (of the library)"))

@@ -84,6 +84,14 @@ export function section(title, ...children) {
   return h('section', { class: 'panel' }, h('h2', null, title), ...children);
 }
 
+/** A page's stand-in while its data loads: grey shapes of a title, lines and panels, and what is coming. */
+export function placeholder(what) {
+  return h('div', { class: 'placeholder', id: 'page-loading', role: 'status', 'aria-busy': 'true' },
+    h('div', { class: 'bone title' }), h('div', { class: 'bone line' }), h('div', { class: 'bone line' }),
+    h('p', { class: 'muted' }, `Loading ${what}…`),
+    h('div', { class: 'bone block' }), h('div', { class: 'bone block' }));
+}
+
 /** Text shown where a list has nothing in it. */
 export function empty(textValue) {
   return h('p', { class: 'empty' }, textValue);

@@ -58,14 +58,18 @@ export function refreshRelativeTimes(root = document) {
   for (const el of root.querySelectorAll('[data-rel]')) el.textContent = relative(el.dataset.rel, now);
 }
 
-/** "1h 02m", "3m 05s", "4.2s". */
+/**
+ * "4 ms", "2.35 s", "3 min 5 s", "1 h 2 min": the precision `baton` prints (Format.duration in
+ * Sources/BatonCLI/Terminal.swift), so a run reads the same in the terminal and on the page.
+ */
 export function duration(seconds) {
   if (seconds === undefined || seconds === null || Number.isNaN(seconds)) return '';
-  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)}s`;
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
-  return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+  const secs = Math.max(0, seconds);
+  if (secs < 1) return `${Math.round(secs * 1000)} ms`;
+  if (secs < 60) return `${secs.toFixed(2)} s`;
+  const minutes = Math.floor(secs / 60);
+  if (minutes < 60) return `${minutes} min ${Math.floor(secs) % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 /** Seconds a run has taken so far, or in all when it ended. */

@@ -11,9 +11,10 @@ struct Params: FlowParameters {
     static let parameterDescriptions = [
         "inputDir": "A folder of CSV tables (id,amount,region); empty to generate `count` sample tables",
         "count": "How many sample tables to generate when inputDir is empty",
-        "threshold": "The share of valid tables below which the run fails, from 0 to 1",
+        "threshold": "The share of valid tables below which the run fails",
         "seed": "Which sample table is broken",
     ]
+    static let parameterConstraints: [String: ParameterConstraint] = ["threshold": .range(0.0...1.0)]
 }
 
 let discover = task("discover", description: "Find the input tables") {

@@ -1,6 +1,6 @@
 // The task-run graph: longest-path layering, left to right, in inline SVG.
 // Connected task runs go in layers (tall layers wrap into extra columns); task runs with no
-// edges follow below in submission order.
+// edges go in rows above or below them, by when they were created.
 import { h, s } from '../dom.js';
 
 export const MAX_NODES = 500;
@@ -32,37 +32,53 @@ export function layerNodes(nodes, edges) {
   return layer;
 }
 
-/** Positions {id -> {x, y}} and the drawing size. */
+/**
+ * Positions {id -> {x, y}} and the drawing size. Nodes come in creation order: connected ones go in
+ * layers left to right, each layer top-down in creation order; task runs with no edges go in rows,
+ * above the layers when they were created before every connected one (the run began with them), below
+ * otherwise.
+ */
 export function layout(nodes, edges) {
   const linked = new Set(edges.flatMap((e) => [e.from, e.to]));
   const connected = nodes.filter((n) => linked.has(n.id));
+  const firstLinked = nodes.findIndex((n) => linked.has(n.id));
   const loose = nodes.filter((n) => !linked.has(n.id));
+  const before = firstLinked < 0 ? loose : loose.filter((n) => nodes.indexOf(n) < firstLinked);
+  const after = loose.filter((n) => !before.includes(n));
   const layer = layerNodes(connected, edges);
   const columns = [];
   for (const n of connected) (columns[layer.get(n.id)] ||= []).push(n);
 
   const pos = new Map();
-  let col = 0, maxRows = 0;
+  let col = 0;
+  for (const column of columns) if (column) col += Math.ceil(column.length / WRAP);
+  const perRow = Math.max(6, col);
+  // Rows of loose nodes from `top`; returns the y below them.
+  const rows = (list, top) => {
+    list.forEach((n, i) => {
+      pos.set(n.id, { x: PAD + (i % perRow) * (NODE_W + GAP_X), y: top + Math.floor(i / perRow) * (NODE_H + GAP_Y) });
+    });
+    return list.length ? top + Math.ceil(list.length / perRow) * (NODE_H + GAP_Y) + GAP_Y * 2 : top;
+  };
+
+  const layersTop = rows(before, PAD);
+  col = 0;
+  let maxRows = 0;
   for (const column of columns) {
     if (!column) continue;
     for (let i = 0; i < column.length; i++) {
       const row = i % WRAP;
-      pos.set(column[i].id, { x: PAD + (col + Math.floor(i / WRAP)) * (NODE_W + GAP_X), y: PAD + row * (NODE_H + GAP_Y) });
+      pos.set(column[i].id, { x: PAD + (col + Math.floor(i / WRAP)) * (NODE_W + GAP_X), y: layersTop + row * (NODE_H + GAP_Y) });
       maxRows = Math.max(maxRows, row + 1);
     }
     col += Math.ceil(column.length / WRAP);
   }
-  const perRow = Math.max(6, col);
-  const top = PAD + maxRows * (NODE_H + GAP_Y) + (maxRows ? GAP_Y * 2 : 0);
-  loose.forEach((n, i) => {
-    pos.set(n.id, { x: PAD + (i % perRow) * (NODE_W + GAP_X), y: top + Math.floor(i / perRow) * (NODE_H + GAP_Y) });
-  });
-  const looseRows = Math.ceil(loose.length / perRow);
+  rows(after, layersTop + maxRows * (NODE_H + GAP_Y) + (maxRows ? GAP_Y * 2 : 0));
   const usedCols = Math.max(col, Math.min(loose.length, perRow));
   return {
     pos,
     width: PAD * 2 + Math.max(1, usedCols) * (NODE_W + GAP_X) - GAP_X,
-    height: (loose.length ? top + looseRows * (NODE_H + GAP_Y) : top) + PAD,
+    height: Math.max(0, ...[...pos.values()].map((p) => p.y)) + NODE_H + PAD,
   };
 }
 

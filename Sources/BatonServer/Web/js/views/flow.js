@@ -7,6 +7,7 @@ import { parameterForm } from '../components/form.js';
 import { versionText, versionsPanel } from '../components/versions.js';
 import { runsTable } from '../components/table.js';
 import { deploymentsTable } from './deployments.js';
+import { inline } from '../components/markdown.js';
 
 export async function flowView(root, ctx) {
   const flow = ctx.params.flow;
@@ -36,7 +37,7 @@ export async function flowView(root, ctx) {
       Object.assign(v, full);
     }
     if (!ctx.alive || selected !== v) return;
-    fill(details, versionDetails(full));
+    fill(details, versionDetails(full, summary.description));
     const form = parameterForm(full.parameters || {}, {
       submitLabel: `Run v${full.version}`,
       onSubmit: (parameters) => submitRun(flow, full.version, parameters, form),
@@ -55,7 +56,7 @@ export async function flowView(root, ctx) {
   const renderRuns = (list) => fill(runsHolder, runsTable(list, { omit: ['flow'], emptyText: 'This flow has not run yet.' }).el,
     h('p', null, h('a', { href: buildHash('/runs', { flow }) }, 'All runs of this flow →')));
   const renderDeps = (list) => fill(depsHolder, list.length ? deploymentsTable(list, ctx, { omit: ['flow'] }).el
-    : empty('No deployments. Create one with `baton deployment create`.'));
+    : h('p', { class: 'empty' }, inline('No deployments. Create one with `baton deployment create`.')));
 
   fillPicker();
   fill(versionsHolder, versionsPanel(flow, versions));
@@ -64,7 +65,7 @@ export async function flowView(root, ctx) {
 
   root.append(
     h('h1', null, flow),
-    summary.description ? h('p', { class: 'lede' }, summary.description) : null,
+    summary.description ? h('p', { class: 'lede' }, inline(summary.description)) : null,
     section('Run this flow',
       h('div', { class: 'picker' }, h('label', { for: 'version-picker' }, 'Version'), picker),
       details, formHolder),
@@ -104,9 +105,10 @@ function sortVersions(list) {
   return [...list].sort((a, b) => b.version - a.version);
 }
 
-function versionDetails(v) {
+/** A version's facts; its description only when it differs from the flow's, shown once at the top. */
+function versionDetails(v, flowDescription) {
   const rows = [];
-  if (v.description) rows.push(h('p', null, v.description));
+  if (v.description && v.description !== flowDescription) rows.push(h('p', null, inline(v.description)));
   const facts = [
     v.registeredBy ? `registered by ${v.registeredBy}` : null,
     v.tasks ? `${v.tasks.length} task${v.tasks.length === 1 ? '' : 's'}` : null,
@@ -117,7 +119,7 @@ function versionDetails(v) {
     rows.push(h('details', null, h('summary', null, 'Tasks'),
       h('ul', { class: 'tasks' }, v.tasks.map((t) => h('li', null, h('code', null, t.name),
         t.retries ? ` · ${t.retries} retries` : '', t.timeoutSeconds ? ` · timeout ${t.timeoutSeconds}s` : '',
-        t.tags?.length ? ` · ${t.tags.join(', ')}` : '', t.description ? ` — ${t.description}` : '')))));
+        t.tags?.length ? ` · ${t.tags.join(', ')}` : '', t.description ? [' — ', inline(t.description)] : '')))));
   }
   return rows;
 }

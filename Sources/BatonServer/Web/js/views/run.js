@@ -1,6 +1,6 @@
 // One flow run: header and actions, state timeline, task graph, Gantt, live logs, artifacts.
 import { api, enc } from '../api.js';
-import { h, fill, section } from '../dom.js';
+import { h, fill, section, placeholder } from '../dom.js';
 import { FINAL_STATES } from '../format.js';
 import { setEventScope } from '../events.js';
 import { replaceQuery } from '../router.js';
@@ -13,17 +13,24 @@ import { artifactsList } from '../components/artifacts.js';
 import { runsTable } from '../components/table.js';
 
 export async function runView(root, ctx) {
-  let run = await api.get(`/flow-runs/${enc(ctx.params.id)}`);
-  const id = run.id;
-  const base = `/flow-runs/${enc(id)}`;
-  const [states, graphData, tasks, artifacts, versions, subflows] = await Promise.all([
-    api.get(`${base}/states`).catch(() => ({ states: [] })),
-    api.get(`${base}/graph`).catch(() => ({ nodes: [], edges: [] })),
-    api.get(`${base}/task-runs`).catch(() => ({ taskRuns: [] })),
-    api.get(`${base}/artifacts`).catch(() => ({ artifacts: [] })),
-    api.get(`/flows/${enc(run.flow)}/versions`).catch(() => ({ versions: [] })),
-    api.get(`${base}/subflows`).catch(() => ({ runs: [] })),
-  ]);
+  const loading = placeholder('the run');
+  root.append(loading);
+  let run, id, base, states, graphData, tasks, artifacts, versions, subflows;
+  try {
+    run = await api.get(`/flow-runs/${enc(ctx.params.id)}`);
+    id = run.id;
+    base = `/flow-runs/${enc(id)}`;
+    [states, graphData, tasks, artifacts, versions, subflows] = await Promise.all([
+      api.get(`${base}/states`).catch(() => ({ states: [] })),
+      api.get(`${base}/graph`).catch(() => ({ nodes: [], edges: [] })),
+      api.get(`${base}/task-runs`).catch(() => ({ taskRuns: [] })),
+      api.get(`${base}/artifacts`).catch(() => ({ artifacts: [] })),
+      api.get(`/flows/${enc(run.flow)}/versions`).catch(() => ({ versions: [] })),
+      api.get(`${base}/subflows`).catch(() => ({ runs: [] })),
+    ]);
+  } finally {
+    loading.remove();
+  }
 
   const taskRuns = new Map((tasks.taskRuns || []).map((t) => [t.id, t]));
   let stateList = states.states || [];
