@@ -21,6 +21,7 @@ extension SQLiteStore {
     public func flowRuns(_ query: FlowRunQuery, now: Date) throws -> [FlowRunRecord] {
         var conditions: [String] = []
         var parameters: [SQLValue] = []
+        var source = ""
         if let flow = query.flow {
             conditions.append("f.name = ?")
             parameters.append(.text(flow))
@@ -50,8 +51,10 @@ extension SQLiteStore {
             conditions.append("NOT \(Self.upcomingSQL)")
             parameters.append(now.sqlValue)
         case .upcoming:
-            conditions.append(Self.upcomingSQL)
-            parameters.append(now.sqlValue)
+            // The runs ahead are few (at most a deployment's maximum each): they are gathered first,
+            // so that a filter on a flow with many past runs does not walk them all.
+            source = "WITH upcoming AS MATERIALIZED (SELECT * FROM flow_runs r WHERE \(Self.upcomingSQL)) "
+            parameters.insert(now.sqlValue, at: 0)
         case .all:
             break
         }
@@ -73,7 +76,8 @@ extension SQLiteStore {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         parameters.append(.int(Int64(max(1, query.limit))))
         return try withConnection { db in
-            try db.query("SELECT \(Self.runColumns) \(filter) ORDER BY \(order) LIMIT ?", parameters) { try Self.storedRun($0).shown(now: now) }
+            let columns = source.isEmpty ? Self.runColumns : Self.runColumns(from: "upcoming")
+            return try db.query("\(source)SELECT \(columns) \(filter) ORDER BY \(order) LIMIT ?", parameters) { try Self.storedRun($0).shown(now: now) }
         }
     }
 

@@ -34,13 +34,18 @@ extension SQLiteStore {
         }
     }
 
-    static let runColumns = """
+    static let runColumns = runColumns(from: "flow_runs")
+
+    /// The columns `run` reads, of runs taken from `source` (the table, or a set of its rows).
+    static func runColumns(from source: String) -> String {
+        """
         r.id, r.name, f.name, v.number, r.state_type, r.state_name, r.state_message, r.state_time, r.parameters,
         r.result, r.created_at, r.start_time, r.end_time, r.attempt, r.rerun_of, r.parent_flow_run_id, r.parent_task_run_id,
         d.name, r.scheduled_time, r.pool, r.worker_id
-        FROM flow_runs r JOIN flows f ON f.id = r.flow_id JOIN versions v ON v.id = r.version_id
+        FROM \(source) r JOIN flows f ON f.id = r.flow_id JOIN versions v ON v.id = r.version_id
         LEFT JOIN deployments d ON d.id = r.deployment_id
         """
+    }
 
     /// A run as it reads now (``FlowRunRecord/shown(now:)``: a run past its time reads `Late`).
     static func run(_ row: SQLiteConnection.Row) throws -> FlowRunRecord { try storedRun(row).shown(now: Date()) }

@@ -13,7 +13,7 @@ public struct SchedulingPolicy: Sendable, Hashable {
     /// Missed slots handled in one pass at most (the next pass goes on).
     public var maximumMissed: Int
 
-    public init(grace: TimeInterval = 60, lookahead: TimeInterval = 3600, minimumAhead: Int = 3, maximumAhead: Int = 100, maximumMissed: Int = 10_000) {
+    public init(grace: TimeInterval = RunTiming.lateGrace, lookahead: TimeInterval = 3600, minimumAhead: Int = 3, maximumAhead: Int = 100, maximumMissed: Int = 10_000) {
         self.grace = grace
         self.lookahead = lookahead
         self.minimumAhead = minimumAhead
