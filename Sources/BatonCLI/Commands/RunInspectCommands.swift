@@ -8,7 +8,7 @@ extension RunCommands {
         details: """
             By default the runs that started, ended or are due, newest first by start time (a run not
             started yet is placed at its scheduled time, else when it was made). A scheduled run not
-            started within 60 s of its time reads as Late, whether or not a scheduler is running.
+            started within \(Int(RunTiming.lateGrace)) s of its time reads as Late, whether or not a scheduler is running.
             --upcoming lists the runs scheduled for a later time instead, soonest first; --all lists both.
 
             EXAMPLES:
