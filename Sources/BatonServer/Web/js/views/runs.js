@@ -62,6 +62,12 @@ export async function runsView(root, ctx) {
     const selector = `tr[data-run-id="${CSS.escape(run.id)}"]`;
     if (!upcomingOnly && (run.upcoming || upcomingHolder.querySelector(selector))) reloadUpcoming();
     if (shown.has(run.id)) {
+      // A run that started leaves the upcoming list.
+      if (upcomingOnly && !run.upcoming) {
+        shown.delete(run.id);
+        table.tbody.querySelector(selector)?.remove();
+        return;
+      }
       shown.set(run.id, run);
       table.replace(run, selector);
       return;
