@@ -301,23 +301,24 @@ public struct NewFlowRun: Sendable, Hashable {
     }
 }
 
-/// Filters for listing flow runs; newest first.
+/// Filters for listing flow runs: past, upcoming or all (see ``RunWhen`` for each one's order).
 public struct FlowRunQuery: Sendable {
     public var flow: String?
     public var version: Int?
     public var state: StateType?
     public var deployment: String?
-    /// Runs created at or after this time.
+    /// Runs whose ``RunTiming/listTime`` is at or after this time.
     public var since: Date?
-    /// Runs created before this time.
+    /// Runs whose ``RunTiming/listTime`` is before this time.
     public var until: Date?
-    /// Runs older than this position (a page's last run), newest first.
-    public var before: RunCursor?
+    /// Runs after this position (a page's last run) in the listing's order.
+    public var after: RunCursor?
+    public var when: RunWhen
     public var limit: Int
 
     public init(
         flow: String? = nil, version: Int? = nil, state: StateType? = nil, deployment: String? = nil, since: Date? = nil,
-        until: Date? = nil, before: RunCursor? = nil, limit: Int = 50
+        until: Date? = nil, after: RunCursor? = nil, when: RunWhen = .all, limit: Int = 50
     ) {
         self.flow = flow
         self.version = version
@@ -325,28 +326,32 @@ public struct FlowRunQuery: Sendable {
         self.deployment = deployment
         self.since = since
         self.until = until
-        self.before = before
+        self.after = after
+        self.when = when
         self.limit = limit
     }
 }
 
-/// A position in the runs list (newest first): the creation time and id of the last run of a page.
-/// Its text form travels in URLs as an opaque cursor.
+/// A position in a runs listing: the time the listing orders the last run of a page by (its
+/// ``RunTiming/listTime``, or its scheduled time among upcoming runs) and its id. Its text form
+/// travels in URLs as an opaque cursor.
 public struct RunCursor: Sendable, Hashable {
-    public var createdAt: Double
+    public var time: Double
     public var id: String
 
-    public init(_ run: FlowRunRecord) {
-        createdAt = run.createdAt.timeIntervalSince1970
+    /// The position of `run` in a listing of `when`.
+    public init(_ run: FlowRunRecord, in when: RunWhen) {
+        let time = when == .upcoming ? (run.scheduledTime ?? run.listTime) : run.listTime
+        self.time = time.timeIntervalSince1970
         id = run.id
     }
 
     public init?(text: String) {
         let parts = text.split(separator: "_", maxSplits: 1)
         guard parts.count == 2, let time = Double(parts[0]), time.isFinite, !parts[1].isEmpty else { return nil }
-        createdAt = time
+        self.time = time
         id = String(parts[1])
     }
 
-    public var text: String { "\(createdAt)_\(id)" }
+    public var text: String { "\(time)_\(id)" }
 }

@@ -23,20 +23,21 @@ extension API {
                 let run = try c.store.enqueue(NewFlowRun(flow: version.flow, version: version.number, parameters: parameters), pool: pool)
                 return try Reply.json(RunView(run), status: .created)
             },
-            Route(method: "GET", pattern: "/api/flow-runs", summary: "Flow runs, newest first, filtered and paged by cursor", tag: "runs", query: ["flow", "version", "state", "deployment", "since", "until", "limit", "cursor"], response: "FlowRunList") { request in
+            Route(method: "GET", pattern: "/api/flow-runs", summary: "Flow runs, filtered and paged by cursor: when=past (the default) lists those that started, ended or are due, newest first by start time; when=upcoming those scheduled ahead, soonest first; when=all both", tag: "runs", query: ["flow", "version", "state", "deployment", "since", "until", "when", "limit", "cursor"], response: "FlowRunList") { request in
                 var query = FlowRunQuery(
                     flow: request.queryString("flow"), state: try request.queryState("state"), deployment: request.queryString("deployment"),
-                    since: try request.queryDate("since"), until: try request.queryDate("until"), limit: try request.queryInt("limit", default: 50, in: 1...500))
+                    since: try request.queryDate("since"), until: try request.queryDate("until"), when: try request.queryWhen("when"),
+                    limit: try request.queryInt("limit", default: 50, in: 1...500))
                 if request.queryString("version") != nil { query.version = try request.queryInt("version", default: 1, in: 1...Int(Int32.max)) }
                 if let text = request.queryString("cursor") {
                     guard let cursor = RunCursor(text: text) else {
                         throw APIError.badRequest("cursor '\(text)' is not valid: expected the nextCursor of an earlier page", field: "cursor")
                     }
-                    query.before = cursor
+                    query.after = cursor
                 }
                 let runs = try c.store.flowRuns(query)
                 var listing = Listing(key: "runs", items: runs.map(RunView.init))
-                if runs.count == query.limit, let last = runs.last { listing.extra["nextCursor"] = .string(RunCursor(last).text) }
+                if runs.count == query.limit, let last = runs.last { listing.extra["nextCursor"] = .string(RunCursor(last, in: query.when).text) }
                 return try Reply.json(listing)
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}", summary: "A flow run by id, id prefix or name", tag: "runs", response: "FlowRun") { request in

@@ -16,15 +16,17 @@ extension API {
             Route(method: "GET", pattern: "/api/events", summary: "Live events (server-sent): flow_run, task_runs, log, version, deployment, worker", tag: "system", query: ["flowRun"], response: "EventStream") { request in
                 c.events.stream(flowRun: request.queryString("flowRun"))
             },
-            Route(method: "GET", pattern: "/api/dashboard", summary: "Runs by state over the last day, recent failures, late runs and workers", tag: "system", response: "Dashboard") { _ in
+            Route(method: "GET", pattern: "/api/dashboard", summary: "Runs by state over the last day (by when they ran), recent failures, late runs, the next upcoming runs and workers", tag: "system", response: "Dashboard") { _ in
                 let now = Date()
                 let since = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600 - 23 * 3600)
-                let counts = try c.store.dashboardCounts(since: since, hours: 24)
+                let counts = try c.store.dashboardCounts(since: since, hours: 24, now: now)
+                let upcoming = try c.store.upcomingRuns(limit: 10, now: now)
                 return try Reply.json(Dashboard(
                     since: since, countsByState: counts.byState,
                     hourly: counts.hourly.enumerated().map { Dashboard.Hour(hour: since.addingTimeInterval(Double($0.offset) * 3600), counts: $0.element) },
                     recentFailures: try c.store.recentFailures(limit: 10).map(RunView.init),
-                    lateRuns: try c.store.lateRuns(limit: 20).map(RunView.init),
+                    lateRuns: try c.store.lateRuns(limit: 20, now: now).map(RunView.init),
+                    upcomingRuns: upcoming.runs.map(RunView.init), upcomingCount: upcoming.count,
                     workers: try c.store.workers(includeStopped: false).map { WorkerView($0) }))
             },
             Route(method: "GET", pattern: "/api/workers", summary: "Workers and their last heartbeat", tag: "system", query: ["all"], response: "WorkerList") { request in
@@ -73,5 +75,8 @@ struct Dashboard: Encodable {
     var hourly: [Hour]
     var recentFailures: [RunView]
     var lateRuns: [RunView]
+    /// The soonest runs scheduled ahead, and how many there are.
+    var upcomingRuns: [RunView]
+    var upcomingCount: Int
     var workers: [WorkerView]
 }

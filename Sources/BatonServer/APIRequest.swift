@@ -57,6 +57,15 @@ extension HTTPRequest {
         return state
     }
 
+    func queryWhen(_ name: String) throws -> RunWhen {
+        guard let text = queryValue(name), !text.isEmpty else { return .past }
+        guard let when = RunWhen(rawValue: text.lowercased()) else {
+            throw APIError.badRequest(
+                "query parameter '\(name)' is '\(text)': expected one of \(RunWhen.allCases.map(\.rawValue).joined(separator: ", "))", field: name)
+        }
+        return when
+    }
+
     func queryString(_ name: String) -> String? {
         guard let text = queryValue(name), !text.isEmpty else { return nil }
         return text

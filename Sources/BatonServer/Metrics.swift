@@ -69,7 +69,7 @@ enum MetricsText {
                store.runsByState.sorted { $0.key < $1.key }.map { ([("state", $0.key)], "\($0.value)") })
         metric("baton_task_runs_completed_total", "counter", "Task runs completed; task runs per second is rate() of it.",
                [([], "\(store.taskRunsCompleted)")])
-        metric("baton_flow_runs_late", "gauge", "Scheduled flow runs marked Late: not started within the grace period of their time.",
+        metric("baton_flow_runs_late", "gauge", "Scheduled flow runs that read as Late: not started within the grace period of their time.",
                [([], "\(store.lateRuns)")])
         metric("baton_queue_depth", "gauge", "Flow runs due and not yet claimed, by work pool.",
                store.queueDepth.sorted { $0.key < $1.key }.map { ([("pool", $0.key)], "\($0.value)") })

@@ -13,7 +13,11 @@ enum OpenAPI {
                 parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])]))
             }
             for name in route.query {
-                parameters.append(.object(["name": .string(name), "in": .string("query"), "required": .bool(false), "schema": .object(["type": .string("string")])]))
+                var parameter: [String: JSONValue] = [
+                    "name": .string(name), "in": .string("query"), "required": .bool(false), "schema": .object(["type": .string("string")]),
+                ]
+                if let details = queryDetails[name] { parameter.merge(details) { _, new in new } }
+                parameters.append(.object(parameter))
             }
             var operation: [String: JSONValue] = [
                 "summary": .string(route.summary),
@@ -51,6 +55,22 @@ enum OpenAPI {
         ])
         return Array(document.jsonData)
     }
+
+    /// What a query parameter means and takes, where its name alone does not say.
+    static let queryDetails: [String: [String: JSONValue]] = [
+        "when": [
+            "description": .string(
+                "past (the default): runs that started, ended or are due, newest first by start time (else scheduled, else created time); "
+                    + "upcoming: runs scheduled for a later time that have not started, soonest first; all: both, newest first"),
+            "schema": .object([
+                "type": .string("string"), "enum": .array(RunWhen.allCases.map { .string($0.rawValue) }), "default": .string(RunWhen.past.rawValue),
+            ]),
+        ],
+        "state": [
+            "description": .string("Runs whose state type is this one"),
+            "schema": .object(["type": .string("string"), "enum": .array(StateType.allCases.map { .string($0.rawValue) })]),
+        ],
+    ]
 
     static func ref(_ name: String) -> JSONValue { .object(["$ref": .string("#/components/schemas/\(name)")]) }
 
@@ -116,7 +136,8 @@ enum OpenAPI {
             "parameters": anyObject, "result": any, "createdAt": date, "startTime": date, "endTime": date, "durationSeconds": number,
             "attempt": integer, "rerunOf": string, "parentFlowRunID": string, "parentTaskRunID": string, "deployment": string,
             "scheduledTime": date, "pool": string, "workerID": string,
-        ], required: ["id", "name", "flow", "version", "state", "stateName", "parameters", "createdAt", "attempt"]),
+            "upcoming": .object(["type": .string("boolean"), "description": .string("Scheduled for a later time and not started")]),
+        ], required: ["id", "name", "flow", "version", "state", "stateName", "parameters", "createdAt", "attempt", "upcoming"]),
         "FlowRunList": list("runs", of: "FlowRun", extra: ["nextCursor": string]),
         "State": object(["type": string, "name": string, "message": string, "timestamp": date], required: ["type", "name", "timestamp"]),
         "StateList": list("states", of: "State"),
@@ -170,7 +191,9 @@ enum OpenAPI {
             "hourly": .object(["type": .string("array"), "items": object(["hour": date, "counts": anyObject])]),
             "recentFailures": .object(["type": .string("array"), "items": ref("FlowRun")]),
             "lateRuns": .object(["type": .string("array"), "items": ref("FlowRun")]),
+            "upcomingRuns": .object(["type": .string("array"), "items": ref("FlowRun")]),
+            "upcomingCount": integer,
             "workers": .object(["type": .string("array"), "items": ref("Worker")]),
-        ], required: ["since", "countsByState", "hourly"]),
+        ], required: ["since", "countsByState", "hourly", "upcomingRuns", "upcomingCount"]),
     ]
 }

@@ -9,15 +9,17 @@ public struct DashboardCounts: Sendable {
 }
 
 extension SQLiteStore {
-    /// Flow runs created since `since`, counted by state, in all and for each of `hours` hours.
-    public func dashboardCounts(since: Date, hours: Int) throws -> DashboardCounts {
+    /// Flow runs that ran since `since` (by list time: started then, or due then and not started),
+    /// counted by state, in all and for each of `hours` hours. Upcoming runs are not counted: they
+    /// have not happened.
+    public func dashboardCounts(since: Date, hours: Int, now: Date = Date()) throws -> DashboardCounts {
         var counts = DashboardCounts(hourly: Array(repeating: [:], count: hours))
         let rows = try withConnection { db in
             try db.query(
                 """
-                SELECT CAST((created_at - ?) / 3600 AS INTEGER), state_type, count(*) FROM flow_runs
-                WHERE created_at >= ? GROUP BY 1, 2
-                """, [since.sqlValue, since.sqlValue]
+                SELECT CAST((\(Self.listTimeSQL) - ?) / 3600 AS INTEGER), r.state_type, count(*) FROM flow_runs r
+                WHERE \(Self.listTimeSQL) >= ? AND NOT \(Self.upcomingSQL) GROUP BY 1, 2
+                """, [since.sqlValue, since.sqlValue, now.sqlValue]
             ) { (Int($0.int(0)), $0.text(1), Int($0.int(2))) }
         }
         for (hour, state, n) in rows {
@@ -31,15 +33,6 @@ extension SQLiteStore {
     public func recentFailures(limit: Int) throws -> [FlowRunRecord] {
         let failed = try flowRuns(FlowRunQuery(state: .failed, limit: limit))
         let crashed = try flowRuns(FlowRunQuery(state: .crashed, limit: limit))
-        return Array((failed + crashed).sorted { $0.createdAt > $1.createdAt }.prefix(limit))
-    }
-
-    /// Scheduled runs marked Late: not started within the grace period of their time.
-    public func lateRuns(limit: Int) throws -> [FlowRunRecord] {
-        try withConnection { db in
-            try db.query(
-                "SELECT \(Self.runColumns) WHERE r.state_type = 'scheduled' AND r.state_name = 'Late' ORDER BY r.created_at DESC LIMIT ?",
-                [.int(Int64(limit))], row: Self.run)
-        }
+        return Array((failed + crashed).sorted { ($0.listTime, $0.id) > ($1.listTime, $1.id) }.prefix(limit))
     }
 }

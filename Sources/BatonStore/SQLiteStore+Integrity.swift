@@ -91,12 +91,18 @@ extension SQLiteStore {
 }
 
 extension Schema {
-    /// The tables and indexes the migrations create, read from their statements.
-    static let objectNames: [String] = migrations.flatMap { migration in
-        migration.components(separatedBy: "CREATE ").dropFirst().compactMap { statement -> String? in
-            let words = statement.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" }).map(String.init)
-            guard let kind = words.first, kind == "TABLE" || kind == "INDEX" else { return nil }
-            return words.count > 1 ? words[1] : nil
+    /// The tables and indexes the migrations create and no later one drops, read from their statements.
+    static let objectNames: [String] = {
+        func named(_ verb: String) -> [String] {
+            migrations.flatMap { migration in
+                migration.components(separatedBy: verb + " ").dropFirst().compactMap { statement -> String? in
+                    let words = statement.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" || $0 == ";" }).map(String.init)
+                    guard let kind = words.first, kind == "TABLE" || kind == "INDEX" else { return nil }
+                    return words.count > 1 ? words[1] : nil
+                }
+            }
         }
-    }
+        let dropped = Set(named("DROP"))
+        return named("CREATE").filter { !dropped.contains($0) }
+    }()
 }

@@ -7,7 +7,7 @@ public struct StoreMetrics: Sendable {
     public var runsByState: [String: Int] = [:]
     /// Task runs that completed (cached ones included), over the store's life.
     public var taskRunsCompleted = 0
-    /// Scheduled runs the scheduler marked Late: not started within the grace period of their time.
+    /// Scheduled runs that read as Late: not started within the grace period of their time.
     public var lateRuns = 0
     /// Runs due now and not yet claimed, by work pool.
     public var queueDepth: [String: Int] = [:]
@@ -27,9 +27,7 @@ extension SQLiteStore {
                 metrics.runsByState[state] = count
             }
             metrics.taskRunsCompleted = try db.query("SELECT count(*) FROM task_runs WHERE state_type = 'completed'") { Int($0.int(0)) }.first ?? 0
-            metrics.lateRuns = try db.query(
-                "SELECT count(*) FROM flow_runs WHERE state_type = 'scheduled' AND state_name = 'Late'"
-            ) { Int($0.int(0)) }.first ?? 0
+            metrics.lateRuns = try lateRunRows(now: now, db).count
             for (pool, count) in try db.query(
                 """
                 SELECT pool, count(*) FROM flow_runs

@@ -53,8 +53,10 @@ extension SQLiteStore {
                 """
                 SELECT f.name, v.description, v.number,
                        (SELECT count(*) FROM versions WHERE flow_id = f.id), v.registered_at,
-                       (SELECT state_type FROM flow_runs WHERE flow_id = f.id AND state_type != 'scheduled' ORDER BY created_at DESC LIMIT 1),
-                       (SELECT created_at FROM flow_runs WHERE flow_id = f.id AND state_type != 'scheduled' ORDER BY created_at DESC LIMIT 1)
+                       (SELECT r.state_type FROM flow_runs r WHERE r.flow_id = f.id AND r.state_type != 'scheduled'
+                        ORDER BY \(Self.listTimeSQL) DESC, r.id DESC LIMIT 1),
+                       (SELECT \(Self.listTimeSQL) FROM flow_runs r WHERE r.flow_id = f.id AND r.state_type != 'scheduled'
+                        ORDER BY \(Self.listTimeSQL) DESC, r.id DESC LIMIT 1)
                 FROM flows f
                 JOIN versions v ON v.flow_id = f.id AND v.number = (SELECT MAX(number) FROM versions WHERE flow_id = f.id)
                 ORDER BY f.name

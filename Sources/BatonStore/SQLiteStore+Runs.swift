@@ -34,15 +34,24 @@ extension SQLiteStore {
         }
     }
 
-    static let runColumns = """
+    static let runColumns = runColumns(from: "flow_runs")
+
+    /// The columns `run` reads, of runs taken from `source` (the table, or a set of its rows).
+    static func runColumns(from source: String) -> String {
+        """
         r.id, r.name, f.name, v.number, r.state_type, r.state_name, r.state_message, r.state_time, r.parameters,
         r.result, r.created_at, r.start_time, r.end_time, r.attempt, r.rerun_of, r.parent_flow_run_id, r.parent_task_run_id,
         d.name, r.scheduled_time, r.pool, r.worker_id
-        FROM flow_runs r JOIN flows f ON f.id = r.flow_id JOIN versions v ON v.id = r.version_id
+        FROM \(source) r JOIN flows f ON f.id = r.flow_id JOIN versions v ON v.id = r.version_id
         LEFT JOIN deployments d ON d.id = r.deployment_id
         """
+    }
 
-    static func run(_ row: SQLiteConnection.Row) throws -> FlowRunRecord {
+    /// A run as it reads now (``FlowRunRecord/shown(now:)``: a run past its time reads `Late`).
+    static func run(_ row: SQLiteConnection.Row) throws -> FlowRunRecord { try storedRun(row).shown(now: Date()) }
+
+    /// A run as its row holds it.
+    static func storedRun(_ row: SQLiteConnection.Row) throws -> FlowRunRecord {
         FlowRunRecord(
             id: row.text(0), name: row.text(1), flow: row.text(2), version: Int(row.int(3)),
             state: RunState(
@@ -78,45 +87,6 @@ extension SQLiteStore {
         default:
             let list = candidates.map { "\($0.id.prefix(8)) (\($0.name), \($0.flow))" }.joined(separator: ", ")
             throw BatonError(.invalidInput, "flow run '\(reference)' is ambiguous: it matches \(list); give more of the id")
-        }
-    }
-
-    public func flowRuns(_ query: FlowRunQuery) throws -> [FlowRunRecord] {
-        var conditions: [String] = []
-        var parameters: [SQLValue] = []
-        if let flow = query.flow {
-            conditions.append("f.name = ?")
-            parameters.append(.text(flow))
-        }
-        if let version = query.version {
-            conditions.append("v.number = ?")
-            parameters.append(.int(Int64(version)))
-        }
-        if let state = query.state {
-            conditions.append("r.state_type = ?")
-            parameters.append(.text(state.rawValue))
-        }
-        if let deployment = query.deployment {
-            conditions.append("d.name = ?")
-            parameters.append(.text(deployment))
-        }
-        if let since = query.since {
-            conditions.append("r.created_at >= ?")
-            parameters.append(since.sqlValue)
-        }
-        if let until = query.until {
-            conditions.append("r.created_at < ?")
-            parameters.append(until.sqlValue)
-        }
-        if let cursor = query.before {
-            // A range on created_at the indexes can walk, then the tie-break on id.
-            conditions.append("r.created_at <= ? AND (r.created_at < ? OR r.id < ?)")
-            parameters += [.double(cursor.createdAt), .double(cursor.createdAt), .text(cursor.id)]
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        parameters.append(.int(Int64(max(1, query.limit))))
-        return try withConnection { db in
-            try db.query("SELECT \(Self.runColumns) \(filter) ORDER BY r.created_at DESC, r.id DESC LIMIT ?", parameters, row: Self.run)
         }
     }
 

@@ -13,7 +13,7 @@ public struct SchedulingPolicy: Sendable, Hashable {
     /// Missed slots handled in one pass at most (the next pass goes on).
     public var maximumMissed: Int
 
-    public init(grace: TimeInterval = 60, lookahead: TimeInterval = 3600, minimumAhead: Int = 3, maximumAhead: Int = 100, maximumMissed: Int = 10_000) {
+    public init(grace: TimeInterval = RunTiming.lateGrace, lookahead: TimeInterval = 3600, minimumAhead: Int = 3, maximumAhead: Int = 100, maximumMissed: Int = 10_000) {
         self.grace = grace
         self.lookahead = lookahead
         self.minimumAhead = minimumAhead
@@ -118,21 +118,15 @@ extension SQLiteStore {
         return db.changes == 1
     }
 
-    /// Marks scheduled runs not started within `grace` of their time `Late` (once), and says when the
-    /// next one will be.
+    /// Records the `Late` state (once) of the runs that read as Late by ``RunTiming``'s rule with
+    /// `grace`, so that their history says when; and says when the next one will be.
     func markLate(now: Date, grace: TimeInterval, _ db: SQLiteConnection) throws -> (Int, Date?) {
-        let limit = now.timeIntervalSince1970 - grace
-        // Runs made after their time (backfills) are not late: they were asked for late.
-        let late = try db.query(
-            """
-            SELECT id, scheduled_time FROM flow_runs
-            WHERE state_type = 'scheduled' AND state_name = 'Scheduled' AND scheduled_time < ? AND created_at <= scheduled_time + ?
-              AND deployment_id IS NOT NULL
-            """, [.double(limit), .double(grace)]
-        ) { ($0.text(0), $0.double(1)) }
-        for (id, time) in late {
-            try lateState(id, scheduledTime: time, grace: grace, now: now, db)
+        let late = try lateRunRows(now: now, grace: grace, db).filter { $0.storedName != "Late" }
+        for run in late {
+            let state = RunTiming.lateState(scheduledTime: run.scheduledTime, grace: grace, at: now)
+            try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: state)), db)
         }
+        let limit = now.timeIntervalSince1970 - grace
         let next = try db.query(
             """
             SELECT MIN(scheduled_time) FROM flow_runs
@@ -140,11 +134,6 @@ extension SQLiteStore {
             """, [.double(limit)]
         ) { $0.optionalDouble(0) }.first ?? nil
         return (late.count, next.map { Date(timeIntervalSince1970: $0 + grace + 0.001) })
-    }
-
-    func lateState(_ id: String, scheduledTime: Double, grace: TimeInterval, now: Date, _ db: SQLiteConnection) throws {
-        let message = "not started within \(Int(grace)) s of its scheduled time \(Timestamps.iso(Date(timeIntervalSince1970: scheduledTime)))"
-        try apply(.flowRunState(FlowRunStateChange(flowRunID: id, state: RunState(.scheduled, name: "Late", message: message, at: now))), db)
     }
 
     /// Creates a run for every slot of a deployment's schedule from `start` through `end` that has

@@ -218,5 +218,20 @@ enum Schema {
         """
         ALTER TABLE deployments ADD COLUMN working_directory TEXT;
         """,
+        // 6: runs are listed by when they ran (RunTiming.listTime: start, else scheduled, else created
+        // time), alone or by flow, state, deployment or version; each stays an index walk.
+        """
+        DROP INDEX flow_runs_by_created;
+        DROP INDEX flow_runs_by_flow;
+        DROP INDEX flow_runs_by_state;
+        DROP INDEX flow_runs_by_deployment_created;
+        DROP INDEX flow_runs_by_version;
+        CREATE INDEX flow_runs_by_time ON flow_runs(COALESCE(start_time, scheduled_time, created_at), id);
+        CREATE INDEX flow_runs_by_flow_time ON flow_runs(flow_id, COALESCE(start_time, scheduled_time, created_at), id);
+        CREATE INDEX flow_runs_by_state_time ON flow_runs(state_type, COALESCE(start_time, scheduled_time, created_at), id);
+        CREATE INDEX flow_runs_by_deployment_time ON flow_runs(deployment_id, COALESCE(start_time, scheduled_time, created_at), id)
+          WHERE deployment_id IS NOT NULL;
+        CREATE INDEX flow_runs_by_version_time ON flow_runs(version_id, COALESCE(start_time, scheduled_time, created_at), id);
+        """,
     ]
 }

@@ -32,7 +32,8 @@ public protocol Store: AnyObject, Sendable {
 
     /// A flow run by id, unique id prefix, or unique name; throws `notFound` or `invalidInput`.
     func flowRun(_ reference: String) throws -> FlowRunRecord
-    /// Flow runs, newest first.
+    /// Flow runs past, upcoming or all, in the order `RunWhen` gives each (newest first by start time;
+    /// upcoming ones soonest first), as they read now (overdue ones `Late`).
     func flowRuns(_ query: FlowRunQuery) throws -> [FlowRunRecord]
     /// The task runs of a flow run, in the order they were created.
     func taskRuns(flowRunID: String) throws -> [TaskRunRecord]

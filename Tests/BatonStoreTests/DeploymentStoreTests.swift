@@ -22,9 +22,10 @@ import Testing
         ScheduleSpec(kind: "interval", intervalSeconds: seconds, anchor: anchor)
     }
 
-    /// Every run of a deployment, by scheduled time.
+    /// Every run of a deployment, by scheduled time, with the states the scheduler stored (read
+    /// at `t0`, so that none reads as Late only because the wall clock passed its time).
     func runs(_ store: SQLiteStore, _ deployment: String) throws -> [FlowRunRecord] {
-        try store.flowRuns(FlowRunQuery(deployment: deployment, limit: 100_000)).sorted { ($0.scheduledTime ?? .distantPast) < ($1.scheduledTime ?? .distantPast) }
+        try store.flowRuns(FlowRunQuery(deployment: deployment, limit: 100_000), now: t0).sorted { ($0.scheduledTime ?? .distantPast) < ($1.scheduledTime ?? .distantPast) }
     }
 
     func offsets(_ runs: [FlowRunRecord]) -> [Int] {

@@ -14,6 +14,7 @@ extension RemoteBackend {
                 [
                     ("flow", query.flow), ("version", query.version.map(String.init)), ("state", query.state?.rawValue),
                     ("deployment", query.deployment), ("since", query.since.map(Timestamps.iso)), ("until", query.until.map(Timestamps.iso)),
+                    ("when", query.when.rawValue),
                     ("limit", String(min(500, query.limit - runs.count))), ("cursor", cursor),
                 ])
             let page = try list(target, key: "runs", as: RunView.self)

@@ -112,7 +112,8 @@ enum DeploymentCommands {
         }
         lines.append("  runs         \(view.scheduledRuns) scheduled, \(view.activeRuns) active, \(view.skippedSlots) slot(s) skipped")
         context.out.line(lines.joined(separator: "\n"))
-        let runs = try backend.flowRuns(FlowRunQuery(deployment: deployment.name, limit: 10))
+        // The runs ahead are the `next` above; the table holds the latest that ran or are due.
+        let runs = try backend.flowRuns(FlowRunQuery(deployment: deployment.name, when: .past, limit: 10))
         if !runs.isEmpty {
             context.out.line("")
             context.out.line(Format.table(

@@ -4,17 +4,29 @@ import Foundation
 
 extension RunCommands {
     static let list = CommandSpec(
-        path: ["run", "ls"], summary: "List flow runs, newest first",
+        path: ["run", "ls"], summary: "List flow runs that started or ended, newest first (--upcoming: those scheduled ahead)",
+        details: """
+            By default the runs that started, ended or are due, newest first by start time (a run not
+            started yet is placed at its scheduled time, else when it was made). A scheduled run not
+            started within \(Int(RunTiming.lateGrace)) s of its time reads as Late, whether or not a scheduler is running.
+            --upcoming lists the runs scheduled for a later time instead, soonest first; --all lists both.
+
+            EXAMPLES:
+              baton run ls --flow windspeed --limit 5
+              baton run ls --upcoming --deployment windspeed
+            """,
         options: [
             .value("flow", "NAME", "Only runs of this flow"), .value("version", "N", "Only runs of this version"),
             .value("state", "STATE", "Only runs in this state (\(StateType.allCases.map(\.rawValue).joined(separator: ", ")))"),
             .value("deployment", "NAME", "Only runs of this deployment"),
+            .flag("upcoming", "List the runs scheduled for a later time, soonest first"),
+            .flag("all", "List past and upcoming runs together, newest first"),
             .value("limit", "N", "How many runs to show (default 20)"), .json,
         ]
     ) { args, context in
         var query = FlowRunQuery(
             flow: args.value("flow"), version: try args.integer("version", minimum: 1), deployment: args.value("deployment"),
-            limit: try args.integer("limit", minimum: 1) ?? 20)
+            when: try when(args), limit: try args.integer("limit", minimum: 1) ?? 20)
         if let text = args.value("state") {
             guard let state = StateType(rawValue: text.lowercased()) else {
                 throw BatonError(
@@ -31,19 +43,41 @@ extension RunCommands {
             context.out.line(Format.json(runs))
             return 0
         }
-        guard !runs.isEmpty else {
-            context.out.line("No flow runs\(query.flow.map { " of \($0)" } ?? "") yet. Start one with `baton run <flow>`.")
-            return 0
-        }
         let out = context.out
-        let rows = runs.map { run in
-            [
-                String(run.id.prefix(8)), run.name, run.flow, "\(run.version)", out.state(run),
-                Format.dateTime(run.startTime ?? run.scheduledTime ?? run.createdAt), Format.duration(run.durationSeconds),
-            ]
+        let upcoming = query.when == .upcoming
+        if runs.isEmpty {
+            let of = query.flow.map { " of \($0)" } ?? ""
+            out.line(upcoming ? "No upcoming runs\(of): nothing is scheduled ahead." : "No flow runs\(of) yet. Start one with `baton run <flow>`.")
+        } else {
+            let rows = runs.map { run in
+                [
+                    String(run.id.prefix(8)), run.name, run.flow, "\(run.version)", out.state(run),
+                    Format.dateTime(upcoming ? run.scheduledTime ?? run.listTime : run.listTime),
+                    upcoming ? (run.deployment ?? "-") : Format.duration(run.durationSeconds),
+                ]
+            }
+            let last = upcoming ? ["SCHEDULED", "DEPLOYMENT"] : ["START", "DURATION"]
+            out.line(Format.table(["ID", "NAME", "FLOW", "VERSION", "STATE"] + last, rows))
         }
-        out.line(Format.table(["ID", "NAME", "FLOW", "VERSION", "STATE", "START", "DURATION"], rows))
+        if query.when == .past {
+            var ahead = query
+            ahead.when = .upcoming
+            ahead.limit = 1
+            if try !backend.flowRuns(ahead).isEmpty {
+                out.line(out.dim("Runs scheduled ahead are not listed: `baton run ls --upcoming` lists them."))
+            }
+        }
         return 0
+    }
+
+    /// Which runs `run ls` lists: past ones unless --upcoming or --all says otherwise.
+    static func when(_ args: ParsedArguments) throws -> RunWhen {
+        switch (args.flag("upcoming"), args.flag("all")) {
+        case (true, true): throw BatonError(.invalidInput, "--upcoming and --all cannot go together: give one (--all lists upcoming runs too)")
+        case (true, false): .upcoming
+        case (false, true): .all
+        case (false, false): .past
+        }
     }
 
     static let show = CommandSpec(

@@ -23,8 +23,11 @@ public struct RunView: Codable, Sendable, Hashable {
     public var scheduledTime: Date?
     public var pool: String?
     public var workerID: String?
+    /// Scheduled for a later time and not started, when the view was made (``RunTiming/isUpcoming``).
+    public var upcoming: Bool
 
     public init(_ run: FlowRunRecord) {
+        upcoming = RunTiming.isUpcoming(run.state, startTime: run.startTime, scheduledTime: run.scheduledTime, now: Date())
         deployment = run.deployment
         scheduledTime = run.scheduledTime
         pool = run.pool

@@ -68,15 +68,27 @@ export function runColumns(omit = []) {
     { key: 'flow', label: 'Flow', cell: (r) => flowLink(r.flow) },
     { key: 'version', label: 'Version', cell: (r) => versionLink(r.flow, r.version) },
     { key: 'state', label: 'State', cell: (r) => stateBadge(r.state, r.stateName) },
-    { key: 'start', label: 'Start', cell: (r) => timeEl(r.startTime || r.scheduledTime || r.createdAt) },
+    { key: 'start', label: 'Start', cell: (r) => timeEl(listTime(r)) },
+    { key: 'scheduled', label: 'Scheduled for', cell: (r) => timeEl(r.scheduledTime) },
     { key: 'duration', label: 'Duration', class: 'num', cell: (r) => duration(runSeconds(r)) },
     { key: 'deployment', label: 'Deployment', cell: (r) => r.deployment || '' },
   ];
   return all.filter((c) => !omit.includes(c.key));
 }
 
-export const runRowAttrs = (r) => ({ 'data-run-id': r.id, 'data-state': r.state });
+/** The time the API lists a run at (RunTiming.listTime): its start, else its scheduled time, else its creation. */
+export function listTime(r) {
+  return r.startTime || r.scheduledTime || r.createdAt;
+}
 
+export const runRowAttrs = (r) => ({ 'data-run-id': r.id, 'data-state': r.state, 'data-state-name': r.stateName });
+
+/** Runs that happened (or are due): when each started. */
 export function runsTable(runs, { omit = [], emptyText = 'No runs.' } = {}) {
-  return dataTable({ columns: runColumns(omit), rows: runs, rowAttrs: runRowAttrs, emptyText });
+  return dataTable({ columns: runColumns(['scheduled', ...omit]), rows: runs, rowAttrs: runRowAttrs, emptyText });
+}
+
+/** Runs by when they are (or were) due, without a duration: upcoming and late runs. */
+export function scheduledTable(runs, { omit = [], emptyText = 'Nothing is scheduled ahead.' } = {}) {
+  return dataTable({ columns: runColumns(['start', 'duration', ...omit]), rows: runs, rowAttrs: runRowAttrs, emptyText });
 }

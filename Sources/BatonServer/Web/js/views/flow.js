@@ -6,6 +6,7 @@ import { buildHash, navigate, replaceQuery } from '../router.js';
 import { parameterForm } from '../components/form.js';
 import { versionText, versionsPanel } from '../components/versions.js';
 import { runsTable } from '../components/table.js';
+import { upcomingPanel } from '../components/upcoming.js';
 import { deploymentsTable } from './deployments.js';
 import { inline } from '../components/markdown.js';
 
@@ -72,6 +73,9 @@ export async function flowView(root, ctx) {
     section('Versions', versionsHolder),
     section('Deployments', depsHolder),
     section('Recent runs', runsHolder));
+  const upcoming = upcomingPanel(flow, ctx);
+  root.append(upcoming.el);
+  await upcoming.load();
 
   if (selected) await showVersion(selected);
   else fill(formHolder, empty('This flow has no versions.'));
