@@ -160,12 +160,15 @@ struct CLIFirstImpressionTests {
         let graph = section(try sandbox.baton("run", "show", id).stdout, "Graph").map { line in
             line.split(separator: " ").prefix(3).map(String.init)
         }
-        #expect(graph.count == 4, "\(graph)")
+        // discover-0 feeds each validate one element of its list; each validate feeds aggregate-0.
+        #expect(graph.count == 8, "\(graph)")
         let pairs = graph.map { (position[$0[0]] ?? -1, position[$0[2]] ?? -1) }
         #expect(pairs.allSatisfy { $0.0 >= 0 && $0.1 >= 0 }, "every edge names its task runs: \(graph)")
         #expect(zip(pairs, pairs.dropFirst()).allSatisfy { $0 <= $1 }, "by upstream, then downstream, in creation order: \(graph)")
         let aggregate = graph.filter { $0[2] == "aggregate-0" }.map { $0[0] }
         #expect(aggregate == ["validate-0", "validate-1", "validate-2", "validate-3"], "\(graph)")
+        let discovered = graph.filter { $0[0] == "discover-0" }.map { $0[2] }
+        #expect(discovered == ["validate-0", "validate-1", "validate-2", "validate-3"], "\(graph)")
         // Scripts get the same order.
         let ids = Dictionary(uniqueKeysWithValues: (json["taskRuns"]?.arrayValue ?? []).compactMap { task in
             task["id"]?.stringValue.flatMap { id in task["name"]?.stringValue.map { (id, $0) } }

@@ -49,6 +49,9 @@ struct ServerHotRegistrationTests {
         #expect(held["version"] == .int(1))
         let heldID = try #require(held["id"]?.stringValue)
         await station.requests(reach: 1)  // version 1 is now mid-task, waiting for the station
+        // The runner's Running state reaches the store on the supervisor's next write, which may
+        // come after the task's request: wait for it rather than race it.
+        try await server.reached(heldID) { $0["state"] == .string("running") }
 
         let second = try server.upload(milesPerHour, fileName: "libWindspeed.so", label: "mph")
         #expect(second.status == 201, "\(second)")

@@ -142,11 +142,18 @@ final class ServerProcess: @unchecked Sendable {
     /// `GET /api/flow-runs/{id}` then shows it.
     @discardableResult
     func finished(_ id: String) async throws -> JSONValue {
-        // The run may have finished before the subscription began: once subscribed, ask.
-        _ = try await events("/api/events?flowRun=\(id)", subscribed: { [self] in isFinal(try get("/api/flow-runs/\(id)").json) }) {
+        try await reached(id, where: isFinal)
+    }
+
+    /// Waits, through the run's live events, until run `id` as the API shows it satisfies `condition`;
+    /// returns it as `GET /api/flow-runs/{id}` then shows it.
+    @discardableResult
+    func reached(_ id: String, where condition: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
+        // The run may have got there before the subscription began: once subscribed, ask.
+        _ = try await events("/api/events?flowRun=\(id)", subscribed: { [self] in condition(try get("/api/flow-runs/\(id)").json) }) {
             event, _ in
             guard event.event == "flow_run", let run = try? JSONValue(json: event.data), run["id"] == .string(id) else { return false }
-            return isFinal(run)
+            return condition(run)
         }
         return try get("/api/flow-runs/\(id)").json
     }
