@@ -22,6 +22,9 @@ public struct BatonError: Error, CustomStringConvertible, Sendable {
         case buildFailed
         /// The store cannot be opened or written.
         case store
+        /// The disk holding the store is full or refused a write: unlike damage, a writer may wait
+        /// it out until space is freed.
+        case storeFull
         /// A file or directory cannot be read or written.
         case io
         /// A runner process could not be started or talked to.

@@ -27,19 +27,19 @@ struct StoreOutage {
     /// space, or a file of its own (a large result) that could not be written.
     static func canWaitOut(_ error: any Error) -> Bool {
         guard let error = error as? BatonError else { return false }
-        return error.isOutOfSpace || error.code == .io
+        return error.code == .storeFull || error.code == .io
     }
 
     init(_ error: any Error, now: Date = Date()) {
         since = now
         self.error = "\(error)"
-        outOfSpace = (error as? BatonError)?.isOutOfSpace ?? false
+        outOfSpace = (error as? BatonError)?.code == .storeFull
         nextTry = now.addingTimeInterval(pause)
     }
 
     mutating func failedAgain(_ error: any Error, now: Date = Date()) {
         self.error = "\(error)"
-        outOfSpace = outOfSpace || (error as? BatonError)?.isOutOfSpace ?? false
+        outOfSpace = outOfSpace || (error as? BatonError)?.code == .storeFull
         pause = min(pause * 2, Self.maxPause)
         nextTry = now.addingTimeInterval(pause)
     }

@@ -39,6 +39,7 @@ public struct APIError: Error, Sendable {
         case .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed:
             return APIError(.unprocessableContent, "invalid_library", error.message)
         case .buildFailed: return APIError(.unprocessableContent, "build_failed", error.message)
+        case .storeFull: return APIError(.serviceUnavailable, "store_full", error.message)
         case .store, .io, .runner: return APIError(.internalServerError, "internal", error.message)
         }
     }

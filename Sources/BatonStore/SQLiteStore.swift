@@ -111,8 +111,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         if noting { return noteDamage(path: path, detail: error.message) }
         if error.isOutOfSpace {
             return BatonError(
-                .store, "the disk holding store '\(path)' is full or refused a write (\(error.message)); free space and try again",
-                underlying: BatonError.outOfSpaceMark + error.description)
+                .storeFull, "the disk holding store '\(path)' is full or refused a write (\(error.message)); free space and try again",
+                underlying: error.description)
         }
         let message: String
         switch error.primaryCode {
@@ -156,15 +156,6 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         changeBell.ring()
         return result
     }
-}
-
-extension BatonError {
-    /// Whether the store could not be written for want of space (see `SQLiteError.isOutOfSpace`): a
-    /// failure that a writer may wait out, unlike damage or a file that is not a store.
-    public var isOutOfSpace: Bool { code == .store && underlying?.hasPrefix(Self.outOfSpaceMark) == true }
-
-    /// How `SQLiteStore.storeError` marks the errors `isOutOfSpace` finds.
-    static let outOfSpaceMark = "out of space: "
 }
 
 /// An exclusive `flock` on a directory, held while a store is opened. SQLite never locks directories,
