@@ -1,5 +1,6 @@
 import BatonCore
 import BatonHTTP
+import BatonStore
 import Foundation
 import Testing
 
@@ -138,24 +139,34 @@ final class ServerProcess: @unchecked Sendable {
         return events
     }
 
-    /// Waits, through the run's live events, until run `id` is in a final state; returns it as
-    /// `GET /api/flow-runs/{id}` then shows it.
+    /// Waits until run `id` is in a final state; returns it as `GET /api/flow-runs/{id}` then shows it.
     @discardableResult
     func finished(_ id: String) async throws -> JSONValue {
         try await reached(id, where: isFinal)
     }
 
-    /// Waits, through the run's live events, until run `id` as the API shows it satisfies `condition`;
-    /// returns it as `GET /api/flow-runs/{id}` then shows it.
+    /// Waits until run `id` as `GET /api/flow-runs/{id}` shows it satisfies `condition`, asking again
+    /// each time the store's change bell rings (any committed write, by any process) and at least
+    /// every second; gives up after `limit` seconds as a bound on a failing test. It does not depend
+    /// on the live-events feed, which ServerEventsTests test on their own.
     @discardableResult
-    func reached(_ id: String, where condition: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
-        // The run may have got there before the subscription began: once subscribed, ask.
-        _ = try await events("/api/events?flowRun=\(id)", subscribed: { [self] in condition(try get("/api/flow-runs/\(id)").json) }) {
-            event, _ in
-            guard event.event == "flow_run", let run = try? JSONValue(json: event.data), run["id"] == .string(id) else { return false }
-            return condition(run)
+    func reached(_ id: String, limit: Double = 240, where condition: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
+        let home = sandbox.home
+        return try await onThread { [self] in
+            let bell = try SQLiteStore(home: BatonHome(path: home)).changeDoorbell()
+            let deadline = Date().addingTimeInterval(limit)
+            var run = try get("/api/flow-runs/\(id)").json
+            while !condition(run) {
+                guard Date() < deadline else {
+                    throw ServerFailure(description: "run \(id) did not get where the test waited for in \(Int(limit)) s: \(run)\n" + output.suffix(3000))
+                }
+                var entry = pollfd(fd: bell.fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, 1000)
+                _ = bell.drain()
+                run = try get("/api/flow-runs/\(id)").json
+            }
+            return run
         }
-        return try get("/api/flow-runs/\(id)").json
     }
 
     /// Checks the run's state history, oldest first, by name.
