@@ -27,9 +27,11 @@ let package = Package(
         // The host, layered: core ← loader/store ← engine ← runner ← worker (scheduler) ← CLI.
         .target(name: "BatonCore"),
         .target(name: "BatonLoader", dependencies: ["BatonCore", "CBatonABI", "CCrypto"]),
-        .target(name: "BatonStore", dependencies: ["BatonCore", "CSQLite"]),
+        // The one home of process concerns: spawning children, pipes, signals, process locks.
+        .target(name: "BatonProcess", dependencies: ["BatonCore"]),
+        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonProcess", "CSQLite"]),
         .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonLoader", "CBatonABI"]),
-        .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore"]),
+        .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore", "BatonProcess"]),
         .target(name: "BatonWorker", dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonRunner"]),
         // A small HTTP/1.1 server that knows nothing of flows.
         .target(name: "BatonHTTP"),

@@ -95,18 +95,10 @@ final class ChaosFleet {
 
     private func spawn(_ role: Role, name: String, _ arguments: [String], tag: String? = nil) throws -> pid_t {
         let log = logs + "/\(name)-\(members.count + finishedRuns.count).log"
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        let argv = ([bench.baton] + arguments).map { strdup($0) } + [nil]
-        defer { (envp + argv).forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var pid: pid_t = 0
-        let rc = SpawnAttributes.with { attributes in posix_spawn(&pid, bench.baton, &actions, &attributes, argv, envp) }
-        guard rc == 0 else { throw BatonError(.runner, "cannot start baton \(arguments.joined(separator: " ")): \(String(cString: strerror(rc)))") }
+        let pid = try Spawn.start(
+            bench.baton, arguments,
+            descriptors: [.open(0, "/dev/null", O_RDONLY), .open(1, log, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600), .duplicate(1, to: 2)],
+            environment: environment)
         members[pid] = Member(role: role, pid: pid, name: name, log: log, tag: tag)
         return pid
     }
@@ -118,10 +110,8 @@ final class ChaosFleet {
     func reap() -> [Member] {
         var ended: [Member] = []
         for member in members.values {
-            var status: Int32 = 0
-            guard waitpid(member.pid, &status, WNOHANG) == member.pid else { continue }
+            guard let code = Spawn.poll(member.pid)?.code else { continue }
             members[member.pid] = nil
-            let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
             if member.role == .batonRun, !member.killed, let tag = member.tag {
                 let output = (try? String(contentsOfFile: member.log, encoding: .utf8)) ?? ""
                 finishedRuns.append((tag, code, output))

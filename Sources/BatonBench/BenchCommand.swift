@@ -371,25 +371,15 @@ final class Bench {
     func spawnMeasured(_ executable: String, _ arguments: [String], home: String, capture: Bool = false) throws -> (Int32, Int64, String) {
         var environment = ProcessInfo.processInfo.environment
         environment["BATON_HOME"] = home
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { (envp + argv).forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
         let outputPath = scratch + "/output-\(UUID().uuidString)"
         defer { unlink(outputPath) }
-        posix_spawn_file_actions_addopen(&actions, 1, capture ? outputPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard rc == 0 else { throw BatonError(.runner, "cannot start \(executable): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let pid = try Spawn.start(
+            executable, arguments,
+            descriptors: [.open(1, capture ? outputPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644), .open(2, "/dev/null", O_WRONLY)],
+            environment: environment, ownProcessGroup: false)
+        let (status, peakMemory) = Spawn.waitMeasured(pid)
         let output = capture ? (FileManager.default.contents(atPath: outputPath).map { String(decoding: $0, as: UTF8.self) } ?? "") : ""
-        return (code, Int64(usage.ru_maxrss) * 1024, output)
+        return (status.code, peakMemory, output)
     }
 }
 func warn(_ text: String) {

@@ -103,7 +103,7 @@ public enum BatonCommandLine {
             return try await spec.run(arguments, context)
         } catch let error as BatonError {
             err.line(err.paint("error: ", "31") + error.message + (parsed.flatMap { subcommandHint(error, spec, $0) } ?? ""))
-            return [.invalidInput, .invalidParameter, .conflict, .notFound].contains(error.code) ? 2 : 1
+            return error.code.exitStatus
         } catch {
             err.line(err.paint("error: ", "31") + String(describing: error))
             return 1

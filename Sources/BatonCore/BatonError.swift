@@ -1,7 +1,7 @@
 /// An error the host reports to a person: a code for programs, a one-line message that says what was
 /// wrong and what was expected, and the underlying cause when there is one.
 public struct BatonError: Error, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable, Codable {
+    public enum Code: String, Sendable, Codable, CaseIterable {
         /// Input from outside (an argument, a parameter, a file) is not what was expected.
         case invalidInput
         /// A flow run's parameter is unknown or not of its declared type (`field` names it).

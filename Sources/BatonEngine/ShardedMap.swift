@@ -1,3 +1,4 @@
+import BatonCore
 import Synchronization
 
 /// A map from context ids to values that many threads change at once, split over shards with a lock

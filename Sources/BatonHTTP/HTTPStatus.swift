@@ -14,6 +14,16 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// "404 Not Found".
     public var description: String { "\(code) \(reason)" }
 
+    /// The named constant with `code`, else a status with a generic reason phrase.
+    public static func standard(_ code: Int) -> HTTPStatus {
+        let named: [HTTPStatus] = [
+            .ok, .created, .accepted, .noContent, .notModified, .badRequest, .notFound, .methodNotAllowed, .requestTimeout,
+            .conflict, .lengthRequired, .payloadTooLarge, .uriTooLong, .unsupportedMediaType, .unprocessableContent,
+            .requestHeaderFieldsTooLarge, .internalServerError, .notImplemented, .serviceUnavailable, .httpVersionNotSupported,
+        ]
+        return named.first { $0.code == code } ?? HTTPStatus(code, code >= 500 ? "Server Error" : "Client Error")
+    }
+
     /// 1xx, 204 and 304 responses never carry a body (RFC 9110 §6.4.1).
     var allowsBody: Bool { code >= 200 && code != 204 && code != 304 }
 

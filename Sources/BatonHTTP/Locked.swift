@@ -5,8 +5,9 @@ import Glibc
 /// A value behind a plain pthread mutex.
 ///
 /// Not `Synchronization.Mutex`: on Linux that is a priority-inheritance futex that hands the lock to
-/// the longest waiter; a plain mutex lets a running thread take a free lock at once (see the engine's
-/// `Locked`, of which this is this target's copy).
+/// the longest waiter; a plain mutex lets a running thread take a free lock at once (see BatonCore's
+/// `Locked`, of which this is this target's copy: BatonHTTP depends on no host target, so it keeps
+/// its own).
 ///
 /// `@unchecked Sendable`: `value` is only reached under `mutex`.
 final class Locked<Value>: @unchecked Sendable {

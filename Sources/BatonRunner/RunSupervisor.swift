@@ -12,7 +12,7 @@ import Glibc
 public enum RunnerExecutable {
     public static var `default`: String {
         if let path = ProcessInfo.processInfo.environment["BATON_RUNNER"], !path.isEmpty { return path }
-        let current = ChildProcess.currentExecutable
+        let current = Subprocess.currentExecutable
         if (current as NSString).lastPathComponent == "baton" { return current }
         let sibling = ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent("baton")
         return FileManager.default.isExecutableFile(atPath: sibling) ? sibling : current
@@ -108,7 +108,7 @@ public final class RunSupervisor: Sendable {
                                 }
                             } else {
                                 session.requestCancel(
-                                    reason: signal == SIGINT ? "interrupted (Ctrl-C)" : "interrupted (\(ChildProcess.signalName(signal)))",
+                                    reason: signal == SIGINT ? "interrupted (Ctrl-C)" : "interrupted (\(ExitStatus.signalName(signal)))",
                                     grace: stopGrace)
                             }
                         }
@@ -193,6 +193,7 @@ public final class RunSupervisor: Sendable {
 
 /// Cancels a run that a supervisor executes, from another thread.
 public final class RunControl: @unchecked Sendable {
+    // @unchecked: `pipe` and `cancelled` are only touched under `lock`.
     static let cancelByte: Int32 = 0xFF
     private let lock = NSLock()
     private var pipe: WakeupPipe?
@@ -227,39 +228,6 @@ public final class RunControl: @unchecked Sendable {
         lock.lock()
         pipe = nil
         lock.unlock()
-    }
-}
-
-/// A pipe that a signal handler's thread writes to and the supervisor's poll loop reads.
-public final class WakeupPipe: @unchecked Sendable {
-    public let fd: Int32
-    private let writeFD: Int32
-
-    public init() throws {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw BatonError(.runner, "cannot create a pipe: \(String(cString: strerror(errno)))") }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        }
-        fd = fds[0]
-        writeFD = fds[1]
-    }
-
-    deinit {
-        close(fd)
-        close(writeFD)
-    }
-
-    public func ring(_ byte: UInt8) {
-        var byte = byte
-        _ = write(writeFD, &byte, 1)
-    }
-
-    public func drain() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 64)
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return n > 0 ? Array(bytes[..<n]) : []
     }
 }
 

@@ -16,7 +16,7 @@ import Glibc
 ///     baton runner run                  reads a `start` message on fd 4 and runs it
 public enum RunnerChild {
     public static func main(_ arguments: [String]) async -> Int32 {
-        signal(SIGPIPE, SIG_IGN)
+        Interrupts.ignoreBrokenPipe()
         DynamicLibrary.lineBufferStandardOutput()
         let channel = PipeServices()
         switch arguments.first {

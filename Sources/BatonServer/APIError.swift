@@ -24,24 +24,15 @@ public struct APIError: Error, Sendable {
 
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
 
-    /// The API's view of any error: Baton's own by their code, anything else a 500 whose details are
-    /// logged by the server and not sent.
+    /// The API's view of any error: Baton's own by their code (`ErrorCatalog`), anything else a 500
+    /// whose details are logged by the server and not sent.
     static func from(_ error: any Error) -> APIError {
         if let error = error as? APIError { return error }
         guard let error = error as? BatonError else {
             return APIError(.internalServerError, "internal", "internal error: \(error)")
         }
-        switch error.code {
-        case .invalidParameter: return APIError(.unprocessableContent, "invalid_parameters", error.message, field: error.field)
-        case .invalidInput: return APIError(.badRequest, "bad_request", error.message, field: error.field)
-        case .conflict: return APIError(.conflict, "conflict", error.message, field: error.field)
-        case .notFound: return APIError(.notFound, "not_found", error.message)
-        case .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed:
-            return APIError(.unprocessableContent, "invalid_library", error.message)
-        case .buildFailed: return APIError(.unprocessableContent, "build_failed", error.message)
-        case .storeFull: return APIError(.serviceUnavailable, "store_full", error.message)
-        case .store, .io, .runner: return APIError(.internalServerError, "internal", error.message)
-        }
+        let code = error.code
+        return APIError(HTTPStatus.standard(code.httpStatus), code.apiCode, error.message, field: error.field)
     }
 
     /// The response: `{"error": code, "message": text, "field": name}`.

@@ -74,6 +74,7 @@ public final class Doorbell {
 /// a file kept open, which watchers see as a modification. It is separate from the topic doorbells so
 /// that workers are not woken by every write of a busy run.
 final class ChangeBell: @unchecked Sendable {
+    // @unchecked: `fd` is only opened and read under `lock`; the one-byte write itself is atomic.
     private let path: String
     private let lock = NSLock()
     private var fd: Int32 = -1

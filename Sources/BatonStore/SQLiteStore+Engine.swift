@@ -1,4 +1,5 @@
 import BatonCore
+import BatonProcess
 import Foundation
 
 #if canImport(Glibc)
@@ -18,26 +19,6 @@ public struct ConcurrencyLimit: Codable, Sendable, Hashable {
     public var tag: String
     public var slots: Int
     public var active: Int
-}
-
-/// A process as the store records it (a holder of concurrency slots, a run's supervisor): its pid
-/// and start time, so that a reused pid is not taken for it.
-public struct ProcessIdentity: Sendable, Hashable {
-    public var pid: Int32
-    public var start: String
-
-    public static let current = ProcessIdentity(pid: getpid(), start: ProcessIdentity.startTime(of: getpid()) ?? "")
-
-    /// The start time of a process, from /proc: field 22 of its stat line.
-    static func startTime(of pid: Int32) -> String? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
-        let text = String(decoding: data, as: UTF8.self)
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
-    }
-
-    public var isAlive: Bool { ProcessIdentity.startTime(of: pid) == start }
 }
 
 extension SQLiteStore {

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonProcess
 import Foundation
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonProcess
 import Foundation
 
 /// The embedded store: one SQLite file in WAL mode, shared safely by every process on the machine.
@@ -47,7 +48,10 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         changeBell = ChangeBell(directory: (path as NSString).deletingLastPathComponent + "/doorbells/live")
         // Opening is serialised across processes: while a new file is being identified, switched to
         // WAL and migrated, a second opener would see half of it or deadlock on the journal switch.
-        let initialization = try DirectoryLock(directory: (path as NSString).deletingLastPathComponent)
+        // A folder lock: SQLite never locks folders, so this cannot disturb its own locks.
+        let folder = (path as NSString).deletingLastPathComponent
+        let initialization = try ProcessLock(directory: folder, subject: "the store's folder '\(folder)'", code: .store)
+        try initialization.lockOrThrow()
         defer { initialization.unlock() }
         try Self.checkHeader(path: path)
         do {
@@ -155,30 +159,6 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         let result = try withConnection { connection in try connection.transaction { try body(connection) } }
         changeBell.ring()
         return result
-    }
-}
-
-/// An exclusive `flock` on a directory, held while a store is opened. SQLite never locks directories,
-/// so this cannot disturb its own locks.
-struct DirectoryLock {
-    private let fd: Int32
-
-    init(directory: String) throws {
-        fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw BatonError(.store, "the store's folder '\(directory)' cannot be opened: \(String(cString: strerror(errno)))")
-        }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                close(fd)
-                throw BatonError(.store, "the store's folder '\(directory)' cannot be locked: \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    func unlock() {
-        flock(fd, LOCK_UN)
-        close(fd)
     }
 }
 

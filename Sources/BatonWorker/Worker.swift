@@ -46,6 +46,7 @@ public struct WorkerOptions: Sendable {
 /// timer), until the store rings a doorbell (runs created, a run finished, deployments changed), or
 /// until a lock it waits on is released (the scheduler or another worker died).
 public final class Worker: @unchecked Sendable {
+    // @unchecked: the mutable state (`active`, `leader`, `dead`, the watched sets) is only touched under `lock`.
     public let store: SQLiteStore
     let home: BatonHome
     let options: WorkerOptions

@@ -80,16 +80,7 @@ final class RemoteBackend: Backend {
     private func refusal(_ response: HTTPClientResponse, _ method: String, _ target: String) -> BatonError {
         let object = (try? JSONValue(json: Data(response.body)))?.objectValue ?? [:]
         let message = object["message"]?.stringValue ?? "the server answered \(response.status) to \(method) \(target)"
-        let code: BatonError.Code =
-            switch object["error"]?.stringValue {
-            case "not_found"?: .notFound
-            case "invalid_parameters"?: .invalidParameter
-            case "conflict"?: .conflict
-            case "invalid_library"?: .registrationFailed
-            case "build_failed"?: .buildFailed
-            case _ where response.status >= 500: .io
-            default: .invalidInput
-            }
+        let code = BatonError.Code(apiCode: object["error"]?.stringValue ?? "", httpStatus: response.status)
         return BatonError(code, message, field: object["field"]?.stringValue)
     }
 }

@@ -122,6 +122,7 @@ enum StoreCommands {
 /// A progress line on standard error: rewritten in place on a terminal, else one line every 10 s.
 /// `tick` returns false once Ctrl-C or SIGTERM arrived, which stops the work.
 final class ProgressLine: @unchecked Sendable {
+    // @unchecked: one thread at a time: the store calls `tick` on the thread that runs the check or backup.
     private let terminal: Terminal
     private let title: String
     private let started = Date()

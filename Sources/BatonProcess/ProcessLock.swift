@@ -17,25 +17,34 @@ public final class ProcessLock: @unchecked Sendable {
     // @unchecked: `fd` is set once; flock calls on it are thread-safe.
     public let path: String
     private let fd: Int32
+    /// What the lock is, in errors ("lock file '…'"), and their code.
+    private let subject: String
+    private let code: BatonError.Code
 
     /// Opens (creating) the lock file; throws when it cannot.
-    public init(path: String) throws {
-        self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw BatonError(.io, "lock file '\(path)' cannot be opened: \(String(cString: strerror(errno)))")
-        }
+    public convenience init(path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try self.init(path: path, fd: fd, subject: "lock file '\(path)'", code: .io)
     }
 
-    private init(path: String, fd: Int32) {
+    /// Locks the folder `directory` itself (a folder takes a `flock` as a file does), for a lock that
+    /// needs no file of its own; `subject` names the folder in errors, which have `code`.
+    public convenience init(directory: String, subject: String, code: BatonError.Code) throws {
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try self.init(path: directory, fd: fd, subject: subject, code: code)
+    }
+
+    private init(path: String, fd: Int32, subject: String, code: BatonError.Code) throws {
+        guard fd >= 0 else { throw BatonError(code, "\(subject) cannot be opened: \(String(cString: strerror(errno)))") }
         self.path = path
         self.fd = fd
+        self.subject = subject
+        self.code = code
     }
 
     /// Opens an existing lock file without creating it; nil when there is none.
     public static func existing(path: String) -> ProcessLock? {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
-        return fd >= 0 ? ProcessLock(path: path, fd: fd) : nil
+        try? ProcessLock(path: path, fd: open(path, O_RDWR | O_CLOEXEC), subject: "lock file '\(path)'", code: .io)
     }
 
     deinit { close(fd) }
@@ -47,7 +56,14 @@ public final class ProcessLock: @unchecked Sendable {
 
     /// Waits for the lock, on the calling thread, as long as it takes.
     public func lock(shared: Bool = false) {
-        while flock(fd, shared ? LOCK_SH : LOCK_EX) != 0 && errno == EINTR {}
+        try? lockOrThrow(shared: shared)
+    }
+
+    /// Waits for the lock as `lock` does, and throws when the system refuses it (not for a signal).
+    public func lockOrThrow(shared: Bool = false) throws {
+        while flock(fd, shared ? LOCK_SH : LOCK_EX) != 0 {
+            guard errno == EINTR else { throw BatonError(code, "\(subject) cannot be locked: \(String(cString: strerror(errno)))") }
+        }
     }
 
     public func unlock() { flock(fd, LOCK_UN) }

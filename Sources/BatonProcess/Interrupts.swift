@@ -1,4 +1,4 @@
-import BatonStore
+import BatonCore
 import Dispatch
 import Foundation
 
@@ -26,11 +26,8 @@ public enum Interrupts {
         defer { lock.unlock() }
         guard !installed else { return }
         installed = true
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { return }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        signalPipe = fds[1]
-        let reader = fds[0]
+        guard let (reader, writer) = try? Pipes.make() else { return }
+        signalPipe = writer
         Thread.detachNewThread {
             var byte: UInt8 = 0
             while true {
@@ -58,6 +55,11 @@ public enum Interrupts {
         sigaddset(&stopping, SIGINT)
         sigaddset(&stopping, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
+    }
+
+    /// Makes a write to a pipe whose reader is gone fail with EPIPE instead of ending the process.
+    public static func ignoreBrokenPipe() {
+        signal(SIGPIPE, SIG_IGN)
     }
 
     /// The signal that interrupted this process, if any.
