@@ -69,7 +69,7 @@ struct ChaosVerdict {
                     notCrashed.append("\(what): never crashed; now \(run.stateName)")
                     continue
                 }
-                let retried = history[(crash + 1)...].contains { $0.name == "AwaitingRetry" }
+                let retried = history[(crash + 1)...].contains { $0.name == StateName.awaitingRetry }
                 let allowed = run.pool != nil && attempt <= (Self.flowRetries[run.flow] ?? 0)
                 if allowed && !retried {
                     notRetried.append("\(what): crashed but never retried though its flow retries; now \(run.stateName)")
@@ -87,7 +87,7 @@ struct ChaosVerdict {
             "runs_created": .int(Int64(runs.count)), "runs_completed": count("completed"), "runs_failed": count("failed"),
             "runs_crashed": count("crashed"), "runs_cancelled": count("cancelled"),
             "runs_open_held_or_waiting": .int(Int64(runs.values.filter { !$0.isFinal }.count - stuck.count)),
-            "runs_retried": .int(Int64(runs.values.filter { run in (states[run.id] ?? []).contains { $0.name == "AwaitingRetry" } }.count)),
+            "runs_retried": .int(Int64(runs.values.filter { run in (states[run.id] ?? []).contains { $0.name == StateName.awaitingRetry } }.count)),
             "crash_states": .int(Int64(states.values.reduce(0) { $0 + $1.filter { $0.type == "crashed" }.count })),
             "attempts_recorded": .int(Int64(attempts.count)), "baton_runs_started": .int(Int64(stream.tags.count)),
             "api_runs_created": .int(Int64(stream.apiIDs.count)), "api_requests_refused": .int(Int64(stream.apiRefused)),

@@ -199,7 +199,7 @@ final class Bench {
             "workload": .string("cache"), "n": .int(2), "seconds": .double(round3(times.reduce(0, +))),
             "first_run_ms": .double(round3(times[0] * 1000)), "second_run_ms": .double(round3(times[1] * 1000)),
             "tasks_per_second": .double(round3(2 / times.reduce(0, +))), "peak_rss_bytes": .int(peak),
-            "stored_task_runs": .int(Int64(stored)), "second_is_cache_hit": .bool(second?.state.name == "Cached"),
+            "stored_task_runs": .int(Int64(stored)), "second_is_cache_hit": .bool(second?.state.name == StateName.cached),
         ]
     }
 

@@ -96,7 +96,7 @@ final class RunPrinter {
         if completionsShown < completionLimit {
             completionsShown += 1
             let took = startedAt.map { " (\(Format.duration(state.timestamp.timeIntervalSince($0))))" } ?? ""
-            let why = state.name == "Cached" ? (state.message.map { ": \($0)" } ?? "") : ""
+            let why = state.name == StateName.cached ? (state.message.map { ": \($0)" } ?? "") : ""
             line(state.timestamp, .info, flowRunID, task, terminal.state(state) + took + why)
         } else if !notedLimit {
             notedLimit = true

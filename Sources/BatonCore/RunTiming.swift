@@ -53,7 +53,7 @@ public enum RunTiming {
     /// The `Late` state of a run scheduled for `scheduledTime`, entered at `at`.
     public static func lateState(scheduledTime: Date, grace: TimeInterval, at: Date) -> RunState {
         RunState(
-            .scheduled, name: "Late",
+            .scheduled, name: StateName.late,
             message: "not started within \(Int(grace)) s of its scheduled time \(Timestamps.iso(scheduledTime))", at: at)
     }
 }

@@ -82,7 +82,7 @@ struct ErrorObject: Codable {
     /// "FetchError: station unreachable", or the message alone when the type adds nothing.
     var text: String {
         let short = type.split(separator: ".").last.map(String.init) ?? type
-        if short.isEmpty || short == "Error" || short == "TimedOut" || message.hasPrefix("task '") || message.hasPrefix("subflow ") {
+        if short.isEmpty || short == "Error" || short == StateName.timedOut || message.hasPrefix("task '") || message.hasPrefix("subflow ") {
             return message
         }
         return "\(short): \(message)"

@@ -114,7 +114,7 @@ extension FlowExecution {
         } else if let reused = reuse[start.inputKey ?? ""] {
             // A resumed run returns what the earlier attempt computed for the same task and input.
             let message = "result reused from \(reused.taskRunName ?? "a task run") of attempt \(reused.attempt ?? 1)"
-            emitTask(start, RunState(.completed, name: "Cached", message: message, at: clock.now()), attempt: 0, result: reused.result, cachedFrom: reused.taskRunID)
+            emitTask(start, RunState(.completed, name: StateName.cached, message: message, at: clock.now()), attempt: 0, result: reused.result, cachedFrom: reused.taskRunID)
             remember(result: Array(reused.result.utf8), of: start.id)
             return (BATON_STATUS_OK, Array(reused.result.utf8))
         }
@@ -125,7 +125,7 @@ extension FlowExecution {
         let cacheKey = cacheKey(for: call, options: options)
         if firstOutcome == nil, let cacheKey, options.cache?.refresh != true, let hit = await engine.services.cachedResult(key: cacheKey) {
             let message = "cached result of \(hit.taskRunName ?? "a task run") in flow run \(hit.flowRunID.prefix(8))"
-            emitTask(start, RunState(.completed, name: "Cached", message: message, at: clock.now()), attempt: 0, result: hit.result, cachedFrom: hit.taskRunID)
+            emitTask(start, RunState(.completed, name: StateName.cached, message: message, at: clock.now()), attempt: 0, result: hit.result, cachedFrom: hit.taskRunID)
             remember(result: Array(hit.result.utf8), of: start.id)
             return (BATON_STATUS_OK, Array(hit.result.utf8))
         }
@@ -153,13 +153,13 @@ extension FlowExecution {
                 }
                 holdsSlots = true
             }
-            emitTask(start, RunState(.running, name: attempt == 1 ? "Running" : "Retrying", at: clock.now()), attempt: attempt)
+            emitTask(start, RunState(.running, name: attempt == 1 ? StateName.running : StateName.retrying, at: clock.now()), attempt: attempt)
             outcome = await invoke(start, call: call, attempt: attempt, timeout: options.timeoutSeconds)
             if holdsSlots { engine.services.releaseSlots(taskRunID: start.id) }
             }
 
             var error: ErrorObject
-            var failureName = "Failed"
+            var failureName = StateName.failed
             switch outcome {
             case .finished(BATON_STATUS_OK, let output):
                 let result = String(decoding: output, as: UTF8.self)
@@ -188,15 +188,15 @@ extension FlowExecution {
             case .finished(_, let output):
                 error = ErrorObject.decode(output)
             case .timedOut:
-                failureName = "TimedOut"
+                failureName = StateName.timedOut
                 error = ErrorObject(
-                    type: "TimedOut", message: "the attempt exceeded its timeout of \(Self.seconds(options.timeoutSeconds ?? 0))")
+                    type: StateName.timedOut, message: "the attempt exceeded its timeout of \(Self.seconds(options.timeoutSeconds ?? 0))")
             }
 
             if error.retryable != false, attempt <= options.retries, engine.cancellation == nil {
                 let delay = options.delay(beforeRetry: attempt, random: clock.random())
                 let message = "attempt \(attempt) of \(options.retries + 1) failed: \(error.text)"
-                emitTask(start, RunState(.scheduled, name: "AwaitingRetry", message: message, at: clock.now()), attempt: attempt)
+                emitTask(start, RunState(.scheduled, name: StateName.awaitingRetry, message: message, at: clock.now()), attempt: attempt)
                 log(.warning, "\(message); retrying in \(Self.seconds(delay))", taskRunID: start.id, taskRunName: start.name)
                 try? await clock.sleep(seconds: delay)
                 attempt += 1

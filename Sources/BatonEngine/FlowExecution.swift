@@ -61,7 +61,7 @@ final class FlowExecution: Sendable {
         var retry = 0
         log(.info, "Beginning \(parentTaskRunID == nil ? "flow run" : "subflow run") '\(flowRunName)' for flow '\(flow)' version \(version)")
         while true {
-            let name = retry == 0 ? "Running" : "Retrying"
+            let name = retry == 0 ? StateName.running : StateName.retrying
             emit(.flowRunState(FlowRunStateChange(flowRunID: flowRunID, state: RunState(.running, name: name, at: engine.clock.now()), attempt: attempt)))
             let info = runInfo.bytes(attempt: attempt)
             let (context, outcome) = await Contexts.run(
@@ -89,11 +89,11 @@ final class FlowExecution: Sendable {
                 final = RunState(.crashed, message: "the library has no flow named '\(flow)'", at: engine.clock.now())
             case .finished(_, let output):
                 await drain()
-                failure = ("Failed", ErrorObject.decode(output).text, true)
+                failure = (StateName.failed, ErrorObject.decode(output).text, true)
             case .timedOut:
                 engine.library.cancel(context: context)
                 cancelAttempts()
-                failure = ("TimedOut", "the flow run exceeded its timeout of \(Self.seconds(options.timeoutSeconds ?? 0))", true)
+                failure = (StateName.timedOut, "the flow run exceeded its timeout of \(Self.seconds(options.timeoutSeconds ?? 0))", true)
             case .abandoned:
                 final = RunState(
                     .cancelled,
@@ -108,7 +108,7 @@ final class FlowExecution: Sendable {
                     let delay = options.retryPolicy.delay(beforeRetry: retry, random: engine.clock.random())
                     let message = "attempt \(retry) of \(options.retries + 1) failed: \(failure.text)"
                     emit(.flowRunState(FlowRunStateChange(
-                        flowRunID: flowRunID, state: RunState(.scheduled, name: "AwaitingRetry", message: message, at: engine.clock.now()))))
+                        flowRunID: flowRunID, state: RunState(.scheduled, name: StateName.awaitingRetry, message: message, at: engine.clock.now()))))
                     log(.warning, "\(message); retrying in \(Self.seconds(delay))")
                     try? await engine.clock.sleep(seconds: delay)
                     attempt += 1

@@ -46,16 +46,10 @@ extension API {
     /// The version named by a path parameter: a number or `latest`.
     static func version(_ request: HTTPRequest, _ parameter: String, _ c: APIContext) throws -> VersionRecord {
         let text = request.path(parameter)
-        let number: Int?
-        if text == "latest" {
-            number = nil
-        } else {
-            guard let n = Int(text), n >= 1 else {
-                throw APIError.badRequest("version '\(text)' is not valid: expected a version number such as 2, or latest", field: parameter)
-            }
-            number = n
+        guard let choice = VersionChoice(text) else {
+            throw APIError.badRequest(VersionChoice.refusal(text, naming: "version"), field: parameter)
         }
-        return try c.store.version(of: request.path("flow"), number: number)
+        return try c.store.version(of: request.path("flow"), number: choice.number)
     }
 
     static func versionView(_ v: VersionRecord, _ c: APIContext) throws -> APIVersion {

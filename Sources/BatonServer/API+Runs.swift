@@ -13,7 +13,7 @@ extension API {
                 let body = try request.jsonObject()
                 try body.only(["flow", "version", "parameters", "pool"])
                 let version = try c.store.version(of: try body.string("flow"), number: try body.version())
-                let parameters = try version.manifest.parameterSchema().resolve(try body.objectField("parameters"))
+                let parameters = try version.resolveRunParameters(try body.objectField("parameters"))
                 let pool = try body.optionalString("pool") ?? c.pool
                 do {
                     try DeploymentNames.validate(pool, what: "pool name")
@@ -94,7 +94,7 @@ extension API {
                 try body.only(["version"])
                 let number: Int? = body.object["version"] == nil ? original.version : try body.version()
                 let version = try c.store.version(of: original.flow, number: number)
-                let parameters = try version.manifest.parameterSchema().resolve(original.parameters)
+                let parameters = try version.resolveRunParameters(original.parameters, rerunOf: original.name)
                 let run = try c.store.enqueue(
                     NewFlowRun(flow: version.flow, version: version.number, parameters: parameters, rerunOf: original.id), pool: original.pool ?? c.pool)
                 return try Reply.json(RunView(run), status: .created)

@@ -122,9 +122,9 @@ struct JSONBody {
     func version(_ name: String = "version") throws -> Int? {
         switch object[name] {
         case nil, .null?: return nil
-        case .string("latest")?: return nil
+        case .string(let text)? where VersionChoice(text) == .latest: return nil
         case .int(let value)? where value >= 1: return Int(value)
-        case let other?: throw mismatch(name, other, "a version number such as 2, or \"latest\"")
+        case let other?: throw mismatch(name, other, VersionChoice.expected)
         }
     }
 

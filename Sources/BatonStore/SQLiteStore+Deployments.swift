@@ -94,7 +94,7 @@ extension SQLiteStore {
             throw BatonError(.invalidInput, "--max-active \(maxActive) is not valid: expected a whole number of at least 1")
         }
         let version = try version(of: new.flow, number: new.version)
-        _ = try ParameterSchema(jsonSchema: version.manifest.parameters, flow: new.flow).resolve(new.parameters)
+        _ = try version.resolveRunParameters(new.parameters)
         let schedule = try new.schedule.map { try Self.settled($0, now: now) }
         if let schedule { try CompiledSchedule(schedule, defaultStart: now).requireFireTime(after: Int64(floor(now.timeIntervalSince1970))) }
         let scheduleText = try schedule.map { String(decoding: try BatonCoding.encoder().encode($0), as: UTF8.self) }
@@ -186,8 +186,7 @@ extension SQLiteStore {
             var parameters = deployment.parameters
             for (key, value) in overrides { parameters[key] = value }
             let version = try Self.versionNumber(of: deployment, db)
-            let schema = try Self.parameterSchema(flow: deployment.flow, version: version, db)
-            let resolved = try schema.resolve(parameters)
+            let resolved = try Self.versionRecord(of: deployment.flow, number: version, db).resolveRunParameters(parameters)
             let run = NewFlowRun(
                 flow: deployment.flow, version: version, parameters: resolved, state: RunState(.scheduled, at: now),
                 deploymentID: deployment.id, scheduledTime: now, pool: deployment.pool)
@@ -206,7 +205,6 @@ extension SQLiteStore {
     /// declares in code (created, changed or cleared). Returns what happened to the default one.
     func followRegistration(flow: String, version: Int, manifest: FlowManifest, now: Date, _ db: SQLiteConnection) throws -> String? {
         guard let flowID = try db.scalar("SELECT id FROM flows WHERE name = ?", [.text(flow)]) else { return nil }
-        let schema = try ParameterSchema(jsonSchema: manifest.parameters, flow: flow)
         let versionID = try db.scalar("SELECT id FROM versions WHERE flow_id = ? AND number = ?", [.int(flowID), .int(Int64(version))]) ?? 0
         let latest = try db.query("SELECT \(Self.deploymentColumns) WHERE d.flow_id = ? AND d.version IS NULL", [.int(flowID)], row: Self.deployment)
         for deployment in latest {
@@ -219,7 +217,7 @@ extension SQLiteStore {
                 // whose given parameters the new version does not take stays on its version.
                 let given = try db.query("SELECT given_parameters FROM flow_runs WHERE id = ?", [.text(id)]) { $0.optionalText(0) }.first ?? nil
                 let parameters = given.flatMap { try? JSONValue(json: $0) }?.objectValue ?? deployment.parameters
-                guard let resolved = try? schema.resolve(parameters) else { continue }
+                guard let resolved = try? manifest.resolveRunParameters(parameters, version: version) else { continue }
                 try db.run(
                     "UPDATE flow_runs SET version_id = ?, parameters = ? WHERE id = ?",
                     [.int(versionID), .text(JSONValue.object(resolved).jsonText), .text(id)])
@@ -278,12 +276,13 @@ extension SQLiteStore {
         return Int(latest)
     }
 
-    static func parameterSchema(flow: String, version: Int, _ db: SQLiteConnection) throws -> ParameterSchema {
+    /// Version `number` of `flow`, read inside a transaction.
+    static func versionRecord(of flow: String, number: Int, _ db: SQLiteConnection) throws -> VersionRecord {
         guard let record = try db.query(
-            "SELECT \(versionColumns) WHERE f.name = ? AND v.number = ?", [.text(flow), .int(Int64(version))], row: Self.version
+            "SELECT \(versionColumns) WHERE f.name = ? AND v.number = ?", [.text(flow), .int(Int64(number))], row: Self.version
         ).first else {
-            throw BatonError(.notFound, "flow '\(flow)' has no version \(version)")
+            throw BatonError(.notFound, "flow '\(flow)' has no version \(number)")
         }
-        return try ParameterSchema(jsonSchema: record.manifest.parameters, flow: flow)
+        return record
     }
 }

@@ -243,7 +243,7 @@ extension SQLiteStore {
             try apply(
                 .flowRunState(
                     FlowRunStateChange(
-                        flowRunID: run.id, state: RunState(.pending, name: "Resuming", message: "attempt \(run.attempt + 1)"),
+                        flowRunID: run.id, state: RunState(.pending, name: StateName.resuming, message: "attempt \(run.attempt + 1)"),
                         attempt: run.attempt + 1)), db)
         }
         return try flowRun(run.id)

@@ -90,7 +90,7 @@ extension SQLiteStore {
             """
             SELECT id, state_name, scheduled_time, created_at FROM flow_runs
             WHERE state_type = 'scheduled' AND start_time IS NULL AND deployment_id IS NOT NULL AND scheduled_time IS NOT NULL
-              AND (state_name = 'Late' OR scheduled_time < ?)
+              AND (state_name = '\(StateName.late)' OR scheduled_time < ?)
             ORDER BY scheduled_time DESC, id DESC
             """, [.double(now.timeIntervalSince1970 - grace)]
         ) { row in
@@ -98,7 +98,7 @@ extension SQLiteStore {
         }.filter { run in
             let stored = RunState(.scheduled, name: run.storedName)
             let shown = RunTiming.shownState(stored, scheduledTime: run.scheduledTime, createdAt: run.createdAt, ofDeployment: true, now: now, grace: grace)
-            return shown.name == "Late"
+            return shown.name == StateName.late
         }.map { (id: $0.id, storedName: $0.storedName, scheduledTime: $0.scheduledTime) }
     }
 

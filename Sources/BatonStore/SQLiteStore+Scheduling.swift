@@ -121,7 +121,7 @@ extension SQLiteStore {
     /// Records the `Late` state (once) of the runs that read as Late by ``RunTiming``'s rule with
     /// `grace`, so that their history says when; and says when the next one will be.
     func markLate(now: Date, grace: TimeInterval, _ db: SQLiteConnection) throws -> (Int, Date?) {
-        let late = try lateRunRows(now: now, grace: grace, db).filter { $0.storedName != "Late" }
+        let late = try lateRunRows(now: now, grace: grace, db).filter { $0.storedName != StateName.late }
         for run in late {
             let state = RunTiming.lateState(scheduledTime: run.scheduledTime, grace: grace, at: now)
             try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: state)), db)
@@ -130,7 +130,7 @@ extension SQLiteStore {
         let next = try db.query(
             """
             SELECT MIN(scheduled_time) FROM flow_runs
-            WHERE state_type = 'scheduled' AND state_name = 'Scheduled' AND deployment_id IS NOT NULL AND scheduled_time >= ?
+            WHERE state_type = 'scheduled' AND state_name = '\(StateName.scheduled)' AND deployment_id IS NOT NULL AND scheduled_time >= ?
             """, [.double(limit)]
         ) { $0.optionalDouble(0) }.first ?? nil
         return (late.count, next.map { Date(timeIntervalSince1970: $0 + grace + 0.001) })
@@ -197,8 +197,7 @@ struct RunMaker {
         if resolved == nil {
             let version = try SQLiteStore.versionNumber(of: deployment, db)
             do {
-                let schema = try SQLiteStore.parameterSchema(flow: deployment.flow, version: version, db)
-                resolved = (version, try schema.resolve(deployment.parameters), nil)
+                resolved = (version, try SQLiteStore.versionRecord(of: deployment.flow, number: version, db).resolveRunParameters(deployment.parameters), nil)
             } catch let error as BatonError {
                 resolved = (version, nil, error.message)
             }
@@ -209,7 +208,7 @@ struct RunMaker {
         if let problem {
             state = RunState(.failed, message: "deployment '\(deployment.name)': \(problem)", at: now)
         } else if late {
-            state = RunState(.scheduled, name: "Late", message: "caught up: its slot was missed while no scheduler ran", at: now)
+            state = RunState(.scheduled, name: StateName.late, message: "caught up: its slot was missed while no scheduler ran", at: now)
         } else {
             state = RunState(.scheduled, at: now)
         }

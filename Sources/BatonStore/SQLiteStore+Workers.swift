@@ -105,11 +105,11 @@ extension SQLiteStore {
             guard let id = candidates.first else { return nil }
             try db.run(
                 "UPDATE flow_runs SET worker_id = ?, supervisor_pid = NULL, supervisor_start = NULL WHERE id = ?", [.text(workerID), .text(id)])
-            let resuming = try db.query("SELECT state_name FROM flow_runs WHERE id = ?", [.text(id)]) { $0.text(0) }.first == "Resuming"
+            let resuming = try db.query("SELECT state_name FROM flow_runs WHERE id = ?", [.text(id)]) { $0.text(0) }.first == StateName.resuming
             try apply(
                 .flowRunState(
                     FlowRunStateChange(
-                        flowRunID: id, state: RunState(.pending, name: resuming ? "Resuming" : "Pending", message: "claimed by a worker", at: now))),
+                        flowRunID: id, state: RunState(.pending, name: resuming ? StateName.resuming : StateName.pending, message: "claimed by a worker", at: now))),
                 db)
             return id
         }
@@ -139,7 +139,7 @@ extension SQLiteStore {
             try apply(
                 .flowRunState(
                     FlowRunStateChange(
-                        flowRunID: run.id, state: RunState(.scheduled, name: "Resuming", message: "attempt \(run.attempt + 1)", at: now),
+                        flowRunID: run.id, state: RunState(.scheduled, name: StateName.resuming, message: "attempt \(run.attempt + 1)", at: now),
                         attempt: run.attempt + 1)), db)
         }
         ring("runs")
@@ -207,7 +207,7 @@ extension SQLiteStore {
                 [.text(target), .double(now.timeIntervalSince1970 + delay), .text(flowRunID)])
             try apply(
                 .flowRunState(FlowRunStateChange(
-                    flowRunID: flowRunID, state: RunState(.scheduled, name: "AwaitingRetry", message: message, at: now),
+                    flowRunID: flowRunID, state: RunState(.scheduled, name: StateName.awaitingRetry, message: message, at: now),
                     attempt: run.attempt + 1)), db)
             return true
         }

@@ -195,11 +195,7 @@ public final class Worker: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var line: String
             do {
-                // A resumed run reuses the task results its earlier attempts completed, as `baton run resume` does.
-                let reuse = run.state.name == "Resuming"
-                    ? try store.completedResults(flowRunID: run.id).mapValues {
-                        ReusedResult(taskRunID: $0.taskRunID, taskRunName: $0.taskRunName, attempt: $0.attempt, result: $0.result)
-                    } : [:]
+                let reuse = try store.reusableResults(for: run)
                 let final = try supervisor.execute(
                     run, reuse: reuse, control: control, interruptible: false,
                     workingDirectory: try store.prepareWorkingDirectory(for: run.id))

@@ -66,7 +66,7 @@ struct DeploymentCommandTests {
         let cases: [([String], String)] = [
             (["deployment", "create", "nope", "--name", "x"], "unknown flow 'nope'"),
             (["deployment", "create", "hello"], "--name is required"),
-            (["deployment", "create", "hello", "--name", "x", "--version", "0"], "--version '0' is not valid: expected latest or a version number"),
+            (["deployment", "create", "hello", "--name", "x", "--version", "0"], "--version '0' is not valid: expected a version number such as 2, or latest"),
             (["deployment", "create", "hello", "--name", "x", "--version", "7"], "flow 'hello' has no version 7"),
             (["deployment", "create", "hello", "--name", "x", "--cron", "* * * * *", "--interval", "60"], "--cron and --interval are both given"),
             (["deployment", "create", "hello", "--name", "x", "--interval", "0"], "--interval '0' is not valid"),

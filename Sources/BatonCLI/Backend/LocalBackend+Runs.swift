@@ -34,9 +34,11 @@ extension LocalBackend {
     /// next sweep finds the run orphaned, never a `pending` run that nobody watches.
     func start(_ request: RunRequest) throws -> StartedRun {
         switch request {
-        case .new(let flow, let version, let parameters):
+        case .new(let flow, let version, let given):
+            let parameters = try store.version(of: flow, number: version).resolveRunParameters(given)
             return StartedRun(run: try create(NewFlowRun(flow: flow, version: version, parameters: parameters)))
-        case .rerun(let original, let version, let parameters):
+        case .rerun(let original, let version):
+            let parameters = try store.version(of: original.flow, number: version).resolveRunParameters(original.parameters, rerunOf: original.name)
             return StartedRun(run: try create(NewFlowRun(flow: original.flow, version: version, parameters: parameters, rerunOf: original.id)))
         case .resume(let original):
             let reusable = try store.completedResults(flowRunID: original.id).count
@@ -81,11 +83,7 @@ extension LocalBackend {
 
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
         let record = try store.flowRun(run.id)
-        // A later attempt is a resumed run: the task results completed by earlier attempts are reused.
-        let reuse = record.attempt > 1
-            ? try store.completedResults(flowRunID: record.id).mapValues {
-                ReusedResult(taskRunID: $0.taskRunID, taskRunName: $0.taskRunName, attempt: $0.attempt, result: $0.result)
-            } : [:]
+        let reuse = try store.reusableResults(for: record)
         let final = try RunSupervisor(store: store, locks: home.locksPath).execute(record, reuse: reuse, observer: printer.print)
         return try Self.asSent(RunView(final))
     }

@@ -65,8 +65,8 @@ extension RemoteBackend {
         case .new(let flow, let version, let parameters):
             target = "/api/flow-runs"
             body = .object(["flow": .string(flow), "version": .int(Int64(version)), "parameters": .object(parameters)])
-        case .rerun(let original, let version, _):
-            // The server reruns with the original's parameters, as checked against the version here.
+        case .rerun(let original, let version):
+            // The server reruns with the original's parameters, resolved there against the version.
             target = "/api/flow-runs/\(APITarget.segment(original.id))/rerun"
             body = .object(["version": .int(Int64(version))])
         case .resume(let original):

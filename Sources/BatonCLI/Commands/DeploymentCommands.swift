@@ -36,15 +36,7 @@ enum DeploymentCommands {
         guard let name = args.value("name") else {
             throw BatonError(.invalidInput, "--name is required: the deployment's name, as in --name nightly")
         }
-        let version: Int?
-        switch args.value("version") {
-        case nil, "latest"?: version = nil
-        case let text?:
-            guard let number = Int(text), number >= 1 else {
-                throw BatonError(.invalidInput, "--version '\(text)' is not valid: expected latest or a version number such as 2")
-            }
-            version = number
-        }
+        let version = try args.value("version").flatMap { try VersionChoice(parsing: $0, naming: "--version").number }
         let schema = try ParameterSchema(jsonSchema: backend.version(of: flow, number: version).parameters, flow: flow)
         let parameters = try ParameterInput.read(params: args.all("param"), file: args.value("params-file"), schema: schema)
         let deployment = try backend.createDeployment(NewDeployment(

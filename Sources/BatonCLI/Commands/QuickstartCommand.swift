@@ -60,7 +60,7 @@ enum QuickstartCommand {
         var finals: [FlowRunRecord] = []
         for (flow, number) in flows {
             let version = try store.version(of: flow, number: number)
-            let parameters = try version.manifest.parameterSchema().resolve([:])
+            let parameters = try version.resolveRunParameters([:])
             let run = try store.createFlowRun(NewFlowRun(flow: flow, version: number, parameters: parameters))
             out.line()
             out.line(out.bold("Running \(flow)"))

@@ -43,9 +43,8 @@ enum RunCommands {
         let version = try backend.version(of: args.positionals[0], number: try args.integer("version", minimum: 1))
         let schema = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow)
         let given = try ParameterInput.read(params: args.all("param"), file: args.value("params-file"), schema: schema)
-        let parameters = try schema.resolve(given)
         if let stopped = interruptedBeforeStart(context) { return stopped }
-        let started = try backend.start(.new(flow: version.flow, version: version.version, parameters: parameters))
+        let started = try backend.start(.new(flow: version.flow, version: version.version, parameters: given))
         return try execute(started.run, backend: backend, context: context, json: args.flag("json"))
     }
 
@@ -126,26 +125,11 @@ enum RunCommands {
         let hold = holdInterrupts()
         defer { Interrupts.remove(hold) }
         let original = try backend.flowRun(args.positionals[0])
-        let number: Int?
-        switch args.value("version") {
-        case nil: number = original.version
-        case "latest"?: number = nil
-        case let text?:
-            guard let n = Int(text), n >= 1 else {
-                throw BatonError(.invalidInput, "--version '\(text)' is not valid: expected a version number or 'latest'")
-            }
-            number = n
-        }
+        var number: Int? = original.version
+        if let text = args.value("version") { number = try VersionChoice(parsing: text, naming: "--version").number }
         let version = try backend.version(of: original.flow, number: number)
         if let stopped = interruptedBeforeStart(context) { return stopped }
-        let parameters: [String: JSONValue]
-        do {
-            parameters = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow).resolve(original.parameters)
-        } catch let error as BatonError {
-            throw BatonError(
-                .invalidInput, "the parameters of run '\(original.name)' do not fit version \(version.version): \(error.message)")
-        }
-        let started = try backend.start(.rerun(original: original, version: version.version, parameters: parameters))
+        let started = try backend.start(.rerun(original: original, version: version.version))
         return try execute(started.run, backend: backend, context: context, json: args.flag("json"))
     }
 
