@@ -24,7 +24,7 @@ let package = Package(
         // The SDK flow authors import. Depends on nothing of the host.
         .target(name: "Baton", dependencies: ["CBatonABI"]),
 
-        // The host, layered: core ← loader/store ← engine ← runner ← worker (scheduler) ← CLI.
+        // The host, layered: core ← process ← loader/store ← engine ← runner ← schedule ← services ← worker ← server ← CLI.
         .target(name: "BatonCore"),
         .target(name: "BatonLoader", dependencies: ["BatonCore", "CBatonABI", "CCrypto"]),
         // The one home of process concerns: spawning children, pipes, signals, process locks.
@@ -32,16 +32,33 @@ let package = Package(
         .target(name: "BatonStore", dependencies: ["BatonCore", "BatonProcess", "CSQLite"]),
         .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonLoader", "CBatonABI"]),
         .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore", "BatonProcess"]),
-        .target(name: "BatonWorker", dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonRunner"]),
+        // The scheduler: schedule arithmetic, the scheduling pass, and which process leads it.
+        .target(name: "BatonSchedule", dependencies: ["BatonCore", "BatonStore", "BatonProcess"]),
+        // The application layer: every operation a user can ask for, written once, taking the caller.
+        // The CLI's local backend calls it in process; the API's handlers parse, call it and encode.
+        .target(
+            name: "BatonServices",
+            dependencies: ["BatonCore", "BatonStore", "BatonSchedule", "BatonLoader", "BatonRunner", "BatonProcess"]),
+        .target(
+            name: "BatonWorker",
+            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonRunner", "BatonServices", "BatonSchedule", "BatonProcess"]),
         // A small HTTP/1.1 server that knows nothing of flows.
         .target(name: "BatonHTTP"),
         // The REST API, live events and the web UI (static files, no build step) over the store.
         .target(
-            name: "BatonServer", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker", "BatonHTTP"],
+            name: "BatonServer",
+            dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonServices", "BatonWorker", "BatonHTTP", "BatonProcess"],
             resources: [.copy("Web")]),
-        .target(name: "BatonCLI", dependencies: ["BatonCore", "BatonLoader", "BatonStore", "BatonRunner", "BatonWorker", "BatonServer", "BatonHTTP"]),
+        .target(
+            name: "BatonCLI",
+            dependencies: [
+                "BatonCore", "BatonLoader", "BatonStore", "BatonRunner", "BatonServices", "BatonSchedule", "BatonProcess", "BatonWorker",
+                "BatonServer", "BatonHTTP",
+            ]),
         .executableTarget(name: "baton", dependencies: ["BatonCLI"]),
-        .target(name: "BatonBench", dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonWorker", "BatonHTTP"]),
+        .target(
+            name: "BatonBench",
+            dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonServices", "BatonProcess", "BatonWorker", "BatonHTTP"]),
         .executableTarget(name: "baton-bench", dependencies: ["BatonBench"]),
 
         // Plugins for flow packages.
@@ -59,9 +76,11 @@ let package = Package(
         .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore"]),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
+        .testTarget(name: "BatonScheduleTests", dependencies: ["BatonSchedule", "BatonCore"]),
+        .testTarget(name: "BatonServicesTests", dependencies: ["BatonServices", "BatonStore", "BatonCore"]),
         .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP"]),
         .testTarget(
             name: "BatonIntegrationTests",
-            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonWorker", "BatonHTTP", "baton"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonServices", "BatonWorker", "BatonHTTP", "baton"]),
     ]
 )

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -24,6 +25,8 @@ struct Route: Sendable {
 struct APIContext: Sendable {
     let store: SQLiteStore
     let home: BatonHome
+    /// The application layer every handler calls.
+    let services: Services
     let events: EventHub
     /// The pool runs created through the API go to.
     let pool: String
@@ -55,7 +58,8 @@ public final class API: Sendable {
         Self.removeStaleUploads(home.path + "/uploads")
         let requests = RequestMetrics()
         self.requests = requests
-        let context = APIContext(store: store, home: home, events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
+        let context = APIContext(
+            store: store, home: home, services: Services(store: store, home: home, options: ServiceOptions(pool: pool)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
         var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", response: "Object") { _ in
             .bytes([], contentType: "application/json")

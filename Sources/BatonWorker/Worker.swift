@@ -1,6 +1,7 @@
 import BatonCore
 import BatonEngine
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -48,6 +49,8 @@ public struct WorkerOptions: Sendable {
 public final class Worker: @unchecked Sendable {
     // @unchecked: the mutable state (`active`, `leader`, `dead`, the watched sets) is only touched under `lock`.
     public let store: SQLiteStore
+    /// The application layer over the store.
+    let services: Services
     let home: BatonHome
     let options: WorkerOptions
     let supervisor: RunSupervisor
@@ -71,6 +74,7 @@ public final class Worker: @unchecked Sendable {
     public init(store: SQLiteStore, home: BatonHome, options: WorkerOptions, say: @escaping @Sendable (String) -> Void) throws {
         self.store = store
         self.home = home
+        services = Services(store: store, home: home, options: ServiceOptions(pool: options.pool))
         self.options = options
         self.say = say
         supervisor = RunSupervisor(store: store, locks: home.locksPath)

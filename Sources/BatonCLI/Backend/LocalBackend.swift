@@ -1,5 +1,6 @@
 import BatonCore
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -8,10 +9,14 @@ import Foundation
 final class LocalBackend: Backend {
     let home: BatonHome
     let store: SQLiteStore
+    /// The application layer over the store, and who asks through it: this machine's user.
+    let services: Services
+    let caller = Caller.storeOwner()
 
     init(home: BatonHome, store: SQLiteStore) {
         self.home = home
         self.store = store
+        services = Services(store: store, home: home)
     }
 
     /// The value as the HTTP API would send it: through the same JSON coding, so that dates keep

@@ -1,0 +1,43 @@
+import BatonCore
+import Foundation
+
+/// Who asks for an operation. Every operation of the application layer takes one, so that the
+/// decision of what a caller may do is made in one place (``Services/authorize(_:_:)``), whether the
+/// request came from the CLI on this machine or through the API.
+public struct Caller: Sendable, Hashable {
+    public enum Identity: Sendable, Hashable {
+        /// The user of this machine working on its store directly: the file's permissions are the
+        /// boundary, as with SQLite itself. `user` is the account name, when known.
+        case storeOwner(user: String?)
+        /// A request through the API that carries no credentials.
+        case anonymous
+    }
+
+    public var identity: Identity
+    /// Where the request came from (a client's address), for messages and audit; nil in process.
+    public var address: String?
+
+    public init(_ identity: Identity, address: String? = nil) {
+        self.identity = identity
+        self.address = address
+    }
+
+    /// The local CLI: this machine's account, from `USER` (or `LOGNAME`).
+    public static func storeOwner(environment: [String: String] = ProcessInfo.processInfo.environment) -> Caller {
+        Caller(.storeOwner(user: environment["USER"] ?? environment["LOGNAME"]))
+    }
+
+    /// A request through the API, before the server knows users.
+    public static func anonymous(address: String?) -> Caller { Caller(.anonymous, address: address) }
+}
+
+/// What an operation needs of its caller, from reading to administering. Each role of a project
+/// grants the permissions up to its own: a viewer reads, an operator also runs, a developer also
+/// changes what is registered and deployed, an admin also administers.
+public enum Permission: String, Sendable, CaseIterable, Comparable {
+    case read, run, develop, administer
+
+    public static func < (a: Permission, b: Permission) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
