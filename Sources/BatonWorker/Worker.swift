@@ -178,18 +178,6 @@ public final class Worker: @unchecked Sendable {
 
     private var activeCount: Int { lock.withLock { active.count } }
 
-    /// One pass of the scheduler, and the workers it should watch; returns when to schedule next.
-    private func schedulePass(now: Date, me: WorkerRecord) throws -> Date {
-        let report = try store.schedule(now: now, policy: options.policy)
-        // Topping up the runs ahead (one as each starts) is routine; a batch is worth a line.
-        if report.created.count > 1 { say("scheduled \(report.created.count) run(s) ahead") }
-        if report.skipped > 0 { say("recorded \(report.skipped) missed slot(s) as skipped (their deployments do not catch up)") }
-        if report.late > 0 { say("\(report.late) run(s) are late: not started within \(Int(options.policy.grace)) s of their time") }
-        try watchWorkers(except: me)
-        try watchSupervisors()
-        return min(report.nextWake ?? now.addingTimeInterval(60), now.addingTimeInterval(60))
-    }
-
     /// Executes a claimed run on a thread of its own.
     private func start(_ run: FlowRunRecord) {
         let control = RunControl()
