@@ -36,6 +36,11 @@ struct APIContext: Sendable {
     let log: @Sendable (String) -> Void
 }
 
+extension APIContext {
+    /// Who sent `request`: until the server knows users, anyone who reaches it.
+    func caller(_ request: HTTPRequest) -> Caller { .anonymous(address: request.remoteAddress) }
+}
+
 /// The REST API under `/api`: thin handlers that parse, call the store (or the registrar), and encode.
 public final class API: Sendable {
     let routes: [Route]
