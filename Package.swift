@@ -71,13 +71,15 @@ let package = Package(
                     verb: "baton-register",
                     description: "Build this flow package's library in release and register it with baton"))),
 
+        // What several test targets share: stores in temporary folders, sample registrations.
+        .target(name: "BatonTestSupport", dependencies: ["BatonCore", "BatonStore"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonSDKTests", dependencies: ["Baton", "CBatonABI"]),
         .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),
-        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore", "BatonTestSupport"]),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
         .testTarget(name: "BatonScheduleTests", dependencies: ["BatonSchedule", "BatonCore"]),
-        .testTarget(name: "BatonServicesTests", dependencies: ["BatonServices", "BatonStore", "BatonCore"]),
+        .testTarget(name: "BatonServicesTests", dependencies: ["BatonServices", "BatonStore", "BatonCore", "BatonTestSupport"]),
         .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP"]),
         .testTarget(
             name: "BatonIntegrationTests",

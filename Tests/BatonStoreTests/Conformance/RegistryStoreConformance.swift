@@ -1,0 +1,53 @@
+import BatonCore
+import BatonStore
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// What every backend does with registrations.
+@Suite struct RegistryStoreConformance {
+    @Test(arguments: StoreBackend.all)
+    func versionsAreConsecutivePerFlowAndIdenticalBytesKeepTheirNumber(_ backend: StoreBackend) throws {
+        let subject = try backend.make()
+        let store = subject.store
+        let first = try store.register(sampleRegistration("aaaa", flows: ["etl", "report"]))
+        #expect(first.map(\.version) == [1, 1])
+        #expect(first.allSatisfy { $0.created })
+        let again = try store.register(sampleRegistration("aaaa", flows: ["etl", "report"]))
+        #expect(again.map(\.version) == [1, 1])
+        #expect(again.allSatisfy { !$0.created })
+        let second = try store.register(sampleRegistration("bbbb", flows: ["etl"]))
+        #expect(second.map(\.version) == [2])
+        #expect(try store.versions(of: "etl").map(\.number) == [1, 2])
+        #expect(try store.version(of: "etl", number: nil).number == 2)
+        #expect(try store.flowVersions(libraryHash: "aaaa") == ["etl": 1, "report": 1])
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func racingRegistrationsOnTwoConnectionsGetConsecutiveNumbers(_ backend: StoreBackend) throws {
+        let subject = try backend.make()
+        let stores = [subject.store, try subject.connect()]
+        let group = DispatchGroup()
+        let failures = Locked<[String]>([])
+        for (index, store) in stores.enumerated() {
+            DispatchQueue.global().async(group: group) {
+                for round in 0..<10 {
+                    do { _ = try store.register(sampleRegistration("h\(index)-\(round)")) } catch { failures.withLock { $0.append("\(error)") } }
+                }
+            }
+        }
+        group.wait()
+        #expect(failures.withLock { $0 } == [])
+        #expect(try subject.store.versions(of: "etl").map(\.number) == Array(1...20))
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func unknownFlowsAndVersionsAreRefusedAsNotFound(_ backend: StoreBackend) throws {
+        let store = try backend.make().store
+        _ = try store.register(sampleRegistration("aaaa"))
+        #expect(throws: BatonError.self) { try store.version(of: "nope", number: nil) }
+        #expect(throws: BatonError.self) { try store.version(of: "etl", number: 9) }
+        #expect(try store.library(hash: "zzzz") == nil)
+        #expect(try store.flows().map(\.name) == ["etl"])
+    }
+}
