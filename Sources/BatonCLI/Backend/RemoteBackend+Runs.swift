@@ -58,6 +58,9 @@ extension RemoteBackend {
         try list("/api/flow-runs/\(APITarget.segment(flowRunID))/logs?after=\(after)&limit=\(min(limit, 5000))", key: "logs").items
     }
 
+    /// The server's worker sweeps its store itself.
+    func sweepOrphans() throws -> String? { nil }
+
     func start(_ request: RunRequest) throws -> StartedRun {
         let target: String
         let body: JSONValue

@@ -64,10 +64,8 @@ enum RunCommands {
     /// schedules again those whose flow retries, as every `baton run` and `baton run ls` does first;
     /// a server does this itself.
     static func sweepOrphans(_ backend: any Backend, context: CommandContext) {
-        guard let local = backend as? LocalBackend else { return }
         do {
-            let reaped = try SupervisorLiveness.sweep(store: local.store, locks: local.home.locksPath)
-            if let line = SupervisorLiveness.summary(reaped) { context.err.line(context.err.dim(line)) }
+            if let line = try backend.sweepOrphans() { context.err.line(context.err.dim(line)) }
         } catch {
             context.err.line("warning: runs whose supervisor died could not be ended: \(error)")
         }
