@@ -54,7 +54,6 @@ public final class Worker: @unchecked Sendable {
     let caller = Caller.storeOwner()
     let home: BatonHome
     let options: WorkerOptions
-    let supervisor: RunSupervisor
     let say: @Sendable (String) -> Void
 
     let lock = NSLock()
@@ -78,7 +77,6 @@ public final class Worker: @unchecked Sendable {
         services = Services(store: store, home: home, options: ServiceOptions(pool: options.pool))
         self.options = options
         self.say = say
-        supervisor = RunSupervisor(store: store, locks: home.locksPath)
         wakeup = try WakeupPipe()
     }
 
@@ -190,15 +188,15 @@ public final class Worker: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var line: String
             do {
-                let reuse = try store.reusableResults(for: run)
-                let final = try supervisor.execute(
-                    run, reuse: reuse, control: control, interruptible: false,
-                    workingDirectory: try store.prepareWorkingDirectory(for: run.id))
+                let outcome = try services.runs.execute(
+                    run,
+                    ExecutionOptions(
+                        control: control, interruptible: false, workingDirectory: try store.prepareWorkingDirectory(for: run.id),
+                        retryOnCrash: true), caller)
+                let final = outcome.final
                 let took = final.duration().map { String(format: " in %.2f s", $0) } ?? ""
                 line = "run '\(run.name)': \(final.state.name)\(took)" + (final.state.message.map { ": \($0)" } ?? "")
-                if final.state.type == .crashed, try services.runs.retryIfAllowed(run.id) {
-                    line += "; its flow retries, so it is scheduled again"
-                }
+                if outcome.retried { line += "; its flow retries, so it is scheduled again" }
             } catch {
                 line = "run '\(run.name)' could not be executed: \(error)"
                 try? store.markCrashed(flowRunID: run.id, message: "the worker could not execute it: \(error)")

@@ -60,9 +60,7 @@ extension LocalBackend {
 
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
         let record = try store.flowRun(run.id)
-        let reuse = try store.reusableResults(for: record)
-        let final = try RunSupervisor(store: store, locks: home.locksPath).execute(record, reuse: reuse, observer: printer.print)
-        return try Self.asSent(RunView(final))
+        return try Self.asSent(RunView(services.runs.execute(record, observer: printer.print, caller).final))
     }
 
     /// Wakes on every write to the store (its change bell), not on a timer.
