@@ -8,11 +8,11 @@ import Testing
 
 /// Runs whose process died: crashed by whoever notices first, and retried when their flow retries.
 @Suite struct RunRecoveryTests {
-    let t0 = ServiceFixture.t0
+    let t0 = RunFixture.t0
 
     @Test func anOrphanedRunIsCrashedOnceAndRetriedForThePoolWhenItsFlowRetries() throws {
-        let fixture = try ServiceFixture(retries: 1)
-        let orphan = try fixture.run(.running, supervisor: ServiceFixture.gone)
+        let fixture = try RunFixture(retries: 1)
+        let orphan = try fixture.run(.running, supervisor: RunFixture.gone)
         let watched = try fixture.run(.running, supervisor: .current)
         let recovered = try fixture.services.runs.sweepOrphans(pool: "default", fixture.caller)
         #expect(recovered.map(\.run.id) == [orphan.id])
@@ -22,15 +22,15 @@ import Testing
         #expect(retried.attempt == 2 && retried.pool == "default")
         let history = try fixture.store.states(flowRunID: orphan.id).filter { $0.taskRunID == nil }.map(\.state)
         #expect(history.map(\.name) == ["Running", "Crashed", "AwaitingRetry"])
-        #expect(history[1].message?.hasPrefix("its supervisor (pid \(ServiceFixture.gone.pid)) is gone") == true)
+        #expect(history[1].message?.hasPrefix("its supervisor (pid \(RunFixture.gone.pid)) is gone") == true)
         #expect(try fixture.services.runs.sweepOrphans(pool: "default", fixture.caller).isEmpty, "a second sweep finds nothing")
         #expect(try fixture.store.flowRun(watched.id).state.type == .running, "a run whose supervisor lives is left alone")
         #expect(RunService.summary(recovered) == "1 run(s) whose supervisor is gone crashed: '\(orphan.name)' (retried)")
     }
 
     @Test func ofTwoProcessesSweepingAtOnceEachOrphanIsCrashedAndRetriedByOne() throws {
-        let fixture = try ServiceFixture(retries: 3)
-        let orphans = try (0..<20).map { _ in try fixture.run(.running, supervisor: ServiceFixture.gone) }
+        let fixture = try RunFixture(retries: 3)
+        let orphans = try (0..<20).map { _ in try fixture.run(.running, supervisor: RunFixture.gone) }
         let sweepers = [fixture.services, try fixture.secondServices(), try fixture.secondServices()]
         let recovered = Locked<[String]>([])
         let failures = Locked<[String]>([])
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func aDeadWorkersRunsCrashAndAreRetriedWhenTheFlowAllows() throws {
-        let fixture = try ServiceFixture(retries: 1)
+        let fixture = try RunFixture(retries: 1)
         let workers = fixture.services.workers
         let run = try fixture.run(.scheduled, pool: "default")
         let doomed = try workers.register(id: RunID.random(), name: "doomed", pool: "default", limit: 1, fixture.caller)
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func aResumedRunKeepsItsNameWhenClaimedSoItsResultsAreReused() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         let failed = try fixture.run(.failed)
         _ = try fixture.services.runs.resume(failed.id, .queue(pool: "default"), fixture.caller)
         let worker = try fixture.services.workers.register(id: RunID.random(), name: "w", pool: "default", limit: 1, fixture.caller)
@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func aWorkerOfABadPoolIsRefused() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         #expect(throws: BatonError.self) {
             try fixture.services.workers.register(id: RunID.random(), name: "w", pool: "bad pool", limit: 1, fixture.caller)
         }

@@ -8,7 +8,7 @@ import Testing
 
 /// Making runs and their new attempts, and cancelling them, through a real SQLite store.
 @Suite struct RunServiceTests {
-    let t0 = ServiceFixture.t0
+    let t0 = RunFixture.t0
 
     func expectRefusal(_ code: BatonError.Code, saying text: String, field: String? = nil, _ body: () throws -> Void) {
         do {
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func aNewRunHereIsPendingSupervisedByThisProcessWithItsParametersResolved() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         let started = try fixture.services.runs.create(flow: "etl", .latest, given: [:], .here, fixture.caller)
         let run = try fixture.store.flowRun(started.run.id)
         #expect(run.state.type == .pending && run.pool == nil)
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func aQueuedRunIsScheduledNowForItsPoolAndWakesTheWorkers() throws {
-        let fixture = try ServiceFixture(pool: "main")
+        let fixture = try RunFixture(pool: "main")
         let doorbell = try fixture.store.doorbell()
         let mine = try fixture.services.runs.create(flow: "etl", .number(1), given: ["n": .int(5)], .queue(pool: nil), fixture.caller)
         #expect(mine.run.state == "scheduled" && mine.run.pool == "main" && mine.run.parameters == ["n": .int(5)])
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func badInputIsRefusedBeforeAnythingIsStored() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         expectRefusal(.notFound, saying: "nope") { _ = try fixture.services.runs.create(flow: "nope", .latest, given: [:], .here, fixture.caller) }
         expectRefusal(.notFound, saying: "no version 9") {
             _ = try fixture.services.runs.create(flow: "etl", .number(9), given: [:], .here, fixture.caller)
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func aRerunTakesTheOriginalsParametersOnItsVersionOrAnotherAndSaysWhenTheyDoNotFit() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         let original = try fixture.run(.completed, pool: "gpu", parameters: ["n": .int(3)])
         let again = try fixture.services.runs.rerun(original.name, nil, .queue(pool: nil), fixture.caller).run
         #expect(again.version == 1 && again.parameters == ["n": .int(3)] && again.rerunOf == original.id && again.pool == "gpu")
@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func aResumeIsTheNextAttemptNamedResumingHereOrQueued() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         let failed = try fixture.run(.failed)
         let here = try fixture.services.runs.resume(failed.id, .here, fixture.caller)
         #expect(here.run.attempt == 2 && here.run.state == "pending" && here.run.stateName == StateName.resuming)
@@ -84,7 +84,7 @@ import Testing
         #expect(try fixture.store.supervisor(of: failed.id) == .current)
         #expect(try fixture.store.flowRun(failed.id).reusesCompletedResults)
 
-        let crashed = try fixture.run(.crashed, supervisor: ServiceFixture.gone, pool: "gpu")
+        let crashed = try fixture.run(.crashed, supervisor: RunFixture.gone, pool: "gpu")
         let queued = try fixture.services.runs.resume(crashed.id, .queue(pool: nil), fixture.caller).run
         #expect(queued.attempt == 2 && queued.state == "scheduled" && queued.stateName == StateName.resuming && queued.pool == "gpu")
         #expect(try fixture.store.supervisor(of: crashed.id) == nil, "the earlier attempt's supervisor is no one to watch")
@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func cancellingStopsARunThroughItsLiveSupervisorOrEndsItAtOnce() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         // This process is the live supervisor; listening for nudges makes it ignore the one sent.
         let token = Nudge.add {}
         defer { Nudge.remove(token) }
@@ -103,7 +103,7 @@ import Testing
         #expect(try fixture.services.runs.cancel(running.id, fixture.caller).state.type == .cancelling)
         #expect(try fixture.services.runs.cancel(running.id, fixture.caller).state.type == .cancelling, "asking again keeps it cancelling")
 
-        let orphan = try fixture.run(.running, supervisor: ServiceFixture.gone)
+        let orphan = try fixture.run(.running, supervisor: RunFixture.gone)
         let ended = try fixture.services.runs.cancel(orphan.id, fixture.caller)
         #expect(ended.state == RunState(.cancelled, message: "cancelled before its runner stopped by itself", at: t0))
         let pending = try fixture.run(.pending)
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func listingPagesCarryTheCursorOfTheNextPage() throws {
-        let fixture = try ServiceFixture()
+        let fixture = try RunFixture()
         for _ in 0..<3 { _ = try fixture.run(.completed) }
         let first = try fixture.services.runs.list(FlowRunQuery(limit: 2), fixture.caller)
         #expect(first.runs.count == 2)

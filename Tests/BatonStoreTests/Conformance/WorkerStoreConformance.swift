@@ -4,7 +4,9 @@ import BatonTestSupport
 import Foundation
 import Testing
 
-/// What every backend does with workers and their claims on queued runs.
+/// What every backend does with workers and their claims on queued runs. (A deployment's `maxActive`
+/// holding claims back is tested in DeploymentStoreTests, which makes deployments, until the
+/// deployment slice of the protocol has them.)
 @Suite struct WorkerStoreConformance {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -15,10 +17,9 @@ import Testing
     }
 
     @discardableResult
-    func queued(_ store: any Store, pool: String = "default", due: Date, name: String? = nil, deploymentID: Int64? = nil) throws -> FlowRunRecord {
+    func queued(_ store: any Store, pool: String = "default", due: Date) throws -> FlowRunRecord {
         try store.createFlowRun(NewFlowRun(
-            flow: "etl", version: 1, parameters: [:], state: RunState(.scheduled, at: t0), name: name ?? RunNames.make(),
-            deploymentID: deploymentID, scheduledTime: due, pool: pool))
+            flow: "etl", version: 1, parameters: [:], state: RunState(.scheduled, at: t0), scheduledTime: due, pool: pool))
     }
 
     func worker(_ store: any Store, _ name: String, pool: String = "default", at now: Date? = nil) throws -> WorkerRecord {
@@ -96,23 +97,6 @@ import Testing
         #expect(seen.withLock { $0.map(\.name) } == [StateName.resuming], "the claim function is given the stored state")
         #expect(claimed.id == run.id && claimed.state.name == "Chosen" && claimed.state.message == "by the caller")
         #expect(try store.states(flowRunID: run.id).filter { $0.taskRunID == nil }.map(\.state.name) == [StateName.resuming, "Chosen"])
-    }
-
-    @Test(arguments: StoreBackend.all)
-    func maxActiveHoldsClaimsBackAndNextDueTimeIgnoresHeldRuns(_ backend: StoreBackend) throws {
-        let store = try subject(backend).store
-        // Deployments are created through SQLiteStore until the deployment slice of the protocol has them.
-        let deployment = try #require(store as? SQLiteStore).createDeployment(
-            NewDeployment(name: "one-at-a-time", flow: "etl", maxActive: 1), now: t0)
-        let a = try queued(store, due: t0, deploymentID: deployment.id)
-        let b = try queued(store, due: t0.addingTimeInterval(1), deploymentID: deployment.id)
-        let me = try worker(store, "w")
-        #expect(try claim(store, me, by: t0.addingTimeInterval(2))?.id == a.id)
-        #expect(try claim(store, me, by: t0.addingTimeInterval(2)) == nil)
-        #expect(try store.nextDueTime(pool: "default") == nil, "a held-back run is not due")
-        try store.finish(flowRunID: a.id, state: RunState(.completed))
-        #expect(try store.nextDueTime(pool: "default") == t0.addingTimeInterval(1))
-        #expect(try claim(store, me, by: t0.addingTimeInterval(3))?.id == b.id)
     }
 
     @Test(arguments: StoreBackend.all)

@@ -6,7 +6,7 @@ import BatonTestSupport
 import Foundation
 
 /// A store in a temporary home with the layer over it, its clock fixed at `t0` unless moved.
-final class ServiceFixture: @unchecked Sendable {
+final class RunFixture: @unchecked Sendable {
     // @unchecked: `clock` is a Locked box; the rest is set once in init.
     let file: StoreFile
     let home: BatonHome
