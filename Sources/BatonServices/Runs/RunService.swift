@@ -105,7 +105,7 @@ public struct RunService: Sendable {
         try services.authorize(caller, .run)
         var run = try store.flowRun(reference)
         let doorbell = wait == nil ? nil : try store.doorbell()
-        while true {
+        for attempt in 1...Self.cancelAttempts {
             let supervisor = try store.supervisor(of: run.id)
             let transition = try RunTransitions.cancel(
                 run, supervisor: supervisor, supervisorAlive: supervisor?.isAlive ?? false, now: services.options.now())
@@ -115,6 +115,9 @@ public struct RunService: Sendable {
                 break
             }
             // The run moved (it ended, or a supervisor took it up) between reading and writing: decide again.
+            guard attempt < Self.cancelAttempts else {
+                throw BatonError(.conflict, "flow run '\(run.name)' kept changing while it was being cancelled; try again")
+            }
             run = try store.flowRun(run.id)
         }
         guard run.state.type == .cancelling, let doorbell, let wait else { return run }
@@ -128,6 +131,9 @@ public struct RunService: Sendable {
         }
         return run
     }
+
+    /// How often a cancellation reads a run that moves under it again before it gives up.
+    static let cancelAttempts = 100
 
     private func start(_ new: NewFlowRun, _ placement: RunPlacement, pool original: String?) throws -> StartedRun {
         switch placement {
