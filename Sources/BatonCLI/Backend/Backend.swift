@@ -87,11 +87,12 @@ extension Backend {
 
 /// What a command asks to run.
 enum RunRequest {
-    /// A new run of a version with the parameters given: the side that creates the run (the local
-    /// store, or the server) resolves them, once.
-    case new(flow: String, version: Int, parameters: [String: JSONValue])
-    /// A run of `original`'s parameters again, on a version (which resolves them, as for a new run).
-    case rerun(original: RunView, version: Int)
+    /// A new run of a version with the parameters given (typed by the command line, not resolved):
+    /// the side that creates the run (the local store, or the server) resolves them, once.
+    case new(flow: String, version: Int, given: [String: JSONValue])
+    /// A run of `original`'s parameters again, on its own version (nil) or the one chosen (which
+    /// resolves them, as for a new run).
+    case rerun(original: RunView, version: VersionChoice?)
     /// The next attempt of a failed, crashed or cancelled run, reusing its completed task results.
     case resume(RunView)
 }

@@ -34,7 +34,7 @@ extension LocalBackend {
         case .new(let flow, let version, let given):
             started = try services.runs.create(flow: flow, .number(version), given: given, .here, caller)
         case .rerun(let original, let version):
-            started = try services.runs.rerun(original.id, .number(version), .here, caller)
+            started = try services.runs.rerun(original.id, version, .here, caller)
         case .resume(let original):
             started = try services.runs.resume(original.id, .here, caller)
         }
