@@ -1,6 +1,7 @@
 import BatonCore
 import BatonEngine
 import BatonRunner
+import BatonSchedule
 import BatonServices
 import BatonStore
 import Foundation
@@ -94,11 +95,11 @@ public final class Worker: @unchecked Sendable {
         let me = try store.registerWorker(id: id, name: options.name, pool: options.pool, limit: options.limit)
         let doorbell = try store.doorbell()
         try sweepOrphans()
-        var lease: ProcessLock?
+        var lease: (any Lease)?
         if options.schedules {
-            let schedulerLock = try ProcessLock(path: home.locksPath + "/scheduler.lock")
-            lease = schedulerLock
-            ProcessLock.whenAcquired(schedulerLock) { [self] in
+            let schedulerLease = try SchedulerLeadership.lease(locks: home.locksPath)
+            lease = schedulerLease
+            schedulerLease.whenAcquired { [self] in
                 lock.withLock { leader = true }
                 wakeup.ring(Wake.leader.rawValue)
             }
@@ -172,7 +173,7 @@ public final class Worker: @unchecked Sendable {
         }
         try store.stopWorker(workerID: me.id)
         ownLock.unlock()
-        lease?.unlock()
+        lease?.release()
         say("worker '\(options.name)' stopped")
     }
 
