@@ -102,8 +102,8 @@ public struct DeploymentService: Sendable {
     /// A deployment's view: its next `nextCount` fire times at `now` and its runs counted.
     public static func view(_ d: DeploymentRecord, in store: any Store, nextCount: Int = fireTimesShown, now: Date = Date()) throws -> DeploymentView {
         let counts = try store.deploymentCounts(id: d.id)
-        return DeploymentView(
-            d, activeRuns: counts.active, scheduledRuns: counts.scheduled, skippedSlots: counts.skipped, nextCount: nextCount, now: now)
+        let next = d.paused ? [] : d.schedule?.nextFireTimes(count: nextCount, after: now, defaultStart: d.createdAt) ?? []
+        return DeploymentView(d, next: next, activeRuns: counts.active, scheduledRuns: counts.scheduled, skippedSlots: counts.skipped)
     }
 
     func view(_ d: DeploymentRecord, nextCount: Int = fireTimesShown, now: Date? = nil) throws -> DeploymentView {
