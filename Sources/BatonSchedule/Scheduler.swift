@@ -39,7 +39,8 @@ public struct Scheduler: Sendable {
                 let compiled = try? CompiledSchedule(schedule, defaultStart: deployment.createdAt)
             else { return }
             let (batch, wake) = try plan(deployment, compiled, now: now)
-            let result = try store.claimSlots(batch)
+            // Nothing to record (the usual pass between fire times): no write at all.
+            let result = batch.claims.isEmpty && batch.newCursor == batch.expectedCursor ? SlotBatchResult() : try store.claimSlots(batch)
             if !result.stale {
                 report.created += result.created
                 report.skipped += result.skipped
