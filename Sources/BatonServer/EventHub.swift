@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -169,7 +170,7 @@ public final class EventHub: @unchecked Sendable {
 
     private func readTopics(_ topics: Set<String>) throws {
         if topics.contains("deployments") {
-            for deployment in try store.deployments() { publish("deployment", flowRunID: nil, try store.deploymentView(deployment)) }
+            for deployment in try store.deployments() { publish("deployment", flowRunID: nil, try DeploymentService.view(deployment, in: store)) }
         }
         if topics.contains("workers") {
             for worker in try store.workers(includeStopped: false) { publish("worker", flowRunID: nil, WorkerView(worker)) }
