@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
         .testTarget(name: "BatonScheduleTests", dependencies: ["BatonSchedule", "BatonCore"]),
         .testTarget(name: "BatonServicesTests", dependencies: ["BatonServices", "BatonStore", "BatonCore", "BatonTestSupport"]),
-        .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP"]),
+        .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP", "BatonTestSupport"]),
         .testTarget(
             name: "BatonIntegrationTests",
             dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonServices", "BatonWorker", "BatonHTTP", "baton"]),
