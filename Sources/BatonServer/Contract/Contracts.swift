@@ -24,13 +24,13 @@ enum APIBounds {
     /// A log id to read after.
     static let logID = 0...Int.max
     /// A concurrency limit's slots: 0 holds every task run with the tag.
-    static let slots = 0...Int(Int32.max)
+    static let slots = 0...Int.max
     /// A deployment's most active runs at once.
-    static let maxActive = 1...Int(Int32.max)
-    /// An interval schedule's period, in seconds: at most the scheduling horizon
-    /// (`CompiledSchedule.horizonYears`, 5 years of 31,556,952 s), beyond which a schedule is refused
-    /// because it would not fire.
-    static let intervalSeconds = 1...157_784_760
+    static let maxActive = 1...Int.max
+    /// An interval schedule's period, in seconds. A schedule must also fire within the scheduling
+    /// horizon (`CompiledSchedule.horizonYears`), which depends on its anchor too: that rule answers
+    /// 400 itself.
+    static let intervalSeconds = 1...Int(Int32.max)
 }
 
 /// The contract of every route, keyed `"METHOD pattern"` as the router knows it.
