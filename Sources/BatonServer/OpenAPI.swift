@@ -38,8 +38,13 @@ enum OpenAPI {
                 if status >= 400 {
                     response["content"] = .object(["application/json": .object(["schema": ref("Error")])])
                 } else if status == route.status, let schema = route.response {
-                    let text = ["EventStream": "text/event-stream", "Metrics": "text/plain"][schema]
-                    response["content"] = .object([text ?? "application/json": .object(["schema": text != nil ? .object(["type": .string("string")]) : ref(schema)])])
+                    let content: [String: JSONValue] = switch schema {
+                    // Server-sent events: the schema of each event, as OpenAPI 3.2's itemSchema says it.
+                    case "EventStream": ["text/event-stream": .object(["itemSchema": serverSentEvent])]
+                    case "Metrics": ["text/plain": .object(["schema": string])]
+                    default: ["application/json": .object(["schema": ref(schema)])]
+                    }
+                    response["content"] = .object(content)
                 }
                 responses[String(status)] = .object(response)
             }
@@ -68,6 +73,8 @@ enum OpenAPI {
         var parameter: [String: JSONValue] = [
             "name": .string(input.name), "in": .string(input.location.rawValue), "required": .bool(input.required), "schema": schema,
         ]
+        // An empty query value is taken as none (`?limit=` lists with the default).
+        if input.location == .query { parameter["allowEmptyValue"] = .bool(true) }
         if let description = input.description { parameter["description"] = .string(description) }
         return .object(parameter)
     }
@@ -124,6 +131,14 @@ enum OpenAPI {
     }
 
     // MARK: Schemas
+
+    /// One server-sent event: its name (`hello`, `flow_run`, `task_runs`, `log`, `version`,
+    /// `deployment`, `worker`) and its data, a JSON text.
+    private static let serverSentEvent: JSONValue = .object([
+        "type": .string("object"),
+        "properties": .object(["event": string, "data": string, "id": string, "retry": .object(["type": .string("integer"), "minimum": .int(0)])]),
+        "required": .array([.string("data")]),
+    ])
 
     private static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
         .object(["type": .string("object"), "properties": .object(properties), "required": .array(required.map(JSONValue.string))])
