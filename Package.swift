@@ -71,18 +71,23 @@ let package = Package(
                     verb: "baton-register",
                     description: "Build this flow package's library in release and register it with baton"))),
 
-        // What several test targets share: stores in temporary folders, sample registrations.
-        .target(name: "BatonTestSupport", dependencies: ["BatonCore", "BatonStore"], path: "Tests/BatonTestSupport"),
+        // What several test targets share: stores in temporary folders, sample registrations, the raw
+        // loopback HTTP client.
+        .target(name: "BatonTestSupport", dependencies: ["BatonCore", "BatonStore", "BatonHTTP"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonSDKTests", dependencies: ["Baton", "CBatonABI"]),
         .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore", "BatonTestSupport", "BatonSchedule"]),
-        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
+        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "BatonTestSupport"]),
+        .testTarget(name: "BatonRunnerTests", dependencies: ["BatonRunner", "BatonCore", "BatonEngine"]),
         .testTarget(name: "BatonScheduleTests", dependencies: ["BatonSchedule", "BatonCore", "BatonStore", "BatonTestSupport"]),
         .testTarget(name: "BatonServicesTests", dependencies: ["BatonServices", "BatonSchedule", "BatonStore", "BatonCore", "BatonTestSupport"]),
-        .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP"]),
+        .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP", "BatonTestSupport"]),
         .testTarget(
             name: "BatonIntegrationTests",
-            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonServices", "BatonSchedule", "BatonWorker", "BatonHTTP", "baton"]),
+            dependencies: [
+                "BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonServices", "BatonSchedule", "BatonWorker", "BatonHTTP",
+                "BatonTestSupport", "baton",
+            ]),
     ]
 )

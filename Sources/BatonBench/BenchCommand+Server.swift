@@ -188,18 +188,11 @@ extension Bench {
 
     /// A port nothing listens on now.
     func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        do {
+            return try FreePort.find()
+        } catch {
+            throw BatonError(.io, "cannot find a free port: \(error)")
         }
-        guard bound else { throw BatonError(.io, "cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private func residentBytes(_ pid: Int32) -> Int64 {

@@ -301,3 +301,14 @@ enum Socket {
         String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+/// A port for a server started in another process, which is told its port on its command line.
+public enum FreePort {
+    /// A port on `host` that nothing listens on now: the one the system picks for a listener that is
+    /// closed at once.
+    public static func find(host: String = "127.0.0.1") throws(SocketError) -> Int {
+        let (descriptor, port) = try Socket.listen(host: host, port: 0)
+        Glibc.close(descriptor)
+        return port
+    }
+}

@@ -5,13 +5,14 @@ import BatonServices
 import BatonStore
 import Foundation
 
-/// One route of the API, with what the OpenAPI document says of it.
+/// One route of the API, with what the OpenAPI document says of it. What it takes and answers is
+/// its contract, in `Contract/Contracts.swift` under `"METHOD pattern"`.
 struct Route: Sendable {
     var method: String
     var pattern: String
     var summary: String
     var tag: String
-    /// Query parameters it reads.
+    /// Query parameters it reads (their types are in its contract, which must declare the same names).
     var query: [String] = []
     /// The component schema of its JSON body, or "binary" for an upload.
     var body: String?
@@ -73,7 +74,15 @@ public final class API: Sendable {
         routes[routes.count - 1].handler = { _ in .bytes(document, contentType: "application/json") }
         var router = Router()
         for route in routes {
-            router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody, route.handler)
+            // Each request meets its route's contract before the handler sees it (Contract+Validate.swift).
+            guard let contract = Contracts.contract(route.method, route.pattern) else {
+                preconditionFailure("\(route.method) \(route.pattern) has no contract: declare one in Contract/Contracts.swift")
+            }
+            let handler = route.handler
+            router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody) { request in
+                try contract.validate(request)
+                return try handler(request)
+            }
         }
         self.routes = routes
         self.router = router

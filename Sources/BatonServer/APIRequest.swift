@@ -81,8 +81,8 @@ struct JSONBody {
     /// Refuses names the route does not take, so a misspelt field is not silently ignored.
     func only(_ names: Set<String>) throws {
         for key in object.keys.sorted() where !names.contains(key) {
-            throw APIError.badRequest(
-                "unknown field '\(key)' in the request body: expected \(names.sorted().joined(separator: ", "))", field: key)
+            let expected = names.isEmpty ? "this route takes no fields" : "expected \(names.sorted().joined(separator: ", "))"
+            throw APIError.badRequest("unknown field '\(key)' in the request body: \(expected)", field: key)
         }
     }
 

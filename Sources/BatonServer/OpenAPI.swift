@@ -1,46 +1,53 @@
 import BatonCore
 import Foundation
 
-/// The OpenAPI 3.1 document of the API, made from the route table itself so that the two cannot
-/// drift apart: each route's path, method, path and query parameters, body and responses.
+/// The OpenAPI 3.1 document of the API, made from the route table and each route's contract (the
+/// declarations the server validates requests with) so that the document and the server cannot
+/// drift apart: each route's path, method, typed parameters, body fields and every status it answers.
 enum OpenAPI {
     static func document(_ routes: [Route]) -> [UInt8] {
         var paths: [String: [String: JSONValue]] = [:]
+        var bodySchemas: [String: JSONValue] = [:]
         for route in routes {
-            var parameters: [JSONValue] = []
-            for segment in route.pattern.split(separator: "/") where segment.hasPrefix("{") {
-                let name = String(segment.dropFirst().dropLast())
-                parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])]))
-            }
-            for name in route.query {
-                var parameter: [String: JSONValue] = [
-                    "name": .string(name), "in": .string("query"), "required": .bool(false), "schema": .object(["type": .string("string")]),
-                ]
-                if let details = queryDetails[name] { parameter.merge(details) { _, new in new } }
-                parameters.append(.object(parameter))
-            }
+            let contract = Contracts.contract(route.method, route.pattern) ?? Contract()
             var operation: [String: JSONValue] = [
                 "summary": .string(route.summary),
                 "tags": .array([.string(route.tag)]),
                 "operationId": .string(operationID(route)),
-                "parameters": .array(parameters),
+                "parameters": .array(contract.inputs.map(parameter)),
             ]
-            if let body = route.body {
-                let content: [String: JSONValue] = body == "binary"
-                    ? ["application/octet-stream": .object(["schema": .object(["type": .string("string"), "format": .string("binary")])])]
-                    : ["application/json": .object(["schema": ref(body)])]
-                operation["requestBody"] = .object(["required": .bool(body == "binary"), "content": .object(content)])
+            switch contract.body {
+            case .json(let name, let fields)?:
+                bodySchemas[name] = bodySchema(fields)
+                // A body is needed when a field is; otherwise none is the same as an empty object.
+                operation["requestBody"] = .object([
+                    "required": .bool(fields.contains(where: \.required)),
+                    "content": .object(["application/json": .object(["schema": ref(name)])]),
+                ])
+            case .upload?:
+                operation["requestBody"] = .object([
+                    "required": .bool(true),
+                    "content": .object(["application/octet-stream": .object(["schema": .object(["type": .string("string"), "format": .string("binary")])])]),
+                ])
+            case nil: break
             }
-            var responses: [String: JSONValue] = [
-                "4XX": .object(["description": .string("The request was refused"), "content": .object(["application/json": .object(["schema": ref("Error")])])]),
-                "500": .object(["description": .string("The server failed"), "content": .object(["application/json": .object(["schema": ref("Error")])])]),
-            ]
-            var success: [String: JSONValue] = ["description": .string(route.summary)]
-            if let response = route.response {
-                let text = ["EventStream": "text/event-stream", "Metrics": "text/plain"][response]
-                success["content"] = .object([text ?? "application/json": .object(["schema": text != nil ? .object(["type": .string("string")]) : ref(response)])])
+            let statuses = contract.statuses(success: route.status, summary: route.summary, writes: route.method != "GET")
+            var responses: [String: JSONValue] = [:]
+            for (status, description) in statuses {
+                var response: [String: JSONValue] = ["description": .string(description)]
+                if status >= 400 {
+                    response["content"] = .object(["application/json": .object(["schema": ref("Error")])])
+                } else if status == route.status, let schema = route.response {
+                    let content: [String: JSONValue] = switch schema {
+                    // Server-sent events: the schema of each event, as OpenAPI 3.2's itemSchema says it.
+                    case "EventStream": ["text/event-stream": .object(["itemSchema": serverSentEvent])]
+                    case "Metrics": ["text/plain": .object(["schema": string])]
+                    default: ["application/json": .object(["schema": ref(schema)])]
+                    }
+                    response["content"] = .object(content)
+                }
+                responses[String(status)] = .object(response)
             }
-            responses[String(route.status)] = .object(success)
             operation["responses"] = .object(responses)
             paths[route.pattern, default: [:]][route.method.lowercased()] = .object(operation)
         }
@@ -51,26 +58,68 @@ enum OpenAPI {
                 "description": .string("Workflow orchestration for Swift: flows, versions, runs, deployments, workers and live events."),
             ]),
             "paths": .object(paths.mapValues { .object($0) }),
-            "components": .object(["schemas": .object(schemas)]),
+            "components": .object(["schemas": .object(schemas.merging(bodySchemas) { _, body in body })]),
         ])
         return Array(document.jsonData)
     }
 
-    /// What a query parameter means and takes, where its name alone does not say.
-    static let queryDetails: [String: [String: JSONValue]] = [
-        "when": [
-            "description": .string(
-                "past (the default): runs that started, ended or are due, newest first by start time (else scheduled, else created time); "
-                    + "upcoming: runs scheduled for a later time that have not started, soonest first; all: both, newest first"),
-            "schema": .object([
-                "type": .string("string"), "enum": .array(RunWhen.allCases.map { .string($0.rawValue) }), "default": .string(RunWhen.past.rawValue),
-            ]),
-        ],
-        "state": [
-            "description": .string("Runs whose state type is this one"),
-            "schema": .object(["type": .string("string"), "enum": .array(StateType.allCases.map { .string($0.rawValue) })]),
-        ],
-    ]
+    /// A parameter as the contract declares it.
+    static func parameter(_ input: Input) -> JSONValue {
+        var schema = self.schema(input.type)
+        if let value = input.defaultValue, case .object(var object) = schema {
+            object["default"] = value
+            schema = .object(object)
+        }
+        var parameter: [String: JSONValue] = [
+            "name": .string(input.name), "in": .string(input.location.rawValue), "required": .bool(input.required), "schema": schema,
+        ]
+        // An empty query value is taken as none (`?limit=` lists with the default).
+        if input.location == .query { parameter["allowEmptyValue"] = .bool(true) }
+        if let description = input.description { parameter["description"] = .string(description) }
+        return .object(parameter)
+    }
+
+    /// A JSON body: these fields, no others, none of them null.
+    static func bodySchema(_ fields: [BodyField]) -> JSONValue {
+        var properties: [String: JSONValue] = [:]
+        for field in fields {
+            var schema = self.schema(field.type)
+            if let description = field.description, case .object(var object) = schema {
+                object["description"] = .string(description)
+                schema = .object(object)
+            }
+            properties[field.name] = schema
+        }
+        return .object([
+            "type": .string("object"), "properties": .object(properties),
+            "required": .array(fields.filter(\.required).map { .string($0.name) }), "additionalProperties": .bool(false),
+        ])
+    }
+
+    /// The JSON Schema of a value of `type`.
+    static func schema(_ type: InputType) -> JSONValue {
+        switch type {
+        case .integer(let range):
+            .object(["type": .string("integer"), "minimum": .int(Int64(range.lowerBound)), "maximum": .int(Int64(range.upperBound))])
+        case .enumeration(let words): .object(["type": .string("string"), "enum": .array(words.map(JSONValue.string))])
+        case .string(let minLength):
+            minLength > 0 ? .object(["type": .string("string"), "minLength": .int(Int64(minLength))]) : .object(["type": .string("string")])
+        case .name:
+            .object(["type": .string("string"), "minLength": .int(1), "maxLength": .int(100), "pattern": .string(InputType.namePattern)])
+        case .version:
+            .object([
+                "description": .string(VersionChoice.expected),
+                "oneOf": .array([
+                    .object(["type": .string("integer"), "minimum": .int(1), "maximum": .int(Int64.max)]),
+                    .object(["type": .string("string"), "enum": .array([.string("latest")])]),
+                ]),
+            ])
+        case .dateTime: .object(["type": .string("string"), "format": .string("date-time")])
+        case .boolean: .object(["type": .string("boolean")])
+        case .cursor: .object(["type": .string("string"), "pattern": .string(InputType.cursorPattern)])
+        case .object: .object(["type": .string("object")])
+        }
+    }
 
     static func ref(_ name: String) -> JSONValue { .object(["$ref": .string("#/components/schemas/\(name)")]) }
 
@@ -82,6 +131,14 @@ enum OpenAPI {
     }
 
     // MARK: Schemas
+
+    /// One server-sent event: its name (`hello`, `flow_run`, `task_runs`, `log`, `version`,
+    /// `deployment`, `worker`) and its data, a JSON text.
+    private static let serverSentEvent: JSONValue = .object([
+        "type": .string("object"),
+        "properties": .object(["event": string, "data": string, "id": string, "retry": .object(["type": .string("integer"), "minimum": .int(0)])]),
+        "required": .array([.string("data")]),
+    ])
 
     private static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
         .object(["type": .string("object"), "properties": .object(properties), "required": .array(required.map(JSONValue.string))])
@@ -129,8 +186,6 @@ enum OpenAPI {
                 "flow": string, "version": integer, "created": boolean, "hash": string, "label": string, "deploymentNote": string,
             ])]),
         ], required: ["registered"]),
-        "NewFlowRun": object(["flow": string, "version": any, "parameters": anyObject, "pool": string], required: ["flow"]),
-        "Rerun": object(["version": any]),
         "FlowRun": object([
             "id": string, "name": string, "flow": string, "version": integer, "state": string, "stateName": string, "message": string,
             "parameters": anyObject, "result": any, "createdAt": date, "startTime": date, "endTime": date, "durationSeconds": number,
@@ -171,12 +226,6 @@ enum OpenAPI {
             "createdAt": date, "next": stringList, "activeRuns": integer, "scheduledRuns": integer, "skippedSlots": integer,
         ], required: ["name", "flow", "version", "pool", "paused", "next"]),
         "DeploymentList": list("deployments", of: "Deployment"),
-        "NewDeployment": object([
-            "flow": string, "name": string, "version": any, "parameters": anyObject, "cron": string, "interval": integer, "rrule": string,
-            "anchor": string, "timezone": string, "pool": string, "catchup": boolean, "maxActive": integer,
-        ], required: ["flow", "name"]),
-        "DeploymentRun": object(["parameters": anyObject]),
-        "Backfill": object(["from": date, "to": date], required: ["from", "to"]),
         "Backfilled": object(["created": stringList, "existing": integer], required: ["created"]),
         "Worker": object([
             "id": string, "name": string, "pool": string, "host": string, "pid": integer, "limit": integer, "startedAt": date,

@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 
 /// Copies the WAL back into the database on a thread of its own, so that writers never wait for it.

@@ -1,0 +1,154 @@
+import BatonCore
+import Foundation
+
+/// The bounds of the API's inputs, named once: the contracts below declare them and the server
+/// refuses what falls outside before a handler runs.
+enum APIBounds {
+    /// Runs on one page of `GET /api/flow-runs`.
+    static let runsPage = 1...500
+    static let runsPageDefault = 50
+    /// Task runs of one run, listed.
+    static let taskRuns = 1...1_000_000
+    static let taskRunsDefault = 10_000
+    /// Nodes of a run's graph.
+    static let graphNodes = 1...100_000
+    static let graphNodesDefault = 2_000
+    /// Log lines on one page.
+    static let logLines = 1...5_000
+    static let logLinesDefault = 500
+    /// Artifacts listed at once.
+    static let artifacts = 1...1_000
+    static let artifactsDefault = 100
+    /// A version number as a query filter.
+    static let versionNumber = 1...Int(Int32.max)
+    /// A log id to read after.
+    static let logID = 0...Int.max
+    /// A concurrency limit's slots: 0 holds every task run with the tag.
+    static let slots = 0...Int.max
+    /// A deployment's most active runs at once.
+    static let maxActive = 1...Int.max
+    /// An interval schedule's period, in seconds. A schedule must also fire within the scheduling
+    /// horizon (`CompiledSchedule.horizonYears`), which depends on its anchor too: that rule answers
+    /// 400 itself.
+    static let intervalSeconds = 1...Int(Int32.max)
+}
+
+/// The contract of every route, keyed `"METHOD pattern"` as the router knows it.
+enum Contracts {
+    static func contract(_ method: String, _ pattern: String) -> Contract? { all[method + " " + pattern] }
+
+    private static let flow = Input.path("flow")
+    private static let run = Input.path("id")
+    private static let deployment = Input.path("name")
+    private static let runErrors: Set<BatonError.Code> = [.notFound]
+    /// A POST that takes no fields: no body, or an empty object.
+    private static func noFields(_ schema: String) -> Body { .json(schema: schema, fields: []) }
+
+    static let all: [String: Contract] = [
+        // System
+        "GET /api/health": Contract(),
+        "GET /metrics": Contract(),
+        "GET /api/openapi.json": Contract(),
+        "GET /api/events": Contract(inputs: [.query("flowRun", .string(minLength: 0), "Only the events of this flow run")]),
+        "GET /api/dashboard": Contract(),
+        "GET /api/workers": Contract(inputs: [.query("all", .boolean, default: .bool(false), "Stopped workers too")]),
+        "GET /api/limits": Contract(),
+        "PUT /api/limits/{tag}": Contract(
+            inputs: [.path("tag")], body: .json(schema: "LimitSettings", fields: [.required("slots", .integer(APIBounds.slots))])),
+        "DELETE /api/limits/{tag}": Contract(inputs: [.path("tag")], errors: [.notFound]),
+        "DELETE /api/cache": Contract(inputs: [.query("task", .string(minLength: 0), "Only this task's results")]),
+        "GET /api/artifacts": Contract(inputs: [
+            .query("key", .string(minLength: 0), "Only artifacts with this key"),
+            .query("limit", .integer(APIBounds.artifacts), default: .int(Int64(APIBounds.artifactsDefault))),
+        ]),
+
+        // Flows
+        "GET /api/flows": Contract(),
+        "GET /api/flows/{flow}": Contract(inputs: [flow], errors: [.notFound]),
+        "GET /api/flows/{flow}/versions": Contract(inputs: [flow], errors: [.notFound]),
+        "GET /api/flows/{flow}/versions/{version}": Contract(inputs: [flow, .path("version", .version)], errors: [.notFound]),
+        "GET /api/flows/{flow}/versions/{version}/diff/{other}": Contract(
+            inputs: [flow, .path("version", .version), .path("other", .version)], errors: [.notFound]),
+        "POST /api/libraries": Contract(
+            inputs: [
+                .query("label", .string(minLength: 0), "A label for the versions it registers"),
+                .query("fileName", .string(minLength: 0), "The library's file name, ending in .so"),
+                .query("source", .string(minLength: 0), "Where the library came from, for the record"),
+            ],
+            body: .upload, responses: [415: "The body is not application/octet-stream"],
+            errors: [.notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed, .buildFailed]),
+
+        // Runs
+        "POST /api/flow-runs": Contract(
+            body: .json(schema: "NewFlowRun", fields: [
+                .required("flow", .string(minLength: 1)), .optional("version", .version), .optional("parameters", .object),
+                .optional("pool", .name(what: "pool name")),
+            ]),
+            errors: [.notFound, .invalidParameter]),
+        "GET /api/flow-runs": Contract(inputs: [
+            .query("flow", .string(minLength: 0), "Only runs of this flow"),
+            .query("version", .integer(APIBounds.versionNumber), "Only runs of this version"),
+            .query("state", .enumeration(StateType.allCases.map(\.rawValue)), "Runs whose state type is this one"),
+            .query("deployment", .string(minLength: 0), "Only runs of this deployment"),
+            .query("since", .dateTime, "Runs listed at or after this time"),
+            .query("until", .dateTime, "Runs listed before this time"),
+            .query(
+                "when", .enumeration(RunWhen.allCases.map(\.rawValue)), default: .string(RunWhen.past.rawValue),
+                "past (the default): runs that started, ended or are due, newest first by start time (else scheduled, else created time); "
+                    + "upcoming: runs scheduled for a later time that have not started, soonest first; all: both, newest first"),
+            .query("limit", .integer(APIBounds.runsPage), default: .int(Int64(APIBounds.runsPageDefault))),
+            .query("cursor", .cursor, "The nextCursor of the page before"),
+        ]),
+        "GET /api/flow-runs/{id}": Contract(inputs: [run], errors: runErrors),
+        "GET /api/flow-runs/{id}/states": Contract(inputs: [run], errors: runErrors),
+        "GET /api/flow-runs/{id}/task-runs": Contract(
+            inputs: [
+                run, .query("limit", .integer(APIBounds.taskRuns), default: .int(Int64(APIBounds.taskRunsDefault))),
+                .query("values", .boolean, default: .bool(false), "With each task run's input and result"),
+            ], errors: runErrors),
+        "GET /api/flow-runs/{id}/graph": Contract(
+            inputs: [run, .query("limit", .integer(APIBounds.graphNodes), default: .int(Int64(APIBounds.graphNodesDefault)))], errors: runErrors),
+        "GET /api/flow-runs/{id}/logs": Contract(
+            inputs: [
+                run, .query("after", .integer(APIBounds.logID), default: .int(0), "Lines after this id"),
+                .query("limit", .integer(APIBounds.logLines), default: .int(Int64(APIBounds.logLinesDefault))),
+                .query(
+                    "level", .enumeration(LogLevel.allCases.map { $0.name.lowercased() }), default: .string(LogLevel.debug.name.lowercased()),
+                    "Lines at or above this level"),
+            ], errors: runErrors),
+        "GET /api/flow-runs/{id}/artifacts": Contract(inputs: [run], errors: runErrors),
+        "GET /api/flow-runs/{id}/subflows": Contract(inputs: [run], errors: runErrors),
+        "POST /api/flow-runs/{id}/cancel": Contract(
+            inputs: [run], body: noFields("NoFields"), responses: [400: "The run is over already, so there is nothing to cancel"], errors: runErrors),
+        "POST /api/flow-runs/{id}/rerun": Contract(
+            inputs: [run], body: .json(schema: "Rerun", fields: [.optional("version", .version, "The run's own version when left out")]),
+            errors: [.notFound, .invalidParameter]),
+        "POST /api/flow-runs/{id}/resume": Contract(
+            inputs: [run], body: noFields("NoFields"),
+            responses: [400: "The run is not failed, crashed or cancelled, so there is nothing to resume"], errors: runErrors),
+        "GET /api/task-runs/{id}": Contract(inputs: [.path("id")], errors: [.notFound]),
+
+        // Deployments
+        "GET /api/deployments": Contract(inputs: [.query("flow", .string(minLength: 0), "Only deployments of this flow")]),
+        "POST /api/deployments": Contract(
+            body: .json(schema: "NewDeployment", fields: [
+                .required("flow", .string(minLength: 1)), .required("name", .name(what: "deployment name")), .optional("version", .version),
+                .optional("parameters", .object), .optional("cron", .string(minLength: 1)),
+                .optional("interval", .integer(APIBounds.intervalSeconds), "Seconds between runs"), .optional("rrule", .string(minLength: 1)),
+                .optional("anchor", .string(minLength: 1)), .optional("timezone", .string(minLength: 1)), .optional("pool", .name(what: "pool name")),
+                .optional("catchup", .boolean), .optional("maxActive", .integer(APIBounds.maxActive)),
+                .optional("workingDirectory", .string(minLength: 0)),
+            ]),
+            errors: [.notFound, .conflict, .invalidParameter]),
+        "GET /api/deployments/{name}": Contract(inputs: [deployment], errors: [.notFound]),
+        "DELETE /api/deployments/{name}": Contract(inputs: [deployment], errors: [.notFound]),
+        "POST /api/deployments/{name}/pause": Contract(inputs: [deployment], body: noFields("NoFields"), errors: [.notFound]),
+        "POST /api/deployments/{name}/resume": Contract(inputs: [deployment], body: noFields("NoFields"), errors: [.notFound]),
+        "POST /api/deployments/{name}/run": Contract(
+            inputs: [deployment], body: .json(schema: "DeploymentRun", fields: [.optional("parameters", .object, "Overrides of the deployment's")]),
+            errors: [.notFound, .invalidParameter]),
+        "POST /api/deployments/{name}/backfill": Contract(
+            inputs: [deployment], body: .json(schema: "Backfill", fields: [.required("from", .dateTime), .required("to", .dateTime)]),
+            responses: [400: "The range is backwards, or the deployment has no schedule"], errors: [.notFound]),
+    ]
+}
