@@ -1,4 +1,5 @@
 import BatonCore
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -11,6 +12,7 @@ final class CommandContext {
     let out = Terminal.standardOutput
     let err = Terminal.standardError
     private var openedStore: SQLiteStore?
+    private var openedServices: Services?
     private var openedBackend: (any Backend)?
 
     init(home: BatonHome, api: (url: String, origin: String)? = nil) {
@@ -25,6 +27,15 @@ final class CommandContext {
         let store = try SQLiteStore(home: home)
         openedStore = store
         return store
+    }
+
+    /// The application layer over the store on this machine, opened on first use: the one place a
+    /// command opens a concrete store (SQLite at `BATON_HOME`).
+    func services() throws -> Services {
+        if let openedServices { return openedServices }
+        let services = Services(store: try store(), home: home)
+        openedServices = services
+        return services
     }
 
     /// Baton as commands see it: the server at the API URL when one is set, else the local store.

@@ -58,11 +58,8 @@ extension API {
                 let run = try c.store.flowRun(request.path("id"))
                 let limit = try request.queryInt("limit", default: 2_000, in: 1...100_000)
                 let nodes = try c.store.taskRunViews(flowRunID: run.id, limit: limit)
-                let ids = Set(nodes.map(\.id))
-                let edges = try c.store.edges(flowRunID: run.id).filter { ids.contains($0.upstream) && ids.contains($0.downstream) }
-                return try Reply.json(Graph(
-                    nodes: nodes.map(Graph.Node.init), edges: edges.map { Graph.Edge(from: $0.upstream, to: $0.downstream, kind: $0.kind) },
-                    truncated: try c.store.countTaskRuns(flowRunID: run.id) > nodes.count))
+                return try Reply.json(RunGraph(
+                    nodes: nodes, edges: try c.store.edges(flowRunID: run.id), truncated: try c.store.countTaskRuns(flowRunID: run.id) > nodes.count))
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}/logs", summary: "A flow run's log lines after an id, at or above a level", tag: "runs", query: ["after", "limit", "level"], response: "LogList") { request in
                 let run = try c.store.flowRun(request.path("id"))
@@ -117,42 +114,4 @@ extension API {
         }
         return level
     }
-}
-
-/// A run's task-run graph for the UI.
-struct Graph: Encodable {
-    struct Node: Encodable {
-        var id: String
-        var name: String
-        var taskName: String
-        var kind: String
-        var state: String
-        var stateName: String
-        var startTime: Date?
-        var endTime: Date?
-        var childFlowRunID: String?
-
-        init(_ t: TaskRunView) {
-            id = t.id
-            name = t.name
-            taskName = t.taskName
-            kind = t.kind
-            state = t.state
-            stateName = t.stateName
-            startTime = t.startTime
-            endTime = t.endTime
-            childFlowRunID = t.childFlowRunID
-        }
-    }
-
-    struct Edge: Encodable {
-        var from: String
-        var to: String
-        var kind: String
-    }
-
-    var nodes: [Node]
-    var edges: [Edge]
-    /// Whether the run has more task runs than the graph shows.
-    var truncated: Bool
 }

@@ -44,7 +44,7 @@ public final class EventHub: @unchecked Sendable {
     private var watermarks: [String: Date] = [:]
     private var seen: [String: [String: String]] = [:]
     private var parents: [String: String?] = [:]
-    private var bell: Doorbell?
+    private var bell: (any StoreDoorbell)?
 
     public init(store: SQLiteStore, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
         self.store = store
@@ -81,7 +81,7 @@ public final class EventHub: @unchecked Sendable {
         }
     }
 
-    private func run(bell: Doorbell) {
+    private func run(bell: any StoreDoorbell) {
         var lastPass = Date.distantPast
         var pendingChanges = false
         var pendingTopics: Set<String> = []
@@ -288,9 +288,4 @@ final class Subscription: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
     }
-}
-
-struct TaskRunBatch: Encodable {
-    var flowRunID: String
-    var taskRuns: [TaskRunView]
 }

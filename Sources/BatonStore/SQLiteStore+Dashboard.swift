@@ -29,10 +29,4 @@ extension SQLiteStore {
         return counts
     }
 
-    /// The latest failed or crashed flow runs.
-    public func recentFailures(limit: Int) throws -> [FlowRunRecord] {
-        let failed = try flowRuns(FlowRunQuery(state: .failed, limit: limit))
-        let crashed = try flowRuns(FlowRunQuery(state: .crashed, limit: limit))
-        return Array((failed + crashed).sorted { ($0.listTime, $0.id) > ($1.listTime, $1.id) }.prefix(limit))
-    }
 }

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonRunner
+import BatonServices
 import BatonServer
 import Foundation
 

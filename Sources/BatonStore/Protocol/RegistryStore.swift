@@ -18,4 +18,6 @@ public protocol RegistryStore: AnyObject, Sendable {
     func library(hash: String) throws -> LibraryRecord?
     /// The version of each flow that a library registered.
     func flowVersions(libraryHash: String) throws -> [String: Int]
+    /// The next scheduled run of each flow that has one.
+    func nextScheduledRuns() throws -> [String: Date]
 }
