@@ -50,4 +50,22 @@ import Testing
         #expect(try store.library(hash: "zzzz") == nil)
         #expect(try store.flows().map(\.name) == ["etl"])
     }
+
+    @Test(arguments: StoreBackend.all)
+    func unknownFlowsAndVersionsNameWhatExists(_ backend: StoreBackend) throws {
+        let store = try backend.make().store
+        let none = #expect(throws: BatonError.self) { try store.versions(of: "etl") }
+        #expect(none?.message == "unknown flow 'etl'; no flows are registered yet (register one with `baton register <package-or-library>`)")
+        #expect(try store.versionRecords(of: "etl").isEmpty)
+        for hash in ["aaa", "bbb", "ccc"] { _ = try store.register(sampleRegistration(hash)) }
+        _ = try store.register(sampleRegistration("ddd", flows: ["report"]))
+        #expect(try store.flowNames() == ["etl", "report"])
+        #expect(try store.versionRecord(of: "etl", number: 7) == nil)
+        #expect(try store.versionRecord(of: "etl", number: nil)?.number == 3)
+        let error = #expect(throws: BatonError.self) { try store.version(of: "etl", number: 7) }
+        #expect(error?.code == .notFound)
+        #expect(error?.message == "flow 'etl' has no version 7; its versions are 1–3")
+        let unknown = #expect(throws: BatonError.self) { try store.version(of: "elt", number: nil) }
+        #expect(unknown?.message == "unknown flow 'elt'; registered flows: etl, report")
+    }
 }
