@@ -24,8 +24,7 @@ struct Route: Sendable {
 /// What the route handlers work with.
 struct APIContext: Sendable {
     let store: SQLiteStore
-    let home: BatonHome
-    /// The application layer every handler calls.
+    /// The application layer every handler calls (and its home, where uploads go).
     let services: Services
     let events: EventHub
     /// The pool runs created through the API go to.
@@ -64,7 +63,7 @@ public final class API: Sendable {
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(
-            store: store, home: home, services: Services(store: store, home: home, options: ServiceOptions(pool: pool)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
+            store: store, services: Services(store: store, home: home, options: ServiceOptions(pool: pool)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
         var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", response: "Object") { _ in
             .bytes([], contentType: "application/json")

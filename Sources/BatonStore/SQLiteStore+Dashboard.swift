@@ -1,7 +1,7 @@
 import BatonCore
 import Foundation
 
-/// What the dashboard shows: runs by state over a period, by hour, recent failures and late runs.
+/// What the dashboard counts: runs by state over a period, in all and by hour.
 public struct DashboardCounts: Sendable {
     public var byState: [String: Int] = [:]
     /// Counts by state for each hour from `since`, oldest first.
@@ -28,5 +28,4 @@ extension SQLiteStore {
         }
         return counts
     }
-
 }
