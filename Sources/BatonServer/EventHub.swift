@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -28,7 +29,9 @@ struct LiveEvent: Sendable {
 public final class EventHub: @unchecked Sendable {
     // @unchecked: the subscribers and counters are guarded by `lock`; the feed state is touched by
     // the hub's own thread only.
-    private let store: SQLiteStore
+    private let store: any Store
+    /// Every deployment as the API shows it, for `deployment` events.
+    private let deploymentViews: @Sendable () throws -> [DeploymentView]
     private let log: @Sendable (String) -> Void
     private let minimumInterval: TimeInterval
     private let lock = NSLock()
@@ -46,8 +49,13 @@ public final class EventHub: @unchecked Sendable {
     private var parents: [String: String?] = [:]
     private var bell: (any StoreDoorbell)?
 
-    public init(store: SQLiteStore, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
-        self.store = store
+    /// A hub over the store of `services`; `deploymentViews` gives every deployment as the API shows it.
+    public init(
+        services: Services, deploymentViews: @escaping @Sendable () throws -> [DeploymentView], minimumInterval: TimeInterval = 0.1,
+        log: @escaping @Sendable (String) -> Void
+    ) throws {
+        store = services.store
+        self.deploymentViews = deploymentViews
         self.log = log
         self.minimumInterval = minimumInterval
         wakeup = try WakeupPipe()
@@ -118,7 +126,7 @@ public final class EventHub: @unchecked Sendable {
         let started = Date()
         var changedRuns: [String] = []
         while true {
-            let changes = try store.changes(after: position)
+            let changes = try store.changes(after: position, limit: 2000)
             position = changes.position
             changedRuns += changes.flowRunIDs
             for id in changes.flowRunIDs {
@@ -143,7 +151,7 @@ public final class EventHub: @unchecked Sendable {
         // Runners hold new task runs back for up to 250 ms and supervisors write in batches, so a
         // state may be stored a while after its time: read back a few seconds, and send only changes.
         let since = watermarks[flowRunID] ?? .distantPast
-        let views = try store.taskRunViews(flowRunID: flowRunID, changedSince: since, limit: Self.followedTaskRuns)
+        let views = try store.taskRunViews(flowRunID: flowRunID, changedSince: since, limit: Self.followedTaskRuns, withValues: false)
         watermarks[flowRunID] = now.addingTimeInterval(-5)
         var known = seen[flowRunID] ?? [:]
         var changed: [TaskRunView] = []
@@ -169,10 +177,10 @@ public final class EventHub: @unchecked Sendable {
 
     private func readTopics(_ topics: Set<String>) throws {
         if topics.contains("deployments") {
-            for deployment in try store.deployments() { publish("deployment", flowRunID: nil, try store.deploymentView(deployment)) }
+            for view in try deploymentViews() { publish("deployment", flowRunID: nil, view) }
         }
         if topics.contains("workers") {
-            for worker in try store.workers(includeStopped: false) { publish("worker", flowRunID: nil, WorkerView(worker)) }
+            for worker in try store.workers(includeStopped: false, limit: 50) { publish("worker", flowRunID: nil, WorkerView(worker)) }
         }
     }
 

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonRunner
+import BatonServices
 import BatonStore
 import BatonWorker
 import Foundation
@@ -43,7 +44,7 @@ public final class Server: @unchecked Sendable {
         self.home = home
         self.options = options
         self.say = say
-        events = try EventHub(store: store, log: say)
+        events = try Self.eventHub(store: store, home: home, log: say)
         api = API(store: store, home: home, events: events, pool: options.pool, maxJSONBytes: options.maxJSONBytes, log: say)
         web = try WebAssets.locate().map(WebAssets.init(root:))
         var configuration = HTTPServerConfiguration()
@@ -54,6 +55,13 @@ public final class Server: @unchecked Sendable {
         http = HTTPServer(configuration: configuration, handler: { [self] request in handle(request) }) { status, message in
             APIError(status, Self.code(status), message).response
         }
+    }
+
+    /// The live events of the store, with every deployment as the API shows it.
+    static func eventHub(store: SQLiteStore, home: BatonHome, log: @escaping @Sendable (String) -> Void) throws -> EventHub {
+        try EventHub(
+            services: Services(store: store, home: home), deploymentViews: { try store.deployments().map { try store.deploymentView($0) } },
+            log: log)
     }
 
     /// The address the UI and API are served at, once started.
