@@ -31,7 +31,7 @@ extension API {
             Route(method: "PUT", pattern: "/api/limits/{tag}", summary: "Set a tag's limit", tag: "system", body: "Limit", response: "Limit") { request in
                 let body = try request.jsonObject()
                 try body.only(["slots"])
-                guard let slots = try body.optionalInt("slots", minimum: 0) else {
+                guard let slots = try body.optionalInt("slots", minimum: Int64(SystemService.slots.lowerBound)) else {
                     throw APIError.badRequest("field 'slots' is missing: expected how many task runs with the tag may run at once", field: "slots")
                 }
                 let tag = request.path("tag")

@@ -14,6 +14,8 @@ public struct SystemService: Sendable {
 
     /// How many artifacts one listing may ask for.
     public static let artifactLimit: ClosedRange<Int> = 1...1000
+    /// How many slots a concurrency limit may have (0 pauses its tag).
+    public static let slots: PartialRangeFrom<Int> = 0...
 
     // MARK: Limits and the cache
 
@@ -26,8 +28,8 @@ public struct SystemService: Sendable {
     /// Limits how many task runs with `tag` run at once; 0 pauses the tag.
     public func setLimit(tag: String, slots: Int, _ caller: Caller) throws {
         try services.authorize(caller, .develop)
-        guard slots >= 0 else {
-            throw BatonError(.invalidInput, "slots '\(slots)' is not valid: expected a whole number of at least 0", field: "slots")
+        guard Self.slots.contains(slots) else {
+            throw BatonError(.invalidInput, "slots '\(slots)' is not valid: expected a whole number of at least \(Self.slots.lowerBound)", field: "slots")
         }
         try store.setLimit(tag: tag, slots: slots)
     }
