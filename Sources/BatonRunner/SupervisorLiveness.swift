@@ -7,8 +7,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// Whether the process supervising a run (a `baton run`, a worker, a server) still lives, and the
-/// sweep that ends the runs of those that died.
+/// Whether the process supervising a run (a `baton run`, a worker, a server) still lives; the sweep
+/// that ends the runs of those that died is the application layer's (`services.runs.sweepOrphans`).
 ///
 /// Each supervisor holds `locks/run-<id>-<attempt>.lock` (a `RunLock`) from before it records itself
 /// on the run until the run is over (see `RunSupervisor`); a `baton run` takes it before the run or
@@ -26,39 +26,6 @@ public enum SupervisorLiveness {
     public static func isGone(_ run: SupervisedRun, locks: String) -> Bool {
         if !run.supervisor.isAlive { return true }
         return ProcessLock.isHeld(path: lockPath(locks: locks, flowRunID: run.flowRunID, attempt: run.attempt)) == false
-    }
-
-    /// What a sweep did to one run.
-    public struct Reaped: Sendable {
-        public var run: FlowRunRecord
-        /// Whether it was scheduled again (its flow retries).
-        public var retried: Bool
-    }
-
-    /// Crashes every run whose supervisor is gone and schedules each again when its flow retries (a
-    /// run of no pool, from `baton run`, goes to `pool`). Of several processes sweeping at once,
-    /// each run is crashed and retried by one.
-    @discardableResult
-    public static func sweep(store: SQLiteStore, locks: String, pool: String = DeploymentNames.defaultPool) throws -> [Reaped] {
-        var reaped: [Reaped] = []
-        for run in try store.supervisedRuns() where isGone(run, locks: locks) {
-            // A worker's run says so as its worker's reaping would, whichever notices first.
-            let worker = try store.flowRun(run.flowRunID).workerID.flatMap { try? store.worker($0) }
-            let message = worker?.goneReason
-                ?? "its supervisor (pid \(run.supervisor.pid)) is gone: the process that ran it died or could not write the store"
-            guard try store.crashOrphan(run, message: message) else { continue }
-            unlink(lockPath(locks: locks, flowRunID: run.flowRunID, attempt: run.attempt))
-            let retried = try store.retryIfAllowed(flowRunID: run.flowRunID, pool: pool)
-            reaped.append(Reaped(run: try store.flowRun(run.flowRunID), retried: retried))
-        }
-        return reaped
-    }
-
-    /// A line saying what a sweep did, or nil when it did nothing.
-    public static func summary(_ reaped: [Reaped]) -> String? {
-        guard !reaped.isEmpty else { return nil }
-        let names = reaped.map { "'\($0.run.name)'" + ($0.retried ? " (retried)" : "") }.joined(separator: ", ")
-        return "\(reaped.count) run(s) whose supervisor is gone crashed: \(names)"
     }
 }
 

@@ -195,7 +195,7 @@ extension SQLiteStore {
         }
     }
 
-    // MARK: Resume and cancellation
+    // MARK: Resume and supervisors
 
     /// The results of a flow run's completed task runs, by input key (task and input), for resume.
     public func completedResults(flowRunID: String) throws -> [String: CompletedResult] {
@@ -215,62 +215,6 @@ extension SQLiteStore {
             if let result { results[key] = CompletedResult(taskRunID: id, taskRunName: name, attempt: attempt, result: result) }
         }
         return results
-    }
-
-    /// The run, when it can be resumed: it failed, crashed or was cancelled.
-    func resumableRun(_ flowRunID: String) throws -> FlowRunRecord {
-        let run = try flowRun(flowRunID)
-        guard [.failed, .crashed, .cancelled].contains(run.state.type) else {
-            throw BatonError(
-                .invalidInput,
-                "flow run '\(run.name)' is \(run.state.type.rawValue); only a failed, crashed or cancelled run can be resumed")
-        }
-        return run
-    }
-
-    /// Starts a new attempt of a failed, crashed or cancelled flow run: `pending` named `Resuming`.
-    public func beginResume(flowRunID: String) throws -> FlowRunRecord { try beginResume(flowRunID: flowRunID, supervisedBy: nil) }
-
-    /// `beginResume(flowRunID:)`, recording `supervisor` (a process that already holds the new
-    /// attempt's lock) in the same transaction, so that the attempt is never seen unwatched.
-    public func beginResume(flowRunID: String, supervisedBy supervisor: ProcessIdentity?) throws -> FlowRunRecord {
-        let run = try resumableRun(flowRunID)
-        try write { db in
-            // The earlier attempt's supervisor is no one to watch for this one (see `supervisedRuns`).
-            try db.run(
-                "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
-                [supervisor.map { .int(Int64($0.pid)) } ?? .null, supervisor.map { .text($0.start) } ?? .null, .text(run.id)])
-            try apply(
-                .flowRunState(
-                    FlowRunStateChange(
-                        flowRunID: run.id, state: RunState(.pending, name: StateName.resuming, message: "attempt \(run.attempt + 1)"),
-                        attempt: run.attempt + 1)), db)
-        }
-        return try flowRun(run.id)
-    }
-
-    /// Asks for a run to stop: `cancelling` (the supervisor then stops its runner), or `cancelled` at
-    /// once when nothing supervises it any more. Returns the run as it is now, and its supervisor
-    /// when that must be told (see `Nudge`).
-    public func requestCancellation(flowRunID: String) throws -> (run: FlowRunRecord, supervisor: ProcessIdentity?) {
-        let run = try flowRun(flowRunID)
-        guard !run.state.type.isFinal else {
-            throw BatonError(.invalidInput, "flow run '\(run.name)' is already \(run.state.type.rawValue)")
-        }
-        let supervisor: ProcessIdentity? = try write { db in
-            let found = try db.query("SELECT supervisor_pid, supervisor_start FROM flow_runs WHERE id = ?", [.text(run.id)]) { row in
-                row.isNull(0) || row.isNull(1) ? nil : ProcessIdentity(pid: Int32(row.int(0)), start: row.text(1))
-            }.first ?? nil
-            let alive = found.flatMap { $0.isAlive ? $0 : nil }
-            if run.state.type == .running || run.state.type == .cancelling, alive != nil {
-                try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.cancelling, message: "cancellation requested"))), db)
-                return alive
-            }
-            try apply(.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.cancelled, message: "cancelled before its runner stopped by itself"))), db)
-            try db.run("DELETE FROM concurrency_slots WHERE flow_run_id = ?", [.text(run.id)])
-            return nil
-        }
-        return (try flowRun(run.id), supervisor)
     }
 
     /// Records which process supervises a run, so that a cancellation reaches it.

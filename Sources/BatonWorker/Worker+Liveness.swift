@@ -1,5 +1,6 @@
 import BatonCore
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -15,7 +16,7 @@ extension Worker {
     /// ended when its heartbeat is three periods old (checked on every pass, as it may go silent
     /// at any time).
     func watchWorkers(except me: WorkerRecord) throws {
-        for worker in try store.workers(includeStopped: false, limit: 10_000) where worker.id != me.id {
+        for worker in try services.workers.records(includeStopped: false, limit: 10_000) where worker.id != me.id {
             if worker.host != me.host {
                 if worker.heartbeatAt < Date().addingTimeInterval(-3 * options.heartbeat) {
                     lock.withLock { dead.append(worker.id) }
@@ -51,8 +52,8 @@ extension Worker {
             return dead
         }
         for id in gone {
-            guard let worker = try? store.worker(id) else { continue }
-            let runs = try store.reapWorker(id, reason: worker.goneReason)
+            guard let worker = (try? services.workers.record(id)) ?? nil else { continue }
+            let runs = try services.workers.reap(id, reason: worker.goneReason)
             if worker.stoppedAt == nil || !runs.isEmpty {
                 say("worker '\(worker.name)' is gone" + (runs.isEmpty ? "" : ": \(runs.count) of its run(s) crashed and were rescheduled if their flow retries"))
             }
@@ -63,7 +64,7 @@ extension Worker {
     /// (a `baton run` killed, say) is noticed at once; a supervisor without a lock file is judged by
     /// whether its process lives.
     func watchSupervisors() throws {
-        for run in try store.supervisedRuns() {
+        for run in try services.store.supervisedRuns() {
             let key = "\(run.flowRunID)-\(run.attempt)"
             guard lock.withLock({ watchedRuns.insert(key).inserted }) else { continue }
             let path = SupervisorLiveness.lockPath(locks: home.locksPath, flowRunID: run.flowRunID, attempt: run.attempt)
@@ -88,7 +89,7 @@ extension Worker {
     /// Crashes the runs whose supervisor is gone, retrying those whose flow retries.
     func sweepOrphans() throws {
         lock.withLock { orphansDue = false }
-        let reaped = try SupervisorLiveness.sweep(store: store, locks: home.locksPath, pool: options.pool)
-        if let line = SupervisorLiveness.summary(reaped) { say(line) }
+        let recovered = try services.runs.sweepOrphans(pool: options.pool, caller)
+        if let line = RunService.summary(recovered) { say(line) }
     }
 }

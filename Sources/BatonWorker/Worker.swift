@@ -49,11 +49,11 @@ public struct WorkerOptions: Sendable {
 public final class Worker: @unchecked Sendable {
     // @unchecked: the mutable state (`active`, `leader`, `dead`, the watched sets) is only touched under `lock`.
     public let store: SQLiteStore
-    /// The application layer over the store.
+    /// The application layer over the store, and who asks through it: the worker process itself.
     let services: Services
+    let caller = Caller.storeOwner()
     let home: BatonHome
     let options: WorkerOptions
-    let supervisor: RunSupervisor
     let say: @Sendable (String) -> Void
 
     let lock = NSLock()
@@ -77,7 +77,6 @@ public final class Worker: @unchecked Sendable {
         services = Services(store: store, home: home, options: ServiceOptions(pool: options.pool))
         self.options = options
         self.say = say
-        supervisor = RunSupervisor(store: store, locks: home.locksPath)
         wakeup = try WakeupPipe()
     }
 
@@ -91,7 +90,7 @@ public final class Worker: @unchecked Sendable {
         let id = RunID.random()
         let ownLock = try ProcessLock(path: home.locksPath + "/worker-\(id).lock")
         guard ownLock.tryLock() else { throw BatonError(.io, "the lock file of worker \(id) is held by another process") }
-        let me = try store.registerWorker(id: id, name: options.name, pool: options.pool, limit: options.limit)
+        let me = try services.workers.register(id: id, name: options.name, pool: options.pool, limit: options.limit, caller)
         let doorbell = try store.doorbell()
         try sweepOrphans()
         var lease: ProcessLock?
@@ -122,13 +121,15 @@ public final class Worker: @unchecked Sendable {
                 if lock.withLock({ orphansDue }) { try sweepOrphans() }
             }
             if now >= nextHeartbeat {
-                if try store.heartbeat(workerID: me.id, now: now) {
+                if try services.workers.heartbeat(me.id, now: now) {
                     say("this worker had been recorded as gone while it lived (paused, or silent too long): announced again")
                 }
                 nextHeartbeat = now.addingTimeInterval(options.heartbeat)
             }
             if stopping == nil {
-                while activeCount < options.limit, let run = try store.claimRun(pool: options.pool, workerID: me.id, now: Date(), lead: options.lead) {
+                while activeCount < options.limit,
+                    let run = try services.workers.claim(pool: options.pool, workerID: me.id, dueBy: Date().addingTimeInterval(options.lead))
+                {
                     start(run)
                 }
             }
@@ -143,7 +144,7 @@ public final class Worker: @unchecked Sendable {
 
             var wake = nextHeartbeat
             if isLeader, let nextSchedule { wake = min(wake, nextSchedule) }
-            if stopping == nil, activeCount < options.limit, let due = try store.nextDueTime(pool: options.pool) {
+            if stopping == nil, activeCount < options.limit, let due = try services.workers.nextDue(pool: options.pool) {
                 wake = min(wake, due.addingTimeInterval(-options.lead))
             }
             if let deadline = stopping, !cancelled { wake = min(wake, deadline) }
@@ -170,7 +171,7 @@ public final class Worker: @unchecked Sendable {
                 if topics.contains("supervisors") { try watchSupervisors() }
             }
         }
-        try store.stopWorker(workerID: me.id)
+        try services.workers.stop(me.id)
         ownLock.unlock()
         lease?.unlock()
         say("worker '\(options.name)' stopped")
@@ -187,15 +188,15 @@ public final class Worker: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var line: String
             do {
-                let reuse = try store.reusableResults(for: run)
-                let final = try supervisor.execute(
-                    run, reuse: reuse, control: control, interruptible: false,
-                    workingDirectory: try store.prepareWorkingDirectory(for: run.id))
+                let outcome = try services.runs.execute(
+                    run,
+                    ExecutionOptions(
+                        control: control, interruptible: false, workingDirectory: try store.prepareWorkingDirectory(for: run.id),
+                        retryOnCrash: true), caller)
+                let final = outcome.final
                 let took = final.duration().map { String(format: " in %.2f s", $0) } ?? ""
                 line = "run '\(run.name)': \(final.state.name)\(took)" + (final.state.message.map { ": \($0)" } ?? "")
-                if final.state.type == .crashed, try store.retryIfAllowed(flowRunID: run.id) {
-                    line += "; its flow retries, so it is scheduled again"
-                }
+                if outcome.retried { line += "; its flow retries, so it is scheduled again" }
             } catch {
                 line = "run '\(run.name)' could not be executed: \(error)"
                 try? store.markCrashed(flowRunID: run.id, message: "the worker could not execute it: \(error)")

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonServices
 import BatonStore
 import Foundation
 import Testing
@@ -147,8 +148,9 @@ struct LivenessTests: StoreWatching {
         // held lock keeps the scheduler from doing so; the heartbeat rule of other hosts does).
         kill(pid, SIGSTOP)
         let store = try SQLiteStore(home: BatonHome(path: sandbox.home))
+        let services = Services(store: store, home: BatonHome(path: sandbox.home))
         let workerID = try #require(try store.workers(limit: 100).first { $0.name == "paused" }?.id)
-        _ = try store.reapWorker(workerID, reason: "its heartbeat is too old (test)")
+        _ = try services.workers.reap(workerID, reason: "its heartbeat is too old (test)")
         #expect(try store.worker(workerID).stoppedAt != nil)
         kill(pid, SIGCONT)
         let revived = await paused.line(containing: "announced again")

@@ -149,6 +149,31 @@ struct RemoteCLITests {
         #expect(refused.stderr.contains("unknown parameter 'nope' for flow 'echo'"))
     }
 
+    @Test func rerunsThroughTheServerKeepOrChooseTheVersionAsLocalOnesDo() async throws {
+        let served = try await registered()
+        let first = try served.remote("run", "echo", "--param", "count=2", "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        let id = try #require(first.json["id"]?.stringValue)
+
+        let again = try served.remote("rerun", id, "--json")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.json["rerunOf"] == .string(id))
+        #expect(again.json["version"] == .int(1))
+        #expect(again.json["parameters"] == first.json["parameters"])
+        let latest = try served.remote("rerun", id, "--version", "latest", "--json")
+        #expect(latest.status == 0, "\(latest.stderr)")
+        #expect(latest.json["rerunOf"] == .string(id) && latest.json["version"] == .int(1))
+
+        for arguments in [["rerun", id, "--version", "9"], ["run", "resume", id]] {
+            let here = try served.store.batonArguments(arguments)
+            let there = try served.client.batonArguments(arguments, environment: ["BATON_API_URL": served.url])
+            #expect(here.status == 2 && there.status == 2, "\(arguments): \(here.stderr) / \(there.stderr)")
+            #expect(there.stderr == here.stderr, "\(arguments)")
+        }
+        #expect(try served.remote("rerun", id, "--version", "9").stderr.contains("no version 9"))
+        #expect(try served.remote("run", "resume", id).stderr.contains("only a failed, crashed or cancelled run can be resumed"))
+    }
+
     @Test func followingEndsWhenTheRunIsCancelledOnTheServer() async throws {
         let served = try await registered()
         let run = try WatchedProcess(served.client, ["--api", served.url, "run", "sleepy"])

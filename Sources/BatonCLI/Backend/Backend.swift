@@ -1,4 +1,5 @@
 import BatonCore
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -41,6 +42,9 @@ protocol Backend: AnyObject {
     /// Asks a run to stop and waits up to `timeout` seconds for it to be over; `waiting` is called
     /// once when it has to wait.
     func cancel(_ run: RunView, timeout: Double, waiting: () -> Void) throws -> RunView
+    /// Crashes the runs whose supervisor died and schedules again those whose flow retries, returning
+    /// a line saying what it did; a server does this itself, so remotely it does nothing.
+    func sweepOrphans() throws -> String?
 
     // MARK: Deployments
 
@@ -83,21 +87,19 @@ extension Backend {
 
 /// What a command asks to run.
 enum RunRequest {
-    /// A new run of a version with the parameters given: the side that creates the run (the local
-    /// store, or the server) resolves them, once.
-    case new(flow: String, version: Int, parameters: [String: JSONValue])
-    /// A run of `original`'s parameters again, on a version (which resolves them, as for a new run).
-    case rerun(original: RunView, version: Int)
+    /// A new run of a version with the parameters given (typed by the command line, not resolved):
+    /// the side that creates the run (the local store, or the server) resolves them, once.
+    case new(flow: String, version: Int, given: [String: JSONValue])
+    /// A run of `original`'s parameters again, on its own version (nil) or the one chosen (which
+    /// resolves them, as for a new run).
+    case rerun(original: RunView, version: VersionChoice?)
     /// The next attempt of a failed, crashed or cancelled run, reusing its completed task results.
     case resume(RunView)
 }
 
-/// A run made by `Backend.start`.
-struct StartedRun {
-    var run: RunView
-    /// For a resumed run: how many completed task results it may reuse, when known here.
-    var reusable: Int?
-}
+/// A run made by `Backend.start` (and, for a resume, how many completed task results it may reuse,
+/// when known here).
+typealias StartedRun = BatonServices.StartedRun
 
 /// What registering one library did.
 struct RegistrationReport {

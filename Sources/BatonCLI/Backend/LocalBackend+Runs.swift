@@ -1,6 +1,7 @@
 import BatonCore
 import BatonEngine
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -10,66 +11,42 @@ import Glibc
 
 /// Runs in the local store: read, made, executed in a runner child, followed and cancelled.
 extension LocalBackend {
-    func flowRuns(_ query: FlowRunQuery) throws -> [RunView] { try Self.asSent(store.flowRuns(query).map(RunView.init)) }
+    func flowRuns(_ query: FlowRunQuery) throws -> [RunView] { try Self.asSent(services.runs.list(query, caller).runs) }
 
-    func flowRun(_ reference: String) throws -> RunView { try Self.asSent(RunView(store.flowRun(reference))) }
+    func flowRun(_ reference: String) throws -> RunView { try Self.asSent(services.runs.run(reference, caller)) }
 
     func details(of run: RunView) throws -> RunDetails {
-        let states = try store.states(flowRunID: run.id)
-        var taskStates: [String: [RunState]] = [:]
-        for record in states { if let id = record.taskRunID { taskStates[id, default: []].append(record.state) } }
+        let found = try services.runs.inspect(run.id, caller)
         return try Self.asSent(RunDetails(
-            run: run, states: states.filter { $0.taskRunID == nil }.map(\.state), taskRuns: try store.taskRuns(flowRunID: run.id),
-            taskRunStates: taskStates, edges: try store.edges(flowRunID: run.id), subflowRuns: try store.subflowRuns(of: run.id).map(RunView.init),
-            artifacts: try store.artifacts(flowRunID: run.id, key: nil, limit: 1000),
-            version: try? VersionView(store.version(of: run.flow, number: run.version))))
+            run: run, states: found.states, taskRuns: found.taskRuns, taskRunStates: found.taskRunStates, edges: found.edges,
+            subflowRuns: found.subflowRuns.map(RunView.init), artifacts: found.artifacts, version: found.version.map(VersionView.init)))
     }
 
     func logs(flowRunID: String, after: Int64, limit: Int) throws -> [LogView] {
-        try Self.asSent(store.logs(flowRunID: flowRunID, afterID: after, limit: limit).map(LogView.init))
+        try Self.asSent(services.runs.logs(flowRunID, after: after, limit: limit, caller).lines.map(LogView.init))
     }
 
-    /// Creates the run (or its next attempt) already supervised by this process, which holds the
-    /// attempt's lock from before the row exists until `carry` ends it: however this process dies, the
-    /// next sweep finds the run orphaned, never a `pending` run that nobody watches.
+    /// Makes the run (or its next attempt) here, supervised by this process (see `RunPlacement.here`),
+    /// for `carry` to take to its end.
     func start(_ request: RunRequest) throws -> StartedRun {
+        var started: StartedRun
         switch request {
         case .new(let flow, let version, let given):
-            let parameters = try store.version(of: flow, number: version).resolveRunParameters(given)
-            return StartedRun(run: try create(NewFlowRun(flow: flow, version: version, parameters: parameters)))
+            started = try services.runs.create(flow: flow, .number(version), given: given, .here, caller)
         case .rerun(let original, let version):
-            let parameters = try store.version(of: original.flow, number: version).resolveRunParameters(original.parameters, rerunOf: original.name)
-            return StartedRun(run: try create(NewFlowRun(flow: original.flow, version: version, parameters: parameters, rerunOf: original.id)))
+            started = try services.runs.rerun(original.id, version, .here, caller)
         case .resume(let original):
-            let reusable = try store.completedResults(flowRunID: original.id).count
-            let attempt = try store.flowRun(original.id).attempt + 1
-            let lock = try RunLock.take(locks: home.locksPath, flowRunID: original.id, attempt: attempt)
-            let run: FlowRunRecord
-            do {
-                run = try store.beginResume(flowRunID: original.id, supervisedBy: .current)
-                guard run.attempt == attempt else {
-                    throw BatonError(.conflict, "flow run '\(run.name)' was resumed by another process meanwhile (attempt \(run.attempt))")
-                }
-            } catch {
-                lock.release(over: true)
-                throw error
-            }
-            Self.testHook("run-created")
-            return StartedRun(run: try Self.asSent(RunView(run)), reusable: reusable)
-        }
-    }
-
-    private func create(_ new: NewFlowRun) throws -> RunView {
-        let lock = try RunLock.take(locks: home.locksPath, flowRunID: new.id, attempt: 1)
-        let run: FlowRunRecord
-        do {
-            run = try store.createFlowRun(new, supervisedBy: .current)
-        } catch {
-            lock.release(over: true)
-            throw error
+            started = try services.runs.resume(original.id, .here, caller)
         }
         Self.testHook("run-created")
-        return try Self.asSent(RunView(run))
+        started.run = try Self.asSent(started.run)
+        return started
+    }
+
+    /// Crashes the runs whose supervisor died and schedules again those whose flow retries; a line
+    /// saying what it did, if anything.
+    func sweepOrphans() throws -> String? {
+        RunService.summary(try services.runs.sweepOrphans(caller))
     }
 
     /// A test hook of debug builds: `BATON_TEST_KILL_AFTER=<moment>` makes this process SIGKILL itself
@@ -83,9 +60,7 @@ extension LocalBackend {
 
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
         let record = try store.flowRun(run.id)
-        let reuse = try store.reusableResults(for: record)
-        let final = try RunSupervisor(store: store, locks: home.locksPath).execute(record, reuse: reuse, observer: printer.print)
-        return try Self.asSent(RunView(final))
+        return try Self.asSent(RunView(services.runs.execute(record, observer: printer.print, caller).final))
     }
 
     /// Wakes on every write to the store (its change bell), not on a timer.
@@ -114,20 +89,7 @@ extension LocalBackend {
     }
 
     func cancel(_ run: RunView, timeout: Double, waiting: () -> Void) throws -> RunView {
-        let doorbell = try store.doorbell()
-        var (record, supervisor) = try store.requestCancellation(flowRunID: run.id)
-        if record.state.type == .cancelling {
-            if let supervisor { Nudge.send(to: supervisor) }
-            waiting()
-            let deadline = Date().addingTimeInterval(timeout)
-            while !record.state.type.isFinal, Date() < deadline {
-                var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
-                _ = poll(&entry, 1, Int32(max(1, min(1000, deadline.timeIntervalSinceNow * 1000))))
-                _ = doorbell.drain()
-                record = try store.flowRun(record.id)
-            }
-        }
-        return try Self.asSent(RunView(record))
+        try Self.asSent(RunView(services.runs.cancel(run.id, wait: timeout, waiting: waiting, caller)))
     }
 }
 

@@ -58,6 +58,9 @@ extension RemoteBackend {
         try list("/api/flow-runs/\(APITarget.segment(flowRunID))/logs?after=\(after)&limit=\(min(limit, 5000))", key: "logs").items
     }
 
+    /// The server's worker sweeps its store itself.
+    func sweepOrphans() throws -> String? { nil }
+
     func start(_ request: RunRequest) throws -> StartedRun {
         let target: String
         let body: JSONValue
@@ -68,7 +71,11 @@ extension RemoteBackend {
         case .rerun(let original, let version):
             // The server reruns with the original's parameters, resolved there against the version.
             target = "/api/flow-runs/\(APITarget.segment(original.id))/rerun"
-            body = .object(["version": .int(Int64(version))])
+            switch version {
+            case nil: body = .object([:])
+            case .latest?: body = .object(["version": .string("latest")])
+            case .number(let number)?: body = .object(["version": .int(Int64(number))])
+            }
         case .resume(let original):
             target = "/api/flow-runs/\(APITarget.segment(original.id))/resume"
             body = .object([:])

@@ -59,14 +59,15 @@ enum QuickstartCommand {
         }
 
         var finals: [FlowRunRecord] = []
+        let services = Services(store: store, home: context.home)
         for (flow, number) in flows {
-            let version = try store.version(of: flow, number: number)
-            let parameters = try version.resolveRunParameters([:])
-            let run = try store.createFlowRun(NewFlowRun(flow: flow, version: number, parameters: parameters))
+            // Made here, supervised by this process as `baton run` does, with the defaults of its parameters.
+            let started = try services.runs.create(flow: flow, .number(number), given: [:], .here, .storeOwner())
+            let run = try store.flowRun(started.run.id)
             out.line()
             out.line(out.bold("Running \(flow)"))
             let printer = RunPrinter(terminal: out, run: run)
-            finals.append(try RunSupervisor(store: store).execute(run, observer: printer.print))
+            finals.append(try RunSupervisor(store: store, locks: context.home.locksPath).execute(run, observer: printer.print))
         }
 
         out.line()

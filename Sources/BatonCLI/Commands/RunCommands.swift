@@ -44,7 +44,7 @@ enum RunCommands {
         let schema = try ParameterSchema(jsonSchema: version.parameters, flow: version.flow)
         let given = try ParameterInput.read(params: args.all("param"), file: args.value("params-file"), schema: schema)
         if let stopped = interruptedBeforeStart(context) { return stopped }
-        let started = try backend.start(.new(flow: version.flow, version: version.version, parameters: given))
+        let started = try backend.start(.new(flow: version.flow, version: version.version, given: given))
         return try execute(started.run, backend: backend, context: context, json: args.flag("json"))
     }
 
@@ -64,10 +64,8 @@ enum RunCommands {
     /// schedules again those whose flow retries, as every `baton run` and `baton run ls` does first;
     /// a server does this itself.
     static func sweepOrphans(_ backend: any Backend, context: CommandContext) {
-        guard let local = backend as? LocalBackend else { return }
         do {
-            let reaped = try SupervisorLiveness.sweep(store: local.store, locks: local.home.locksPath)
-            if let line = SupervisorLiveness.summary(reaped) { context.err.line(context.err.dim(line)) }
+            if let line = try backend.sweepOrphans() { context.err.line(context.err.dim(line)) }
         } catch {
             context.err.line("warning: runs whose supervisor died could not be ended: \(error)")
         }
@@ -125,11 +123,9 @@ enum RunCommands {
         let hold = holdInterrupts()
         defer { Interrupts.remove(hold) }
         let original = try backend.flowRun(args.positionals[0])
-        var number: Int? = original.version
-        if let text = args.value("version") { number = try VersionChoice(parsing: text, naming: "--version").number }
-        let version = try backend.version(of: original.flow, number: number)
+        let version = try args.value("version").map { try VersionChoice(parsing: $0, naming: "--version") }
         if let stopped = interruptedBeforeStart(context) { return stopped }
-        let started = try backend.start(.rerun(original: original, version: version.version))
+        let started = try backend.start(.rerun(original: original, version: version))
         return try execute(started.run, backend: backend, context: context, json: args.flag("json"))
     }
 

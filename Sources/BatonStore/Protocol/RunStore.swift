@@ -1,16 +1,26 @@
 import BatonCore
 import Foundation
 
-/// Flow runs: creating them, what their engines report, and reading them back.
+/// Flow runs: creating them, what their engines report, reading them back, and the guarded updates
+/// the application layer makes with the rules of ``RunTransitions`` (the store decides no transition).
 public protocol RunStore: AnyObject, Sendable {
     /// Records a new flow run.
     func createFlowRun(_ run: NewFlowRun) throws -> FlowRunRecord
+    /// Records a new flow run and the process that will supervise it (one that already holds the
+    /// run's lock) in one transaction: a run is never seen without a supervisor to watch.
+    func createFlowRun(_ run: NewFlowRun, supervisedBy supervisor: ProcessIdentity) throws -> FlowRunRecord
     /// Applies what an engine reported, in order, in one transaction.
     func apply(_ events: [RunEvent]) throws
     /// Ends a flow run that is not final as `crashed`, with its unfinished task runs.
     func markCrashed(flowRunID: String, message: String) throws
-    /// Ends a flow run that is not final in `state` (cancelled, say), with its unfinished task runs.
+    /// Ends a flow run that is not final in `state` (cancelled, say), with its unfinished task runs,
+    /// and gives its concurrency slots back; a final run stays as it is.
     func finish(flowRunID: String, state: RunState) throws
+
+    /// Applies `change` to a flow run when its stored values meet every condition of `guardedBy`, in
+    /// one transaction (a new state is appended to its history); returns the run as it is then, or
+    /// nil when the guard failed (or there is no such run), having written nothing.
+    func updateFlowRun(_ flowRunID: String, if guardedBy: RunGuard, _ change: RunChange) throws -> FlowRunRecord?
 
     /// A flow run by id, unique id prefix, or unique name; throws `notFound` or `invalidInput`.
     func flowRun(_ reference: String) throws -> FlowRunRecord
@@ -19,13 +29,18 @@ public protocol RunStore: AnyObject, Sendable {
     func flowRuns(_ query: FlowRunQuery) throws -> [FlowRunRecord]
     /// The subflow runs a flow run started.
     func subflowRuns(of flowRunID: String) throws -> [FlowRunRecord]
+    /// A run's task runs with their state histories, for views: those whose latest state is at or
+    /// after `changedSince` when given, among the first `limit`.
+    func taskRunViews(flowRunID: String, changedSince: Date?, limit: Int, withValues: Bool) throws -> [TaskRunView]
+    /// One task run, with its input, result and history; throws `notFound`.
+    func taskRunView(_ id: String) throws -> TaskRunView
 
     /// Completed task runs' results of a flow run by input key, for resume.
     func completedResults(flowRunID: String) throws -> [String: CompletedResult]
-    /// Starts a new attempt of a failed, crashed or cancelled flow run.
-    func beginResume(flowRunID: String) throws -> FlowRunRecord
-    /// Asks a run to stop; returns the run as it is now.
-    func requestCancellation(flowRunID: String) throws -> (run: FlowRunRecord, supervisor: ProcessIdentity?)
     /// Records which process supervises a run.
     func setSupervisor(flowRunID: String, process: ProcessIdentity) throws
+    /// The process recorded as supervising a run, if any.
+    func supervisor(of flowRunID: String) throws -> ProcessIdentity?
+    /// The runs that are not over and name the process supervising them.
+    func supervisedRuns() throws -> [SupervisedRun]
 }

@@ -16,8 +16,6 @@ public protocol SystemStore: AnyObject, Sendable {
     func lateRuns(limit: Int, now: Date) throws -> [FlowRunRecord]
     /// The soonest runs scheduled ahead of `now`, and how many there are.
     func upcomingRuns(limit: Int, now: Date) throws -> (runs: [FlowRunRecord], count: Int)
-    /// Workers, running ones first.
-    func workers(includeStopped: Bool, limit: Int) throws -> [WorkerRecord]
     /// The store's figures for `/metrics`, as of `now`.
     func metrics(now: Date) throws -> StoreMetrics
     /// Removes final runs (and the trees they head) that ended before a time, with their task runs,

@@ -5,12 +5,6 @@ import Foundation
 public protocol TaskRunStore: AnyObject, Sendable {
     /// The task runs of a flow run, in the order they were created.
     func taskRuns(flowRunID: String) throws -> [TaskRunRecord]
-    /// Up to `limit` task runs of a flow run with their state histories, in the order they were
-    /// created; with `changedSince`, only those whose state changed at or after it; with
-    /// `withValues`, with their inputs and results.
-    func taskRunViews(flowRunID: String, changedSince: Date?, limit: Int, withValues: Bool) throws -> [TaskRunView]
-    /// A task run with its input, result and history; throws `notFound`.
-    func taskRunView(_ id: String) throws -> TaskRunView
     /// The state history of a flow run and its task runs, oldest first.
     func states(flowRunID: String) throws -> [StateRecord]
     /// Log lines of a flow run after `afterID`, oldest first.

@@ -1,0 +1,75 @@
+import BatonCore
+import BatonProcess
+import BatonStore
+import Foundation
+
+extension Services {
+    /// Worker processes: announced, alive, claiming queued runs, stopped, and reaped when they die.
+    public var workers: WorkerService { WorkerService(services: self) }
+}
+
+/// What a worker asks of Baton, and what anyone may read of workers. The claim itself is the store's
+/// atomic primitive; which state a claimed run takes, and what happens to the runs of a dead worker,
+/// are the rules of ``RunTransitions``.
+public struct WorkerService: Sendable {
+    let services: Services
+    var store: any Store { services.store }
+
+    /// Records this process as a worker of `pool` (a valid pool name). A worker on this machine takes
+    /// the lock named after `id` first, so that nobody watching finds it announced but unlocked.
+    public func register(id: String, name: String, pool: String, limit: Int, _ caller: Caller) throws -> WorkerRecord {
+        try services.authorize(caller, .run)
+        try DeploymentNames.validate(pool, what: "pool name")
+        return try store.insertWorker(
+            NewWorker(id: id, name: name, pool: pool, limit: limit, process: .current, now: services.options.now()))
+    }
+
+    /// Records that a worker lives; true when it had been recorded as gone and is announced again.
+    public func heartbeat(_ workerID: String, now: Date) throws -> Bool {
+        try store.heartbeat(workerID: workerID, now: now)
+    }
+
+    /// Records that a worker stopped.
+    public func stop(_ workerID: String) throws {
+        try store.stopWorker(workerID: workerID, now: services.options.now())
+    }
+
+    /// Claims the earliest run of `pool` due by `dueBy` for a worker, or nil.
+    public func claim(pool: String, workerID: String, dueBy: Date) throws -> FlowRunRecord? {
+        let now = services.options.now()
+        return try store.claimRun(
+            RunClaim(pool: pool, workerID: workerID, dueBy: dueBy, now: now) { RunTransitions.claimed($0, now: now) })
+    }
+
+    /// When the next run of `pool` a worker could claim is due.
+    public func nextDue(pool: String) throws -> Date? { try store.nextDueTime(pool: pool) }
+
+    /// A worker that stopped without saying so (its process is gone, or it stopped heartbeating): it
+    /// is recorded stopped, its runs that are not over crash with `reason` as their message (their
+    /// slots given back), and each is scheduled again when its flow retries. Returns the runs crashed.
+    @discardableResult
+    public func reap(_ workerID: String, reason: String) throws -> [String] {
+        try store.stopWorker(workerID: workerID, now: services.options.now())
+        let runs = try store.openRuns(workerID: workerID)
+        for id in runs {
+            try store.markCrashed(flowRunID: id, message: reason)
+            _ = try services.runs.retryIfAllowed(id)
+        }
+        if !runs.isEmpty { store.ring(StoreTopic.finished) }
+        return runs
+    }
+
+    /// A worker by id, or nil.
+    public func record(_ workerID: String) throws -> WorkerRecord? { try store.workerRecord(workerID) }
+
+    /// Workers, running ones first, as records (for the processes that watch them).
+    public func records(includeStopped: Bool, limit: Int = 50) throws -> [WorkerRecord] {
+        try store.workers(includeStopped: includeStopped, limit: limit)
+    }
+
+    /// Workers, running ones first, then the most recently started.
+    public func list(includeStopped: Bool = true, limit: Int = 50, _ caller: Caller) throws -> [WorkerView] {
+        try services.authorize(caller, .read)
+        return try store.workers(includeStopped: includeStopped, limit: limit).map { WorkerView($0) }
+    }
+}

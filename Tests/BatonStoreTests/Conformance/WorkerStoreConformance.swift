@@ -1,0 +1,129 @@
+import BatonCore
+import BatonStore
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// What every backend does with workers and their claims on queued runs. (A deployment's `maxActive`
+/// holding claims back is tested in DeploymentStoreTests, which makes deployments, until the
+/// deployment slice of the protocol has them.)
+@Suite struct WorkerStoreConformance {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func subject(_ backend: StoreBackend) throws -> StoreUnderTest {
+        let subject = try backend.make()
+        _ = try subject.store.register(sampleRegistration("aaaa"))
+        return subject
+    }
+
+    @discardableResult
+    func queued(_ store: any Store, pool: String = "default", due: Date) throws -> FlowRunRecord {
+        try store.createFlowRun(NewFlowRun(
+            flow: "etl", version: 1, parameters: [:], state: RunState(.scheduled, at: t0), scheduledTime: due, pool: pool))
+    }
+
+    func worker(_ store: any Store, _ name: String, pool: String = "default", at now: Date? = nil) throws -> WorkerRecord {
+        try store.insertWorker(NewWorker(
+            id: RunID.random(), name: name, pool: pool, limit: 10, process: ProcessIdentity(pid: 1, start: name), now: now ?? t0))
+    }
+
+    func claim(_ store: any Store, _ worker: WorkerRecord, pool: String = "default", by due: Date) throws -> FlowRunRecord? {
+        let now = t0
+        return try store.claimRun(RunClaim(pool: pool, workerID: worker.id, dueBy: due, now: now) { RunTransitions.claimed($0, now: now) })
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func twoWorkersClaimingAtOnceNeverGetTheSameRun(_ backend: StoreBackend) throws {
+        let subject = try subject(backend)
+        for _ in 0..<200 { try queued(subject.store, due: t0) }
+        let stores = [subject.store] + (try (1..<4).map { _ in try subject.connect() })
+        let claims = Locked<[String]>([])
+        let failures = Locked<[String]>([])
+        let start = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        for (index, store) in stores.enumerated() {
+            let me = try worker(store, "w\(index)")
+            DispatchQueue.global().async(group: group) {
+                start.wait()
+                do {
+                    while let run = try self.claim(store, me, by: self.t0) {
+                        claims.withLock { $0.append(run.id) }
+                        if run.workerID != me.id { failures.withLock { $0.append("\(run.id) claimed for \(run.workerID ?? "nobody")") } }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        for _ in stores { start.signal() }
+        group.wait()
+        #expect(failures.withLock { $0 } == [])
+        let all = claims.withLock { $0 }
+        #expect(all.count == 200, "each run is claimed once")
+        #expect(Set(all).count == 200, "no run is claimed twice")
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func aClaimTakesTheEarliestDueRunOfItsPoolOnly(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        let later = try queued(store, due: t0.addingTimeInterval(20))
+        let earliest = try queued(store, due: t0.addingTimeInterval(10))
+        try queued(store, pool: "gpu", due: t0)
+        try queued(store, due: t0.addingTimeInterval(100))
+        let me = try worker(store, "w")
+        #expect(try store.nextDueTime(pool: "default") == t0.addingTimeInterval(10))
+        #expect(try claim(store, me, by: t0.addingTimeInterval(5)) == nil, "nothing of the pool is due yet")
+        let first = try #require(try claim(store, me, by: t0.addingTimeInterval(30)))
+        #expect(first.id == earliest.id)
+        #expect(first.workerID == me.id && first.state.type == .pending)
+        #expect(try claim(store, me, by: t0.addingTimeInterval(30))?.id == later.id)
+        #expect(try claim(store, me, by: t0.addingTimeInterval(30)) == nil)
+        #expect(try store.nextDueTime(pool: "default") == t0.addingTimeInterval(100))
+        #expect(try store.openRuns(workerID: me.id).sorted() == [earliest.id, later.id].sorted())
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func theClaimFunctionNamesThePendingState(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        let run = try store.createFlowRun(NewFlowRun(
+            flow: "etl", version: 1, parameters: [:], state: RunState(.scheduled, name: StateName.resuming, at: t0), scheduledTime: t0,
+            pool: "default"))
+        let me = try worker(store, "w")
+        let seen = Locked<[RunState]>([])
+        let claimed = try #require(try store.claimRun(RunClaim(pool: "default", workerID: me.id, dueBy: t0, now: t0) { stored in
+            seen.withLock { $0.append(stored) }
+            return RunState(.pending, name: "Chosen", message: "by the caller", at: self.t0)
+        }))
+        #expect(seen.withLock { $0.map(\.name) } == [StateName.resuming], "the claim function is given the stored state")
+        #expect(claimed.id == run.id && claimed.state.name == "Chosen" && claimed.state.message == "by the caller")
+        #expect(try store.states(flowRunID: run.id).filter { $0.taskRunID == nil }.map(\.state.name) == [StateName.resuming, "Chosen"])
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func aHeartbeatRevivesAWorkerRecordedStopped(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        let me = try worker(store, "w")
+        #expect(try store.heartbeat(workerID: me.id, now: t0.addingTimeInterval(1)) == false)
+        try store.stopWorker(workerID: me.id, now: t0.addingTimeInterval(2))
+        #expect(try store.workerRecord(me.id)?.stoppedAt == t0.addingTimeInterval(2))
+        try store.stopWorker(workerID: me.id, now: t0.addingTimeInterval(3))
+        #expect(try store.workerRecord(me.id)?.stoppedAt == t0.addingTimeInterval(2), "stopping again keeps the first time")
+        #expect(try store.heartbeat(workerID: me.id, now: t0.addingTimeInterval(4)) == true)
+        let revived = try #require(try store.workerRecord(me.id))
+        #expect(revived.stoppedAt == nil && revived.heartbeatAt == t0.addingTimeInterval(4))
+        #expect(try store.workerRecord("nobody") == nil)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func workersAreListedRunningFirst(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        let old = try worker(store, "old", at: t0)
+        _ = try worker(store, "new", at: t0.addingTimeInterval(10))
+        let stopped = try worker(store, "stopped", at: t0.addingTimeInterval(20))
+        try store.stopWorker(workerID: stopped.id, now: t0.addingTimeInterval(30))
+        #expect(try store.workers(includeStopped: true, limit: 10).map(\.name) == ["new", "old", "stopped"])
+        #expect(try store.workers(includeStopped: false, limit: 10).map(\.name) == ["new", "old"])
+        #expect(try store.workers(includeStopped: true, limit: 1).map(\.name) == ["new"])
+        _ = old
+    }
+}
