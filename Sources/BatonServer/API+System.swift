@@ -22,8 +22,8 @@ extension API {
                 try Reply.json(try c.services.system.dashboard(now: Date(), c.caller(request)))
             },
             Route(method: "GET", pattern: "/api/workers", summary: "Workers and their last heartbeat", tag: "system", query: ["all"], response: "WorkerList") { request in
-                let workers = try c.store.workers(includeStopped: request.queryString("all") == "true")
-                return try Reply.json(Listing(key: "workers", items: workers.map { WorkerView($0) }))
+                let workers = try c.services.workers.list(includeStopped: request.queryString("all") == "true", c.caller(request))
+                return try Reply.json(Listing(key: "workers", items: workers))
             },
             Route(method: "GET", pattern: "/api/limits", summary: "Global concurrency limits by tag, with the slots in use", tag: "system", response: "LimitList") { request in
                 try Reply.json(Listing(key: "limits", items: try c.services.system.limits(c.caller(request))))

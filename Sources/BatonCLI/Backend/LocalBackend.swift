@@ -47,7 +47,7 @@ final class LocalBackend: Backend {
 
     // MARK: Workers, limits, artifacts
 
-    func workers() throws -> [WorkerView] { try store.workers().map { WorkerView($0) } }
+    func workers() throws -> [WorkerView] { try services.workers.list(caller) }
 
     func limits() throws -> [ConcurrencyLimit] { try services.system.limits(caller) }
 

@@ -67,7 +67,7 @@ public struct SystemService: Sendable {
             recentFailures: try recentFailures(limit: 10).map(RunView.init),
             lateRuns: try store.lateRuns(limit: 20, now: now).map(RunView.init),
             upcomingRuns: upcoming.runs.map(RunView.init), upcomingCount: upcoming.count,
-            workers: try store.workers(includeStopped: false, limit: 50).map { WorkerView($0) })
+            workers: try services.workers.list(includeStopped: false, caller))
     }
 
     /// The latest failed or crashed flow runs, newest first.
