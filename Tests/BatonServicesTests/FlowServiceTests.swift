@@ -67,15 +67,4 @@ import Testing
         #expect(view.registeredAt == sent.registeredAt)
         #expect(Timestamps.iso(view.registeredAt) == Timestamps.iso(record.registeredAt))
     }
-
-    @Test func wholeMillisecondsAreWhatParsingTheWrittenDateGives() {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<20_000 {
-            let date = Date(timeIntervalSince1970: Double.random(in: 0...4.2e9, using: &generator))
-            let text = Timestamps.iso(date)
-            let rounded = Timestamps.wholeMilliseconds(date)
-            #expect(rounded == Timestamps.parse(text))
-            #expect(Timestamps.iso(rounded) == text)
-        }
-    }
 }
