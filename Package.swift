@@ -76,13 +76,13 @@ let package = Package(
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonSDKTests", dependencies: ["Baton", "CBatonABI"]),
         .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),
-        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore", "BatonTestSupport"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonCore", "BatonTestSupport", "BatonSchedule"]),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
-        .testTarget(name: "BatonScheduleTests", dependencies: ["BatonSchedule", "BatonCore"]),
-        .testTarget(name: "BatonServicesTests", dependencies: ["BatonServices", "BatonStore", "BatonCore", "BatonTestSupport"]),
+        .testTarget(name: "BatonScheduleTests", dependencies: ["BatonSchedule", "BatonCore", "BatonStore", "BatonTestSupport"]),
+        .testTarget(name: "BatonServicesTests", dependencies: ["BatonServices", "BatonSchedule", "BatonStore", "BatonCore", "BatonTestSupport"]),
         .testTarget(name: "BatonServerTests", dependencies: ["BatonCore", "BatonStore", "BatonServer", "BatonHTTP"]),
         .testTarget(
             name: "BatonIntegrationTests",
-            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonServices", "BatonWorker", "BatonHTTP", "baton"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonLoader", "BatonServices", "BatonSchedule", "BatonWorker", "BatonHTTP", "baton"]),
     ]
 )

@@ -78,20 +78,6 @@ public struct NewDeployment: Sendable, Hashable {
     }
 }
 
-/// What one pass of the scheduler did.
-public struct SchedulingReport: Sendable, Hashable {
-    /// Runs created, oldest first.
-    public var created: [String] = []
-    /// Slots recorded as skipped (missed while nothing scheduled, catchup off).
-    public var skipped = 0
-    /// Runs marked `Late`.
-    public var late = 0
-    /// When the scheduler next has something to do, if it knows.
-    public var nextWake: Date?
-
-    public init() {}
-}
-
 /// A worker process, as the store knows it.
 public struct WorkerRecord: Codable, Sendable, Hashable {
     public var id: String

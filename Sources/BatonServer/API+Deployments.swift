@@ -1,5 +1,6 @@
 import BatonCore
 import BatonHTTP
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -8,7 +9,7 @@ extension API {
     static func deploymentRoutes(_ c: APIContext) -> [Route] {
         [
             Route(method: "GET", pattern: "/api/deployments", summary: "Deployments with their schedules and next runs", tag: "deployments", query: ["flow"], response: "DeploymentList") { request in
-                let views = try c.store.deployments(flow: request.queryString("flow")).map { try c.store.deploymentView($0) }
+                let views = try c.services.deployments.list(flow: request.queryString("flow"), c.caller(request))
                 return try Reply.json(Listing(key: "deployments", items: views))
             },
             Route(method: "POST", pattern: "/api/deployments", summary: "Deploy a flow: a version, parameters and a schedule", tag: "deployments", body: "NewDeployment", status: 201, response: "Deployment") { request in
@@ -24,33 +25,33 @@ extension API {
                 let schedule = try ScheduleSpec.from(
                     cron: try body.optionalString("cron"), interval: interval, rrule: try body.optionalString("rrule"),
                     anchor: try body.optionalString("anchor"), timeZone: try body.optionalString("timezone"), required: false, naming: { "'\($0)'" })
-                let deployment = try c.store.createDeployment(NewDeployment(
+                let deployment = try c.services.deployments.create(NewDeployment(
                     name: try body.string("name"), flow: flow, version: version, parameters: try body.objectField("parameters"),
                     schedule: schedule, pool: try body.optionalString("pool") ?? DeploymentNames.defaultPool,
                     catchup: try body.optionalBool("catchup") ?? false, maxActive: try body.optionalInt("maxActive"),
-                    workingDirectory: try body.optionalString("workingDirectory")))
-                return try Reply.json(try c.store.deploymentView(deployment), status: .created)
+                    workingDirectory: try body.optionalString("workingDirectory")), c.caller(request))
+                return try Reply.json(deployment, status: .created)
             },
             Route(method: "GET", pattern: "/api/deployments/{name}", summary: "A deployment with its next five fire times", tag: "deployments", response: "Deployment") { request in
-                try Reply.json(try c.store.deploymentView(try c.store.deployment(named: request.path("name"))))
+                try Reply.json(try c.services.deployments.get(request.path("name"), c.caller(request)))
             },
             Route(method: "DELETE", pattern: "/api/deployments/{name}", summary: "Delete a deployment and its runs not yet started", tag: "deployments", status: 204) { request in
-                try c.store.deleteDeployment(request.path("name"))
+                try c.services.deployments.delete(request.path("name"), c.caller(request))
                 return Reply.noContent
             },
             Route(method: "POST", pattern: "/api/deployments/{name}/pause", summary: "Pause: its runs not yet started are removed and no new ones made", tag: "deployments", response: "Deployment") { request in
                 try request.jsonObject().only([])
-                return try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), true)))
+                return try Reply.json(try c.services.deployments.setPaused(request.path("name"), true, c.caller(request)))
             },
             Route(method: "POST", pattern: "/api/deployments/{name}/resume", summary: "Resume (missed slots are replayed only with catchup)", tag: "deployments", response: "Deployment") { request in
                 try request.jsonObject().only([])
-                return try Reply.json(try c.store.deploymentView(try c.store.setPaused(request.path("name"), false)))
+                return try Reply.json(try c.services.deployments.setPaused(request.path("name"), false, c.caller(request)))
             },
             Route(method: "POST", pattern: "/api/deployments/{name}/run", summary: "A run of the deployment now, with optional parameter overrides", tag: "deployments", body: "DeploymentRun", status: 201, response: "FlowRun") { request in
                 let body = try request.jsonObject()
                 try body.only(["parameters"])
-                let run = try c.store.createDeploymentRun(request.path("name"), overrides: try body.objectField("parameters"))
-                return try Reply.json(RunView(run), status: .created)
+                let run = try c.services.deployments.runNow(request.path("name"), overrides: try body.objectField("parameters"), c.caller(request))
+                return try Reply.json(run, status: .created)
             },
             Route(method: "POST", pattern: "/api/deployments/{name}/backfill", summary: "Runs for every slot in a range that has none (idempotent)", tag: "deployments", body: "Backfill", status: 201, response: "Backfilled") { request in
                 let body = try request.jsonObject()
@@ -62,9 +63,8 @@ extension API {
                     }
                     return date
                 }
-                let (from, to) = (try time("from"), try time("to"))
-                guard from <= to else { throw APIError.badRequest("'from' is after 'to': expected a range from an earlier time to a later one", field: "from") }
-                let result = try c.store.backfill(request.path("name"), from: from, through: to)
+                let range = try BackfillRange(from: try time("from"), through: try time("to"))
+                let result = try c.services.deployments.backfill(request.path("name"), range, c.caller(request))
                 return Reply.json(["created": .array(result.created.map(JSONValue.string)), "existing": .int(Int64(result.existing))], status: .created)
             },
         ]

@@ -30,8 +30,6 @@ public final class EventHub: @unchecked Sendable {
     // @unchecked: the subscribers and counters are guarded by `lock`; the feed state is touched by
     // the hub's own thread only.
     private let store: any Store
-    /// Every deployment as the API shows it, for `deployment` events.
-    private let deploymentViews: @Sendable () throws -> [DeploymentView]
     private let log: @Sendable (String) -> Void
     private let minimumInterval: TimeInterval
     private let lock = NSLock()
@@ -49,13 +47,9 @@ public final class EventHub: @unchecked Sendable {
     private var parents: [String: String?] = [:]
     private var bell: (any StoreDoorbell)?
 
-    /// A hub over the store of `services`; `deploymentViews` gives every deployment as the API shows it.
-    public init(
-        services: Services, deploymentViews: @escaping @Sendable () throws -> [DeploymentView], minimumInterval: TimeInterval = 0.1,
-        log: @escaping @Sendable (String) -> Void
-    ) throws {
+    /// A hub over the store of `services`.
+    public init(services: Services, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
         store = services.store
-        self.deploymentViews = deploymentViews
         self.log = log
         self.minimumInterval = minimumInterval
         wakeup = try WakeupPipe()
@@ -177,7 +171,7 @@ public final class EventHub: @unchecked Sendable {
 
     private func readTopics(_ topics: Set<String>) throws {
         if topics.contains("deployments") {
-            for view in try deploymentViews() { publish("deployment", flowRunID: nil, view) }
+            for deployment in try store.deployments(flow: nil) { publish("deployment", flowRunID: nil, try DeploymentService.view(deployment, in: store)) }
         }
         if topics.contains("workers") {
             for worker in try store.workers(includeStopped: false, limit: 50) { publish("worker", flowRunID: nil, WorkerView(worker)) }

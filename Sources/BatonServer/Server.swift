@@ -57,11 +57,9 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// The live events of the store, with every deployment as the API shows it.
-    static func eventHub(store: SQLiteStore, home: BatonHome, log: @escaping @Sendable (String) -> Void) throws -> EventHub {
-        try EventHub(
-            services: Services(store: store, home: home), deploymentViews: { try store.deployments().map { try store.deploymentView($0) } },
-            log: log)
+    /// The live events of the store.
+    static func eventHub(store: any Store, home: BatonHome, log: @escaping @Sendable (String) -> Void) throws -> EventHub {
+        try EventHub(services: Services(store: store, home: home), log: log)
     }
 
     /// The address the UI and API are served at, once started.

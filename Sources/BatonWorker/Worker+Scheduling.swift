@@ -1,4 +1,5 @@
 import BatonCore
+import BatonSchedule
 import BatonStore
 import Foundation
 
@@ -6,7 +7,7 @@ import Foundation
 extension Worker {
     /// One pass of the scheduler, and the workers it should watch; returns when to schedule next.
     func schedulePass(now: Date, me: WorkerRecord) throws -> Date {
-        let report = try store.schedule(now: now, policy: options.policy)
+        let report = try Scheduler(store: store, policy: options.policy).pass(now: now)
         // Topping up the runs ahead (one as each starts) is routine; a batch is worth a line.
         if report.created.count > 1 { say("scheduled \(report.created.count) run(s) ahead") }
         if report.skipped > 0 { say("recorded \(report.skipped) missed slot(s) as skipped (their deployments do not catch up)") }

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonEngine
 import BatonRunner
+import BatonSchedule
 import BatonServices
 import BatonStore
 import Foundation
@@ -93,11 +94,11 @@ public final class Worker: @unchecked Sendable {
         let me = try services.workers.register(id: id, name: options.name, pool: options.pool, limit: options.limit, caller)
         let doorbell = try store.doorbell()
         try sweepOrphans()
-        var lease: ProcessLock?
+        var lease: (any Lease)?
         if options.schedules {
-            let schedulerLock = try ProcessLock(path: home.locksPath + "/scheduler.lock")
-            lease = schedulerLock
-            ProcessLock.whenAcquired(schedulerLock) { [self] in
+            let schedulerLease = try SchedulerLeadership.lease(locks: home.locksPath)
+            lease = schedulerLease
+            schedulerLease.whenAcquired { [self] in
                 lock.withLock { leader = true }
                 wakeup.ring(Wake.leader.rawValue)
             }
@@ -173,7 +174,7 @@ public final class Worker: @unchecked Sendable {
         }
         try services.workers.stop(me.id)
         ownLock.unlock()
-        lease?.unlock()
+        lease?.release()
         say("worker '\(options.name)' stopped")
     }
 

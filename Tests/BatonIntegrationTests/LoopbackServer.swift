@@ -22,6 +22,8 @@ final class LoopbackServer: @unchecked Sendable {
     private var count = 0
     private var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
     private let released = DispatchSemaphore(value: 0)
+    /// Whether `.hold` responses wait; false after `releaseAll()`. How many wait now.
+    private var holding = (open: true, waiting: 0)
 
     init(respond: @escaping @Sendable (_ path: String, _ number: Int) -> Response) throws {
         self.respond = respond
@@ -70,6 +72,16 @@ final class LoopbackServer: @unchecked Sendable {
     /// Lets one held request answer.
     func release() { released.signal() }
 
+    /// Answers every held request, and every later one at once. For a test whose held request may be
+    /// sent again (a client's own timeout, a task's retry) while it waits: each copy is held too.
+    func releaseAll() {
+        lock.lock()
+        holding.open = false
+        let waiting = holding.waiting
+        lock.unlock()
+        for _ in 0..<waiting { released.signal() }
+    }
+
     var requestCount: Int {
         lock.lock()
         defer { lock.unlock() }
@@ -112,11 +124,21 @@ final class LoopbackServer: @unchecked Sendable {
         case .send(let s, let b):
             (status, body) = (s, b)
         case .hold(let s, let b):
-            released.wait()
+            lock.lock()
+            let wait = holding.open
+            if wait { holding.waiting += 1 }
+            lock.unlock()
+            if wait {
+                released.wait()
+                lock.lock()
+                holding.waiting -= 1
+                lock.unlock()
+            }
             (status, body) = (s, b)
         }
         let response = "HTTP/1.1 \(status) \(status == 200 ? "OK" : "Error")\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-        _ = response.withCString { write(client, $0, strlen($0)) }
+        // MSG_NOSIGNAL: a client that gave up waiting (its own timeout) must not raise SIGPIPE here.
+        _ = response.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 }

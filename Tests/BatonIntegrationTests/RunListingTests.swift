@@ -1,4 +1,6 @@
 import BatonCore
+import BatonSchedule
+import BatonServices
 import BatonStore
 import Foundation
 import Testing
@@ -141,11 +143,11 @@ struct RunListingTests: StoreWatching {
         func between(_ before: Date, _ after: Date, _ condition: (Date, Date) -> Bool) -> ClosedRange<Int> {
             fires.filter { condition($0, before) }.count...fires.filter { condition($0, after) }.count
         }
-        _ = try store.createDeployment(
+        _ = try Services(store: store, home: BatonHome(path: sandbox.home), options: ServiceOptions(now: { then })).deployments.create(
             NewDeployment(
                 name: "stalled", flow: "hello", schedule: ScheduleSpec(kind: "interval", intervalSeconds: 60, anchor: then), pool: "elsewhere"),
-            now: then)
-        _ = try store.schedule(now: then)
+            .storeOwner())
+        _ = try Scheduler(store: store).pass(now: then)
         for _ in 0..<2 { #expect(try sandbox.baton("run", "hello").status == 0) }
 
         let before = Date()

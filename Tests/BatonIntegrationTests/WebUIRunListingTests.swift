@@ -1,5 +1,7 @@
 import BatonCore
 import BatonHTTP
+import BatonSchedule
+import BatonServices
 import BatonStore
 import Foundation
 import Testing
@@ -23,11 +25,11 @@ struct WebUIRunListingTests: StoreWatching {
             // A schedule whose scheduler ran ten minutes ago, for a pool no worker serves: overdue runs.
             let store = try SQLiteStore(home: BatonHome(path: sandbox.home))
             let then = Date().addingTimeInterval(-600)
-            _ = try store.createDeployment(
+            _ = try Services(store: store, home: BatonHome(path: sandbox.home), options: ServiceOptions(now: { then })).deployments.create(
                 NewDeployment(
                     name: "stalled", flow: "echo", schedule: ScheduleSpec(kind: "interval", intervalSeconds: 60, anchor: then), pool: "elsewhere"),
-                now: then)
-            _ = try store.schedule(now: then)
+                .storeOwner())
+            _ = try Scheduler(store: store).pass(now: then)
             var real: [String] = []
             for _ in 0..<2 {
                 let run = try sandbox.baton("run", "hello", "--json")

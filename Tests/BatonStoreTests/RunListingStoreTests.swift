@@ -1,4 +1,5 @@
 import BatonCore
+import BatonSchedule
 import BatonTestSupport
 import Foundation
 import Testing
@@ -16,9 +17,9 @@ import Testing
         let store = try file.open()
         _ = try store.register(sampleRegistration("aaa"))
         let then = now.addingTimeInterval(-600)
-        _ = try store.createDeployment(
-            NewDeployment(name: "tick", flow: "etl", schedule: ScheduleSpec(kind: "interval", intervalSeconds: 60, anchor: then)), now: then)
-        _ = try store.schedule(now: then)
+        let schedule = ScheduleSpec(kind: "interval", intervalSeconds: 60, anchor: then)
+        _ = try store.insertDeployment(NewDeployment(name: "tick", flow: "etl", schedule: schedule), schedule: schedule, isDefault: false, now: then)
+        _ = try Scheduler(store: store).pass(now: then)
         // Two runs by hand: one that ended, one still running; and one scheduled run that ran.
         func made(at offset: Double, ending: Bool) throws -> String {
             let run = try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:], state: RunState(.pending, at: now.addingTimeInterval(offset))))
@@ -80,8 +81,8 @@ import Testing
         #expect(try store.lateRuns(limit: 100, now: now).map(\.id) == past.filter { $0.state.name == "Late" }.map(\.id))
         #expect(try store.metrics(now: now).lateRuns == 7)
         // A scheduler pass records the same runs as Late, once.
-        #expect(try store.schedule(now: now).late == 7)
-        #expect(try store.schedule(now: now).late == 0)
+        #expect(try Scheduler(store: store).pass(now: now).late == 7)
+        #expect(try Scheduler(store: store).pass(now: now).late == 0)
         #expect(try store.states(flowRunID: late.id).last?.state.name == "Late")
     }
 

@@ -1,32 +1,33 @@
 import BatonCore
+import BatonServices
 import Foundation
 
 /// Deployments on this machine's store.
 extension LocalBackend {
     func createDeployment(_ deployment: NewDeployment) throws -> DeploymentView {
-        try Self.asSent(store.deploymentView(store.createDeployment(deployment)))
+        try Self.asSent(services.deployments.create(deployment, caller))
     }
 
     func deployments(flow: String?) throws -> [DeploymentView] {
-        try Self.asSent(store.deployments(flow: flow).map { try store.deploymentView($0, nextCount: 1) })
+        try Self.asSent(services.deployments.list(flow: flow, nextCount: DeploymentService.fireTimesListed, caller))
     }
 
     func deployment(named name: String) throws -> DeploymentView {
-        try Self.asSent(store.deploymentView(store.deployment(named: name)))
+        try Self.asSent(services.deployments.get(name, caller))
     }
 
     func setPaused(_ name: String, _ paused: Bool) throws -> DeploymentView {
-        try Self.asSent(store.deploymentView(store.setPaused(name, paused)))
+        try Self.asSent(services.deployments.setPaused(name, paused, caller))
     }
 
-    func deleteDeployment(_ name: String) throws { try store.deleteDeployment(name) }
+    func deleteDeployment(_ name: String) throws { try services.deployments.delete(name, caller) }
 
     func runDeployment(_ name: String, overrides: [String: JSONValue]) throws -> RunView {
-        try Self.asSent(RunView(store.createDeploymentRun(name, overrides: overrides)))
+        try Self.asSent(services.deployments.runNow(name, overrides: overrides, caller))
     }
 
     func backfill(_ name: String, from: Date, through: Date) throws -> (created: Int, existing: Int) {
-        let (created, existing) = try store.backfill(name, from: from, through: through)
-        return (created.count, existing)
+        let done = try services.deployments.backfill(name, BackfillRange(from: from, through: through, naming: ("--from", "--to")), caller)
+        return (done.created.count, done.existing)
     }
 }

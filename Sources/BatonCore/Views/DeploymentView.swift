@@ -25,7 +25,9 @@ public struct DeploymentView: Codable, Sendable, Hashable {
     public var scheduledRuns: Int
     public var skippedSlots: Int
 
-    public init(_ d: DeploymentRecord, activeRuns: Int, scheduledRuns: Int, skippedSlots: Int, nextCount: Int = 5, now: Date = Date()) {
+    /// `next`: its next fire times as the scheduler computes them (none while paused), formatted in
+    /// the schedule's zone.
+    public init(_ d: DeploymentRecord, next: [String], activeRuns: Int, scheduledRuns: Int, skippedSlots: Int) {
         name = d.name
         flow = d.flow
         version = d.version.map(String.init) ?? "latest"
@@ -40,11 +42,7 @@ public struct DeploymentView: Codable, Sendable, Hashable {
         paused = d.paused
         isDefault = d.isDefault
         createdAt = d.createdAt
-        if let schedule = d.schedule, !d.paused, let compiled = try? CompiledSchedule(schedule, defaultStart: d.createdAt) {
-            next = compiled.fireTimes(after: Int64(now.timeIntervalSince1970), count: nextCount).map(compiled.format)
-        } else {
-            next = []
-        }
+        self.next = next
         self.activeRuns = activeRuns
         self.scheduledRuns = scheduledRuns
         self.skippedSlots = skippedSlots
