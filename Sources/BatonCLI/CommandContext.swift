@@ -11,7 +11,6 @@ final class CommandContext {
     let api: (url: String, origin: String)?
     let out = Terminal.standardOutput
     let err = Terminal.standardError
-    private var openedStore: SQLiteStore?
     private var openedServices: Services?
     private var openedBackend: (any Backend)?
 
@@ -20,20 +19,12 @@ final class CommandContext {
         self.api = api
     }
 
-    /// The store on this machine, opened (and created) on first use. Commands that can speak to a
-    /// server use `backend()` instead.
-    func store() throws -> SQLiteStore {
-        if let openedStore { return openedStore }
-        let store = try SQLiteStore(home: home)
-        openedStore = store
-        return store
-    }
-
-    /// The application layer over the store on this machine, opened on first use: the one place a
-    /// command opens a concrete store (SQLite at `BATON_HOME`).
+    /// The application layer over the store on this machine, opened (and created) on first use: the
+    /// one place a command opens a concrete store (SQLite at `BATON_HOME`). Commands that can speak
+    /// to a server use `backend()` instead.
     func services() throws -> Services {
         if let openedServices { return openedServices }
-        let services = Services(store: try store(), home: home)
+        let services = Services(store: try SQLiteStore(home: home), home: home)
         openedServices = services
         return services
     }
@@ -42,7 +33,7 @@ final class CommandContext {
     func backend() throws -> any Backend {
         if let openedBackend { return openedBackend }
         let backend: any Backend =
-            if let api { try RemoteBackend(url: api.url, origin: api.origin) } else { LocalBackend(home: home, store: try store()) }
+            if let api { try RemoteBackend(url: api.url, origin: api.origin) } else { LocalBackend(services: try services()) }
         openedBackend = backend
         return backend
     }

@@ -30,7 +30,7 @@ public struct ServerOptions: Sendable {
 /// running flows finish for the grace period.
 public final class Server: @unchecked Sendable {
     // @unchecked: configured in init and then only read; `http` is itself thread-safe.
-    let store: SQLiteStore
+    let store: any Store
     let home: BatonHome
     let options: ServerOptions
     let say: @Sendable (String) -> Void
@@ -39,7 +39,7 @@ public final class Server: @unchecked Sendable {
     let web: WebAssets?
     private(set) var http: HTTPServer!
 
-    public init(store: SQLiteStore, home: BatonHome, options: ServerOptions, say: @escaping @Sendable (String) -> Void) throws {
+    public init(store: any Store, home: BatonHome, options: ServerOptions, say: @escaping @Sendable (String) -> Void) throws {
         self.store = store
         self.home = home
         self.options = options

@@ -75,7 +75,7 @@ extension LocalBackend {
             var taskRuns: [TaskRunView] = []
             if printer.showsTaskRuns {
                 let now = Date()
-                taskRuns = try store.taskRunViews(flowRunID: run.id, changedSince: changedSince)
+                taskRuns = try store.taskRunViews(flowRunID: run.id, changedSince: changedSince, limit: 100_000, withValues: false)
                 // Task states are written in batches a little after their time: read back a few seconds.
                 changedSince = now.addingTimeInterval(-5)
             }

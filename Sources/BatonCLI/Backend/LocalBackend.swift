@@ -7,15 +7,15 @@ import Foundation
 /// execute in a runner child of this process.
 final class LocalBackend: Backend {
     let home: BatonHome
-    let store: SQLiteStore
+    let store: any Store
     /// The application layer over the store, and who asks through it: this machine's user.
     let services: Services
     let caller = Caller.storeOwner()
 
-    init(home: BatonHome, store: SQLiteStore) {
-        self.home = home
-        self.store = store
-        services = Services(store: store, home: home)
+    init(services: Services) {
+        home = services.home
+        store = services.store
+        self.services = services
     }
 
     /// The value as the HTTP API would send it: through the same JSON coding, so that dates keep

@@ -54,7 +54,7 @@ enum ServerCommands {
     static func serve(_ options: ServerOptions, context: CommandContext, started: Date, log: LogLines? = nil) throws {
         let out = context.out
         let log = log ?? LogLines(format: .text, component: "server", terminal: out)
-        let server = try Server(store: try context.store(), home: context.home, options: options) { line in log.say(line) }
+        let server = try Server(store: try context.services().store, home: context.home, options: options) { line in log.say(line) }
         try server.run { address in
             let milliseconds = Int((Date().timeIntervalSince(started) * 1000).rounded())
             let web = log.format == .text ? out.bold(address + "/") : address + "/"
