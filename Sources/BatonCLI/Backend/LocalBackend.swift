@@ -18,12 +18,6 @@ final class LocalBackend: Backend {
         self.services = services
     }
 
-    /// The value as the HTTP API would send it: through the same JSON coding, so that dates keep
-    /// whole milliseconds here too and both backends print the same bytes for the same data.
-    static func asSent<T: Codable>(_ value: T) throws -> T {
-        try BatonCoding.decoder().decode(T.self, from: BatonCoding.encoder().encode(value))
-    }
-
     // MARK: Flows and versions
 
     func register(path: String, label: String?, source: String?, timeout: Double, progress: @escaping @Sendable (String) -> Void)

@@ -32,7 +32,11 @@ public struct DeploymentView: Codable, Sendable, Hashable {
         flow = d.flow
         version = d.version.map(String.init) ?? "latest"
         parameters = d.parameters
-        schedule = d.schedule
+        schedule = d.schedule.map { schedule in
+            var schedule = schedule
+            schedule.anchor = Timestamps.wholeMilliseconds(schedule.anchor)
+            return schedule
+        }
         scheduleSummary = d.schedule?.summary
         scheduleWords = d.schedule?.inWords
         timezone = d.schedule.map { $0.timeZone ?? "UTC" }
@@ -41,7 +45,7 @@ public struct DeploymentView: Codable, Sendable, Hashable {
         maxActive = d.maxActive
         paused = d.paused
         isDefault = d.isDefault
-        createdAt = d.createdAt
+        createdAt = Timestamps.wholeMilliseconds(d.createdAt)
         self.next = next
         self.activeRuns = activeRuns
         self.scheduledRuns = scheduledRuns
