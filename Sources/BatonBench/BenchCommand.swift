@@ -80,7 +80,7 @@ public enum BenchCommand {
 
 final class Bench {
     /// The store a benchmark measures, at `home`: the one place the bench opens a concrete store.
-    static func openStore(home: String) throws -> SQLiteStore { try SQLiteStore(home: BatonHome(path: home)) }
+    static func openStore(home: String) throws -> any Store { try SQLiteStore(home: BatonHome(path: home)) }
 
     let root: String
     let scratch: String
