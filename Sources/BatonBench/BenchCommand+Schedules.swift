@@ -31,7 +31,7 @@ extension Bench {
                 worker.waitUntilExit()
             }
         }
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         let doorbell = try store.doorbell()
         var runs: [FlowRunRecord] = []
         let deadline = Date().addingTimeInterval(Double(n) * 2 + 60)

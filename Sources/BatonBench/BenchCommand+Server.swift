@@ -49,7 +49,7 @@ extension Bench {
         let home = scratch + "/server-runs-home"
         try expectSuccess(baton, ["register", library], home: home)
         try expectSuccess(baton, ["run", "bench-map", "--param", "n=50"], home: home)
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         let pageRun = try store.flowRuns(FlowRunQuery(flow: "bench-map", limit: 1))[0]
         progress("storing \(n) flow runs…")
         let flows = ["hello", "bench-seq", "bench-etl"]
@@ -144,7 +144,7 @@ extension Bench {
             latencies.add(mine)
         }
         let elapsed = seconds(since: started)
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         return [
             "workload": .string("server-create"), "n": .int(Int64(n)), "clients": .int(Int64(clients)), "seconds": .double(round3(elapsed)),
             "runs_per_second": .double(round3(Double(n) / elapsed)), "request_ms": percentiles(latencies.values),

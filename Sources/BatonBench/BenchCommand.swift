@@ -1,5 +1,6 @@
 import BatonCore
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -78,6 +79,9 @@ public enum BenchCommand {
 }
 
 final class Bench {
+    /// The store a benchmark measures, at `home`: the one place the bench opens a concrete store.
+    static func openStore(home: String) throws -> any Store { try SQLiteStore(home: BatonHome(path: home)) }
+
     let root: String
     let scratch: String
     let baton: String
@@ -128,7 +132,7 @@ final class Bench {
         guard status == 0, let id = (try? JSONValue(json: output))?["id"]?.stringValue else {
             throw BatonError(.runner, "`baton run \(flow)` exited with status \(status): \(output.suffix(300))")
         }
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         let stored = try store.countTaskRuns(flowRunID: id)
         return [
             "workload": .string(workload), "n": .int(Int64(n)), "seconds": .double(round3(seconds)),
@@ -160,7 +164,7 @@ final class Bench {
             ids.append(id)
             peak = max(peak, rss)
         }
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         let stored = try ids.reduce(0) { $0 + (try store.countTaskRuns(flowRunID: $1)) }
         let retried = try ids.allSatisfy { id in
             try store.taskRuns(flowRunID: id).first { $0.taskName == "etl-extract" }?.attempts == 2
@@ -192,7 +196,7 @@ final class Bench {
             ids.append(id)
             peak = max(peak, rss)
         }
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         let second = try store.taskRuns(flowRunID: ids[1]).first
         let stored = try ids.reduce(0) { $0 + (try store.countTaskRuns(flowRunID: $1)) }
         return [
@@ -219,7 +223,7 @@ final class Bench {
             peak = max(peak, rss)
         }
         progress("running the same flow \(n) times through the supervisor, without the CLI process…")
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         let supervisor = RunSupervisor(store: store, runnerExecutable: baton)
         var supervised: [Double] = []
         for _ in 0..<n {
@@ -247,7 +251,7 @@ final class Bench {
         let library = try fixtureLibrary()
         let home = scratch + "/store-home"
         try expectSuccess(baton, ["register", library], home: home)
-        let store = try SQLiteStore(home: BatonHome(path: home))
+        let store = try Self.openStore(home: home)
         let run = try store.createFlowRun(NewFlowRun(flow: "hello", version: 1, parameters: [:]))
         var events: [RunEvent] = []
         let now = Date()

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -10,7 +11,7 @@ final class CommandContext {
     let api: (url: String, origin: String)?
     let out = Terminal.standardOutput
     let err = Terminal.standardError
-    private var openedStore: SQLiteStore?
+    private var openedServices: Services?
     private var openedBackend: (any Backend)?
 
     init(home: BatonHome, api: (url: String, origin: String)? = nil) {
@@ -18,20 +19,21 @@ final class CommandContext {
         self.api = api
     }
 
-    /// The store on this machine, opened (and created) on first use. Commands that can speak to a
-    /// server use `backend()` instead.
-    func store() throws -> SQLiteStore {
-        if let openedStore { return openedStore }
-        let store = try SQLiteStore(home: home)
-        openedStore = store
-        return store
+    /// The application layer over the store on this machine, opened (and created) on first use: the
+    /// one place a command opens a concrete store (SQLite at `BATON_HOME`). Commands that can speak
+    /// to a server use `backend()` instead.
+    func services() throws -> Services {
+        if let openedServices { return openedServices }
+        let services = Services(store: try SQLiteStore(home: home), home: home)
+        openedServices = services
+        return services
     }
 
     /// Baton as commands see it: the server at the API URL when one is set, else the local store.
     func backend() throws -> any Backend {
         if let openedBackend { return openedBackend }
         let backend: any Backend =
-            if let api { try RemoteBackend(url: api.url, origin: api.origin) } else { LocalBackend(home: home, store: try store()) }
+            if let api { try RemoteBackend(url: api.url, origin: api.origin) } else { LocalBackend(services: try services()) }
         openedBackend = backend
         return backend
     }

@@ -39,6 +39,26 @@ public struct BatonHome: Sendable, Hashable {
     /// The working directory of a run executed by a worker or server.
     public func runDirectory(_ flowRunID: String) -> String { runsPath + "/" + flowRunID }
 
+    /// The working directory for a run executed by a worker or server, created before its runner
+    /// starts: the one its deployment names (`configured`), else its own folder under `runs/`, private
+    /// to the owner and removed when the run is pruned.
+    public func prepareRunDirectory(for flowRunID: String, configured: String?) throws -> String {
+        if let configured {
+            // A folder the deployment names is the operator's: made when missing, never tightened.
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: configured, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(Self.folderMode)])
+            } catch {
+                throw BatonError(
+                    .io, "the working directory '\(configured)' of run \(flowRunID)'s deployment cannot be created: \(error.localizedDescription)")
+            }
+            return configured
+        }
+        let directory = runDirectory(flowRunID)
+        try Self.makePrivateDirectory(directory)
+        return directory
+    }
+
     /// Folders of a home: only their owner may enter them.
     public static let folderMode: mode_t = 0o700
     /// Files of the store (the database, its WAL and shared memory): only their owner may read them.

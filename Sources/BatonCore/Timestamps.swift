@@ -7,7 +7,7 @@ import Foundation
 /// it, which every runner child would pay.
 public enum Timestamps {
     public static func iso(_ date: Date) -> String {
-        let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let totalMilliseconds = milliseconds(date)
         var days = totalMilliseconds / 86_400_000
         var milliseconds = totalMilliseconds % 86_400_000
         if milliseconds < 0 {
@@ -19,6 +19,34 @@ public enum Timestamps {
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
             + "\(pad(seconds % 60, 2)).\(pad(milliseconds % 1000, 3))Z"
     }
+
+    /// The date as `iso` writes it and `parse` reads it back: whole milliseconds. Views round their
+    /// dates with it, so a value made here equals, bit for bit, the one a client decodes from the API.
+    public static func wholeMilliseconds(_ date: Date) -> Date {
+        let total = milliseconds(date)
+        var seconds = total / 1000
+        var rest = total % 1000
+        if rest < 0 {
+            rest += 1000
+            seconds -= 1
+        }
+        // The fraction summed digit by digit, as `parse` does, so both give the same bits.
+        var fraction = 0.0
+        var scale = 0.1
+        for digit in [rest / 100, rest / 10 % 10, rest % 10] {
+            fraction += Double(digit) * scale
+            scale /= 10
+        }
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
+    /// `wholeMilliseconds` of an optional date.
+    public static func wholeMilliseconds(_ date: Date?) -> Date? { date.map { wholeMilliseconds($0) } }
+
+    /// Milliseconds since 1970, rounded down. The 0.01 ms of slack absorbs the error of reading a
+    /// written date back (`parse` sums its digits in binary floating point), so that writing what was
+    /// read gives the same text again.
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000 + 0.01).rounded(.down)) }
 
     public static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)

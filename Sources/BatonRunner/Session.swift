@@ -30,7 +30,7 @@ struct Session {
     var slotRetryOwed = false
     /// Watches the store's doorbells once a task waits for a concurrency slot, so that a slot freed
     /// by another process is retried at once; runs that never wait never watch (see `Nudge`).
-    var doorbell: Doorbell?
+    var doorbell: (any StoreDoorbell)?
     /// The events of task runs created in the last `holdWindow` seconds and not finished yet, kept
     /// back so that a task run that finishes soon is written once, with its final state, rather than
     /// inserted and then updated for each state: in a 100,000-way map most task runs wait in the

@@ -51,9 +51,7 @@ extension API {
             Route(method: "GET", pattern: "/api/flow-runs/{id}/graph", summary: "A flow run's task-run graph: nodes and the engine's recorded edges", tag: "runs", query: ["limit"], response: "Graph") { request in
                 let id = request.path("id")
                 let graph = try c.services.runs.graph(id, limit: try request.queryInt("limit", default: 2_000, in: RunService.graphLimit), c.caller(request))
-                return try Reply.json(Graph(
-                    nodes: graph.nodes.map(Graph.Node.init), edges: graph.edges.map { Graph.Edge(from: $0.upstream, to: $0.downstream, kind: $0.kind) },
-                    truncated: graph.truncated))
+                return try Reply.json(RunGraph(nodes: graph.nodes, edges: graph.edges, truncated: graph.truncated))
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}/logs", summary: "A flow run's log lines after an id, at or above a level", tag: "runs", query: ["after", "limit", "level"], response: "LogList") { request in
                 let id = request.path("id")
@@ -101,42 +99,4 @@ extension API {
         }
         return level
     }
-}
-
-/// A run's task-run graph for the UI.
-struct Graph: Encodable {
-    struct Node: Encodable {
-        var id: String
-        var name: String
-        var taskName: String
-        var kind: String
-        var state: String
-        var stateName: String
-        var startTime: Date?
-        var endTime: Date?
-        var childFlowRunID: String?
-
-        init(_ t: TaskRunView) {
-            id = t.id
-            name = t.name
-            taskName = t.taskName
-            kind = t.kind
-            state = t.state
-            stateName = t.stateName
-            startTime = t.startTime
-            endTime = t.endTime
-            childFlowRunID = t.childFlowRunID
-        }
-    }
-
-    struct Edge: Encodable {
-        var from: String
-        var to: String
-        var kind: String
-    }
-
-    var nodes: [Node]
-    var edges: [Edge]
-    /// Whether the run has more task runs than the graph shows.
-    var truncated: Bool
 }

@@ -24,9 +24,7 @@ struct Route: Sendable {
 
 /// What the route handlers work with.
 struct APIContext: Sendable {
-    let store: SQLiteStore
-    let home: BatonHome
-    /// The application layer every handler calls.
+    /// The application layer every handler calls (and its home, where uploads go).
     let services: Services
     let events: EventHub
     /// The pool runs created through the API go to.
@@ -42,7 +40,7 @@ extension APIContext {
     func caller(_ request: HTTPRequest) -> Caller { .anonymous(address: request.remoteAddress) }
 }
 
-/// The REST API under `/api`: thin handlers that parse, call the store (or the registrar), and encode.
+/// The REST API under `/api`: thin handlers that parse, call the application layer, and encode.
 public final class API: Sendable {
     let routes: [Route]
     private let router: Router
@@ -56,7 +54,7 @@ public final class API: Sendable {
 
     /// `maxJSONBytes` limits JSON bodies (413 beyond); uploads stream to disk up to
     /// `InputLimits.maxUploadBytes`.
-    public init(store: SQLiteStore, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool,
+    public init(store: any Store, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool,
                 maxJSONBytes: Int = InputLimits.defaultMaxJSONBytes, log: @escaping @Sendable (String) -> Void) {
         jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
         uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
@@ -65,7 +63,7 @@ public final class API: Sendable {
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(
-            store: store, home: home, services: Services(store: store, home: home, options: ServiceOptions(pool: pool)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
+            services: Services(store: store, home: home, options: ServiceOptions(pool: pool)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
         var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", response: "Object") { _ in
             .bytes([], contentType: "application/json")

@@ -29,7 +29,7 @@ struct LiveEvent: Sendable {
 public final class EventHub: @unchecked Sendable {
     // @unchecked: the subscribers and counters are guarded by `lock`; the feed state is touched by
     // the hub's own thread only.
-    private let store: SQLiteStore
+    private let store: any Store
     private let log: @Sendable (String) -> Void
     private let minimumInterval: TimeInterval
     private let lock = NSLock()
@@ -45,10 +45,11 @@ public final class EventHub: @unchecked Sendable {
     private var watermarks: [String: Date] = [:]
     private var seen: [String: [String: String]] = [:]
     private var parents: [String: String?] = [:]
-    private var bell: Doorbell?
+    private var bell: (any StoreDoorbell)?
 
-    public init(store: SQLiteStore, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
-        self.store = store
+    /// A hub over the store of `services`.
+    public init(services: Services, minimumInterval: TimeInterval = 0.1, log: @escaping @Sendable (String) -> Void) throws {
+        store = services.store
         self.log = log
         self.minimumInterval = minimumInterval
         wakeup = try WakeupPipe()
@@ -82,7 +83,7 @@ public final class EventHub: @unchecked Sendable {
         }
     }
 
-    private func run(bell: Doorbell) {
+    private func run(bell: any StoreDoorbell) {
         var lastPass = Date.distantPast
         var pendingChanges = false
         var pendingTopics: Set<String> = []
@@ -119,7 +120,7 @@ public final class EventHub: @unchecked Sendable {
         let started = Date()
         var changedRuns: [String] = []
         while true {
-            let changes = try store.changes(after: position)
+            let changes = try store.changes(after: position, limit: 2000)
             position = changes.position
             changedRuns += changes.flowRunIDs
             for id in changes.flowRunIDs {
@@ -144,7 +145,7 @@ public final class EventHub: @unchecked Sendable {
         // Runners hold new task runs back for up to 250 ms and supervisors write in batches, so a
         // state may be stored a while after its time: read back a few seconds, and send only changes.
         let since = watermarks[flowRunID] ?? .distantPast
-        let views = try store.taskRunViews(flowRunID: flowRunID, changedSince: since, limit: Self.followedTaskRuns)
+        let views = try store.taskRunViews(flowRunID: flowRunID, changedSince: since, limit: Self.followedTaskRuns, withValues: false)
         watermarks[flowRunID] = now.addingTimeInterval(-5)
         var known = seen[flowRunID] ?? [:]
         var changed: [TaskRunView] = []
@@ -170,10 +171,10 @@ public final class EventHub: @unchecked Sendable {
 
     private func readTopics(_ topics: Set<String>) throws {
         if topics.contains("deployments") {
-            for deployment in try store.deployments() { publish("deployment", flowRunID: nil, try DeploymentService.view(deployment, in: store)) }
+            for deployment in try store.deployments(flow: nil) { publish("deployment", flowRunID: nil, try DeploymentService.view(deployment, in: store)) }
         }
         if topics.contains("workers") {
-            for worker in try store.workers(includeStopped: false) { publish("worker", flowRunID: nil, WorkerView(worker)) }
+            for worker in try store.workers(includeStopped: false, limit: 50) { publish("worker", flowRunID: nil, WorkerView(worker)) }
         }
     }
 
@@ -289,9 +290,4 @@ final class Subscription: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
     }
-}
-
-struct TaskRunBatch: Encodable {
-    var flowRunID: String
-    var taskRuns: [TaskRunView]
 }

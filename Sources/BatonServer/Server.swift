@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonRunner
+import BatonServices
 import BatonStore
 import BatonWorker
 import Foundation
@@ -29,7 +30,7 @@ public struct ServerOptions: Sendable {
 /// running flows finish for the grace period.
 public final class Server: @unchecked Sendable {
     // @unchecked: configured in init and then only read; `http` is itself thread-safe.
-    let store: SQLiteStore
+    let store: any Store
     let home: BatonHome
     let options: ServerOptions
     let say: @Sendable (String) -> Void
@@ -38,12 +39,12 @@ public final class Server: @unchecked Sendable {
     let web: WebAssets?
     private(set) var http: HTTPServer!
 
-    public init(store: SQLiteStore, home: BatonHome, options: ServerOptions, say: @escaping @Sendable (String) -> Void) throws {
+    public init(store: any Store, home: BatonHome, options: ServerOptions, say: @escaping @Sendable (String) -> Void) throws {
         self.store = store
         self.home = home
         self.options = options
         self.say = say
-        events = try EventHub(store: store, log: say)
+        events = try Self.eventHub(store: store, home: home, log: say)
         api = API(store: store, home: home, events: events, pool: options.pool, maxJSONBytes: options.maxJSONBytes, log: say)
         web = try WebAssets.locate().map(WebAssets.init(root:))
         var configuration = HTTPServerConfiguration()
@@ -54,6 +55,11 @@ public final class Server: @unchecked Sendable {
         http = HTTPServer(configuration: configuration, handler: { [self] request in handle(request) }) { status, message in
             APIError(status, Self.code(status), message).response
         }
+    }
+
+    /// The live events of the store.
+    static func eventHub(store: any Store, home: BatonHome, log: @escaping @Sendable (String) -> Void) throws -> EventHub {
+        try EventHub(services: Services(store: store, home: home), log: log)
     }
 
     /// The address the UI and API are served at, once started.

@@ -9,7 +9,7 @@ import Glibc
 /// is freed, `cancel` when a run is asked to stop) and every process watching the store is woken at
 /// once, without polling. On SQLite a ring writes `doorbells/<topic>` next to the database and the
 /// watchers hear it through inotify.
-public final class Doorbell {
+public final class Doorbell: StoreDoorbell {
     /// A file descriptor that becomes readable when a topic rings; poll it, then call `drain`.
     public let fd: Int32
 
@@ -104,7 +104,7 @@ extension SQLiteStore {
 
     /// Watches this store's topics and every committed write to it, by any process (the topic
     /// `changes`): the live-events feed's wake-up.
-    public func changeDoorbell() throws -> Doorbell {
+    public func changeDoorbell() throws -> any StoreDoorbell {
         try Doorbell(watching: [
             (doorbellPath, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)), (changeBellPath, UInt32(IN_MODIFY | IN_CLOSE_WRITE)),
         ])
@@ -114,7 +114,7 @@ extension SQLiteStore {
     public func ring(_ topic: String) { Doorbell.ring(topic, in: doorbellPath) }
 
     /// Starts watching this store's topics.
-    public func doorbell() throws -> Doorbell { try Doorbell(directory: doorbellPath) }
+    public func doorbell() throws -> any StoreDoorbell { try Doorbell(directory: doorbellPath) }
 
     /// The version of each flow that a library registered, for subflow runs.
     public func flowVersions(libraryHash: String) throws -> [String: Int] {

@@ -9,14 +9,14 @@ import Foundation
 ///
 /// `@unchecked Sendable`: mutable state is guarded by `condition`'s lock.
 public final class RetentionSchedule: @unchecked Sendable {
-    private let store: SQLiteStore
+    private let store: any Store
     private let days: Int
     private let say: @Sendable (String) -> Void
     private let condition = NSCondition()
     private var stopped = false
     private var thread: Thread?
 
-    public init(store: SQLiteStore, days: Int, say: @escaping @Sendable (String) -> Void) {
+    public init(store: any Store, days: Int, say: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.days = days
         self.say = say

@@ -1,7 +1,7 @@
 import BatonCore
 import Foundation
 
-/// What the dashboard shows: runs by state over a period, by hour, recent failures and late runs.
+/// What the dashboard counts: runs by state over a period, in all and by hour.
 public struct DashboardCounts: Sendable {
     public var byState: [String: Int] = [:]
     /// Counts by state for each hour from `since`, oldest first.
@@ -27,12 +27,5 @@ extension SQLiteStore {
             if hour >= 0 && hour < hours { counts.hourly[hour][state, default: 0] += n }
         }
         return counts
-    }
-
-    /// The latest failed or crashed flow runs.
-    public func recentFailures(limit: Int) throws -> [FlowRunRecord] {
-        let failed = try flowRuns(FlowRunQuery(state: .failed, limit: limit))
-        let crashed = try flowRuns(FlowRunQuery(state: .crashed, limit: limit))
-        return Array((failed + crashed).sorted { ($0.listTime, $0.id) > ($1.listTime, $1.id) }.prefix(limit))
     }
 }

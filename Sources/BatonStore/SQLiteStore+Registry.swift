@@ -84,16 +84,14 @@ extension SQLiteStore {
             label: row.optionalText(8))
     }
 
-    public func versions(of flow: String) throws -> [VersionRecord] {
-        let versions = try withConnection { db in
+    public func versionRecords(of flow: String) throws -> [VersionRecord] {
+        try withConnection { db in
             try db.query("SELECT \(Self.versionColumns) WHERE f.name = ? ORDER BY v.number", [.text(flow)], row: Self.version)
         }
-        guard !versions.isEmpty else { throw try unknownFlow(flow) }
-        return versions
     }
 
-    public func version(of flow: String, number: Int?) throws -> VersionRecord {
-        let found = try withConnection { db in
+    public func versionRecord(of flow: String, number: Int?) throws -> VersionRecord? {
+        try withConnection { db in
             if let number {
                 return try db.query(
                     "SELECT \(Self.versionColumns) WHERE f.name = ? AND v.number = ?", [.text(flow), .int(Int64(number))],
@@ -105,16 +103,10 @@ extension SQLiteStore {
                 row: Self.version
             ).first
         }
-        if let found { return found }
-        let numbers = try withConnection { db in
-            try db.query("SELECT v.number FROM versions v JOIN flows f ON f.id = v.flow_id WHERE f.name = ? ORDER BY 1", [.text(flow)]) {
-                Int($0.int(0))
-            }
-        }
-        guard !numbers.isEmpty else { throw try unknownFlow(flow) }
-        throw BatonError(
-            .notFound,
-            "flow '\(flow)' has no version \(number ?? 0); its versions are \(Self.describeRange(numbers))")
+    }
+
+    public func flowNames() throws -> [String] {
+        try withConnection { db in try db.query("SELECT name FROM flows ORDER BY name") { $0.text(0) } }
     }
 
     public func library(hash: String) throws -> LibraryRecord? {
@@ -127,22 +119,5 @@ extension SQLiteStore {
                     registeredAt: Date(sql: row.double(5)))
             }.first
         }
-    }
-
-    func unknownFlow(_ flow: String) throws -> BatonError {
-        let names = try withConnection { db in try db.query("SELECT name FROM flows ORDER BY name") { $0.text(0) } }
-        return BatonError(
-            .notFound,
-            "unknown flow '\(flow)'; "
-                + (names.isEmpty
-                    ? "no flows are registered yet (register one with `baton register <package-or-library>`)"
-                    : "registered flows: \(names.joined(separator: ", "))"))
-    }
-
-    /// "1–3" or "1, 2 and 5".
-    static func describeRange(_ numbers: [Int]) -> String {
-        guard let first = numbers.first, let last = numbers.last else { return "none" }
-        if numbers.count > 2 && last - first + 1 == numbers.count { return "\(first)–\(last)" }
-        return numbers.map(String.init).joined(separator: ", ")
     }
 }

@@ -152,28 +152,12 @@ extension SQLiteStore {
         for directory in directories { try? manager.removeItem(atPath: directory) }
     }
 
-    /// The working directory for a run executed by a worker or server, created before its runner
-    /// starts: the one its deployment names, else its own folder under `runs/`, private to the owner
-    /// and removed when the run is pruned.
-    public func prepareWorkingDirectory(for flowRunID: String) throws -> String {
-        let configured = try withConnection { db in
+    public func workingDirectory(ofRun flowRunID: String) throws -> String? {
+        try withConnection { db in
             try db.query(
                 "SELECT d.working_directory FROM flow_runs r JOIN deployments d ON d.id = r.deployment_id WHERE r.id = ?",
                 [.text(flowRunID)]
             ) { $0.optionalText(0) }.first ?? nil
         }
-        if let configured {
-            // A folder the deployment names is the operator's: made when missing, never tightened.
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: configured, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(BatonHome.folderMode)])
-            } catch {
-                throw BatonError(.io, "the working directory '\(configured)' of run \(flowRunID)'s deployment cannot be created: \(error.localizedDescription)")
-            }
-            return configured
-        }
-        let directory = runsPath + "/" + flowRunID
-        try BatonHome.makePrivateDirectory(directory)
-        return directory
     }
 }

@@ -16,6 +16,10 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     public let resultFileThreshold: Int
     /// Where large results are kept: `results/` next to the database.
     public var resultsPath: String { (path as NSString).deletingLastPathComponent + "/results" }
+    /// The backend's name.
+    public var kind: String { "sqlite" }
+    /// The database file.
+    public var location: String { path }
     private let connection: SQLiteConnection
     private let lock = NSLock()
     /// Runs this store's WAL checkpoints; `connection` holds it unretained.

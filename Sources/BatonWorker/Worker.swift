@@ -49,7 +49,7 @@ public struct WorkerOptions: Sendable {
 /// until a lock it waits on is released (the scheduler or another worker died).
 public final class Worker: @unchecked Sendable {
     // @unchecked: the mutable state (`active`, `leader`, `dead`, the watched sets) is only touched under `lock`.
-    public let store: SQLiteStore
+    public let store: any Store
     /// The application layer over the store, and who asks through it: the worker process itself.
     let services: Services
     let caller = Caller.storeOwner()
@@ -72,7 +72,7 @@ public final class Worker: @unchecked Sendable {
         case leader = 200, workerGone = 201, runEnded = 202, supervisorGone = 203
     }
 
-    public init(store: SQLiteStore, home: BatonHome, options: WorkerOptions, say: @escaping @Sendable (String) -> Void) throws {
+    public init(store: any Store, home: BatonHome, options: WorkerOptions, say: @escaping @Sendable (String) -> Void) throws {
         self.store = store
         self.home = home
         services = Services(store: store, home: home, options: ServiceOptions(pool: options.pool))
@@ -192,7 +192,7 @@ public final class Worker: @unchecked Sendable {
                 let outcome = try services.runs.execute(
                     run,
                     ExecutionOptions(
-                        control: control, interruptible: false, workingDirectory: try store.prepareWorkingDirectory(for: run.id),
+                        control: control, interruptible: false, workingDirectory: try home.prepareRunDirectory(for: run.id, configured: store.workingDirectory(ofRun: run.id)),
                         retryOnCrash: true), caller)
                 let final = outcome.final
                 let took = final.duration().map { String(format: " in %.2f s", $0) } ?? ""

@@ -109,32 +109,3 @@ struct RegistrationReport {
     var buildSeconds: Double?
     var totalSeconds: Double
 }
-
-/// Everything `baton run show` prints of a run.
-struct RunDetails: Codable {
-    var run: RunView
-    /// The flow run's own states, oldest first.
-    var states: [RunState]
-    var taskRuns: [TaskRunRecord]
-    /// Each task run's state history, oldest first, by task-run id.
-    var taskRunStates: [String: [RunState]]
-    var edges: [TaskRunEdge]
-    var subflowRuns: [RunView]
-    var artifacts: [ArtifactRecord]
-    /// The version the run ran, when it is still registered.
-    var version: VersionView?
-}
-
-/// Everything `baton flow inspect` prints of a version. The API sends less than the store holds: the
-/// fields marked "local" are nil through a server.
-struct FlowInspection {
-    var version: VersionView
-    var latest: Int
-    /// The tasks of the library: full manifests locally, or the API's summaries.
-    var tasks: [TaskManifest]?
-    var taskSummaries: [TaskSummary]
-    /// Local: the flow's manifest (options, result type, where it is declared).
-    var manifest: FlowManifest?
-    /// Local: the stored library (path, size, ABI, SDK and Swift versions).
-    var library: LibraryRecord?
-}

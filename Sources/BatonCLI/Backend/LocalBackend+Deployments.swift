@@ -5,25 +5,25 @@ import Foundation
 /// Deployments on this machine's store.
 extension LocalBackend {
     func createDeployment(_ deployment: NewDeployment) throws -> DeploymentView {
-        try Self.asSent(services.deployments.create(deployment, caller))
+        try services.deployments.create(deployment, caller)
     }
 
     func deployments(flow: String?) throws -> [DeploymentView] {
-        try Self.asSent(services.deployments.list(flow: flow, nextCount: DeploymentService.fireTimesListed, caller))
+        try services.deployments.list(flow: flow, nextCount: DeploymentService.fireTimesListed, caller)
     }
 
     func deployment(named name: String) throws -> DeploymentView {
-        try Self.asSent(services.deployments.get(name, caller))
+        try services.deployments.get(name, caller)
     }
 
     func setPaused(_ name: String, _ paused: Bool) throws -> DeploymentView {
-        try Self.asSent(services.deployments.setPaused(name, paused, caller))
+        try services.deployments.setPaused(name, paused, caller)
     }
 
     func deleteDeployment(_ name: String) throws { try services.deployments.delete(name, caller) }
 
     func runDeployment(_ name: String, overrides: [String: JSONValue]) throws -> RunView {
-        try Self.asSent(services.deployments.runNow(name, overrides: overrides, caller))
+        try services.deployments.runNow(name, overrides: overrides, caller)
     }
 
     func backfill(_ name: String, from: Date, through: Date) throws -> (created: Int, existing: Int) {

@@ -11,25 +11,25 @@ import Glibc
 
 /// Runs in the local store: read, made, executed in a runner child, followed and cancelled.
 extension LocalBackend {
-    func flowRuns(_ query: FlowRunQuery) throws -> [RunView] { try Self.asSent(services.runs.list(query, caller).runs) }
+    func flowRuns(_ query: FlowRunQuery) throws -> [RunView] { try services.runs.list(query, caller).runs }
 
-    func flowRun(_ reference: String) throws -> RunView { try Self.asSent(services.runs.run(reference, caller)) }
+    func flowRun(_ reference: String) throws -> RunView { try services.runs.run(reference, caller) }
 
     func details(of run: RunView) throws -> RunDetails {
         let found = try services.runs.inspect(run.id, caller)
-        return try Self.asSent(RunDetails(
+        return RunDetails(
             run: run, states: found.states, taskRuns: found.taskRuns, taskRunStates: found.taskRunStates, edges: found.edges,
-            subflowRuns: found.subflowRuns.map(RunView.init), artifacts: found.artifacts, version: found.version.map(VersionView.init)))
+            subflowRuns: found.subflowRuns.map(RunView.init), artifacts: found.artifacts, version: found.version.map(VersionView.init))
     }
 
     func logs(flowRunID: String, after: Int64, limit: Int) throws -> [LogView] {
-        try Self.asSent(services.runs.logs(flowRunID, after: after, limit: limit, caller).lines.map(LogView.init))
+        try services.runs.logs(flowRunID, after: after, limit: limit, caller).lines.map(LogView.init)
     }
 
     /// Makes the run (or its next attempt) here, supervised by this process (see `RunPlacement.here`),
     /// for `carry` to take to its end.
     func start(_ request: RunRequest) throws -> StartedRun {
-        var started: StartedRun
+        let started: StartedRun
         switch request {
         case .new(let flow, let version, let given):
             started = try services.runs.create(flow: flow, .number(version), given: given, .here, caller)
@@ -39,7 +39,6 @@ extension LocalBackend {
             started = try services.runs.resume(original.id, .here, caller)
         }
         Self.testHook("run-created")
-        started.run = try Self.asSent(started.run)
         return started
     }
 
@@ -60,7 +59,7 @@ extension LocalBackend {
 
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
         let record = try store.flowRun(run.id)
-        return try Self.asSent(RunView(services.runs.execute(record, observer: printer.print, caller).final))
+        return RunView(try services.runs.execute(record, observer: printer.print, caller).final)
     }
 
     /// Wakes on every write to the store (its change bell), not on a timer.
@@ -76,7 +75,7 @@ extension LocalBackend {
             var taskRuns: [TaskRunView] = []
             if printer.showsTaskRuns {
                 let now = Date()
-                taskRuns = try Self.asSent(store.taskRunViews(flowRunID: run.id, changedSince: changedSince))
+                taskRuns = try store.taskRunViews(flowRunID: run.id, changedSince: changedSince, limit: 100_000, withValues: false)
                 // Task states are written in batches a little after their time: read back a few seconds.
                 changedSince = now.addingTimeInterval(-5)
             }
@@ -89,7 +88,7 @@ extension LocalBackend {
     }
 
     func cancel(_ run: RunView, timeout: Double, waiting: () -> Void) throws -> RunView {
-        try Self.asSent(RunView(services.runs.cancel(run.id, wait: timeout, waiting: waiting, caller)))
+        RunView(try services.runs.cancel(run.id, wait: timeout, waiting: waiting, caller))
     }
 }
 

@@ -1,5 +1,4 @@
 import BatonCore
-import BatonRunner
 import BatonServices
 import BatonStore
 import Foundation
@@ -8,21 +7,15 @@ import Foundation
 /// execute in a runner child of this process.
 final class LocalBackend: Backend {
     let home: BatonHome
-    let store: SQLiteStore
+    let store: any Store
     /// The application layer over the store, and who asks through it: this machine's user.
     let services: Services
     let caller = Caller.storeOwner()
 
-    init(home: BatonHome, store: SQLiteStore) {
-        self.home = home
-        self.store = store
-        services = Services(store: store, home: home)
-    }
-
-    /// The value as the HTTP API would send it: through the same JSON coding, so that dates keep
-    /// whole milliseconds here too and both backends print the same bytes for the same data.
-    static func asSent<T: Codable>(_ value: T) throws -> T {
-        try BatonCoding.decoder().decode(T.self, from: BatonCoding.encoder().encode(value))
+    init(services: Services) {
+        home = services.home
+        store = services.store
+        self.services = services
     }
 
     // MARK: Flows and versions
@@ -30,40 +23,35 @@ final class LocalBackend: Backend {
     func register(path: String, label: String?, source: String?, timeout: Double, progress: @escaping @Sendable (String) -> Void)
         throws -> [RegistrationReport]
     {
-        try Registrar(home: home, store: store).register(path: path, label: label, source: source, timeout: timeout, progress: progress)
+        try services.registration.register(path: path, label: label, source: source, timeout: timeout, progress: progress, caller)
             .map { RegistrationReport(library: $0.library, versions: $0.versions, buildSeconds: $0.buildSeconds, totalSeconds: $0.totalSeconds) }
     }
 
-    func flows() throws -> [FlowSummary] { try Self.asSent(store.flows()) }
+    func flows() throws -> [FlowSummary] { try services.flows.flows(caller).map(\.summary) }
 
-    func versions(of flow: String) throws -> [VersionView] { try Self.asSent(store.versions(of: flow).map(VersionView.init)) }
+    func versions(of flow: String) throws -> [VersionView] { try services.flows.versions(of: flow, caller).map(\.version) }
 
     func version(of flow: String, number: Int?) throws -> VersionView {
-        try Self.asSent(VersionView(store.version(of: flow, number: number)))
+        try services.flows.version(of: flow, number.map(VersionChoice.number) ?? .latest, caller).version
     }
 
     func inspect(flow: String, number: Int?) throws -> FlowInspection {
-        let version = try store.version(of: flow, number: number)
-        let library = try store.library(hash: version.libraryHash)
-        let tasks = library?.manifest.tasks ?? []
-        return FlowInspection(
-            version: try Self.asSent(VersionView(version)), latest: try store.version(of: flow, number: nil).number, tasks: tasks,
-            taskSummaries: tasks.map(TaskSummary.init), manifest: version.manifest, library: library)
+        try services.flows.inspect(flow: flow, number.map(VersionChoice.number) ?? .latest, caller)
     }
 
     // MARK: Workers, limits, artifacts
 
-    func workers() throws -> [WorkerView] { try Self.asSent(store.workers().map { WorkerView($0) }) }
+    func workers() throws -> [WorkerView] { try services.workers.list(caller) }
 
-    func limits() throws -> [ConcurrencyLimit] { try store.limits() }
+    func limits() throws -> [ConcurrencyLimit] { try services.system.limits(caller) }
 
-    func setLimit(tag: String, slots: Int) throws { try store.setLimit(tag: tag, slots: slots) }
+    func setLimit(tag: String, slots: Int) throws { try services.system.setLimit(tag: tag, slots: slots, caller) }
 
-    func removeLimit(tag: String) throws -> Bool { try store.removeLimit(tag: tag) }
+    func removeLimit(tag: String) throws -> Bool { try services.system.removeLimit(tag: tag, caller) }
 
-    func clearCache(task: String?) throws -> Int { try store.clearCache(task: task) }
+    func clearCache(task: String?) throws -> Int { try services.system.clearCache(task: task, caller) }
 
     func artifacts(flowRunID: String?, key: String?, limit: Int) throws -> [ArtifactRecord] {
-        try Self.asSent(store.artifacts(flowRunID: flowRunID, key: key, limit: limit))
+        try services.system.artifacts(flowRunID: flowRunID, key: key, limit: limit, caller)
     }
 }

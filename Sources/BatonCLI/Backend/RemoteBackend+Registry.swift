@@ -1,5 +1,5 @@
 import BatonCore
-import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -9,28 +9,14 @@ extension RemoteBackend {
         throws -> [RegistrationReport]
     {
         let started = Date()
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
-            throw BatonError(.notFound, "'\(path)' does not exist; expected a flow library (.so) or a flow package directory")
-        }
+        let (absolute, isPackage) = try Registrar.target(path)
         var libraries = [absolute]
         var buildSeconds: Double?
-        var scratch: String?
-        defer { scratch.map(Self.remove) }
-        if isDirectory.boolValue {
-            guard FileManager.default.fileExists(atPath: absolute + "/Package.swift") else {
-                throw BatonError(.invalidInput, "'\(path)' is a directory without Package.swift; expected a flow package or a .so file")
-            }
-            // Built and checked here, as a local registration would, in a store of its own that is
-            // thrown away: the server receives the libraries' bytes.
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("baton-build-\(UUID().uuidString.prefix(8))").path
-            scratch = folder
-            let home = BatonHome(path: folder)
-            let reports = try Registrar(home: home, store: try SQLiteStore(home: home))
-                .register(path: absolute, timeout: timeout, progress: progress)
-            libraries = reports.map(\.library)
-            buildSeconds = reports.first?.buildSeconds
+        if isPackage {
+            // Built and checked here, as a local registration would: the server receives the libraries' bytes.
+            let built = try RegistrationService.buildPackage(at: absolute, timeout: timeout, progress: progress)
+            libraries = built.libraries
+            buildSeconds = built.buildSeconds
         }
         return try libraries.map { library in
             let name = (library as NSString).lastPathComponent
@@ -46,16 +32,6 @@ extension RemoteBackend {
             return RegistrationReport(
                 library: name, versions: registered.items, buildSeconds: buildSeconds, totalSeconds: Date().timeIntervalSince(started))
         }
-    }
-
-    /// Removes a scratch folder, whose stored libraries are read-only.
-    private static func remove(_ folder: String) {
-        if let paths = FileManager.default.enumerator(atPath: folder) {
-            for case let path as String in paths {
-                try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/" + path)
-            }
-        }
-        try? FileManager.default.removeItem(atPath: folder)
     }
 
     func flows() throws -> [FlowSummary] { try list("/api/flows", key: "flows").items }

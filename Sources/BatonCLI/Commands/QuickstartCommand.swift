@@ -32,8 +32,9 @@ enum QuickstartCommand {
         guard !packages.isEmpty else { throw BatonError(.notFound, "'\(folder)' holds no flow packages (folders with Package.swift)") }
 
         let out = context.out
-        let store = try context.store()
-        out.line(out.bold("Baton quickstart") + " — store \(store.path)")
+        let services = try context.services()
+        let store = services.store
+        out.line(out.bold("Baton quickstart") + " — store \(store.location)")
         var flows: [(flow: String, version: Int)] = []
         for package in packages {
             out.line()
@@ -59,7 +60,6 @@ enum QuickstartCommand {
         }
 
         var finals: [FlowRunRecord] = []
-        let services = Services(store: store, home: context.home)
         for (flow, number) in flows {
             // Made here, supervised by this process as `baton run` does, with the defaults of its parameters.
             let started = try services.runs.create(flow: flow, .number(number), given: [:], .here, .storeOwner())

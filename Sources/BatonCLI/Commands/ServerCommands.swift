@@ -43,7 +43,7 @@ enum ServerCommands {
         options.maxJSONBytes = try args.value("max-json-bytes").map { try InputLimits.parse($0, name: "--max-json-bytes") } ?? InputLimits.maxJSONBytes()
         let log = try LogLines(args, component: "server", terminal: context.out)
         let retention = try args.integer("retention-days", minimum: 1)
-        let pruning = try retention.map { days in RetentionSchedule(store: try context.store(), days: days) { line in log.say(line) } }
+        let pruning = try retention.map { days in RetentionSchedule(store: try context.services().store, days: days) { line in log.say(line) } }
         pruning?.start()
         defer { pruning?.stop() }
         try serve(options, context: context, started: started, log: log)
@@ -54,7 +54,7 @@ enum ServerCommands {
     static func serve(_ options: ServerOptions, context: CommandContext, started: Date, log: LogLines? = nil) throws {
         let out = context.out
         let log = log ?? LogLines(format: .text, component: "server", terminal: out)
-        let server = try Server(store: try context.store(), home: context.home, options: options) { line in log.say(line) }
+        let server = try Server(store: try context.services().store, home: context.home, options: options) { line in log.say(line) }
         try server.run { address in
             let milliseconds = Int((Date().timeIntervalSince(started) * 1000).rounded())
             let web = log.format == .text ? out.bold(address + "/") : address + "/"

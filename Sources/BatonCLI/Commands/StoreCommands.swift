@@ -1,5 +1,6 @@
 import BatonCore
 import BatonRunner
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -97,7 +98,7 @@ enum StoreCommands {
         let options = PruneOptions(
             endedBefore: Date().addingTimeInterval(-days * 86_400), keepFailed: args.flag("keep-failed"), dryRun: args.flag("dry-run"),
             convert: true)
-        let report = try context.store().prune(options)
+        let report = try context.services().system.prune(options, .storeOwner())
         if args.flag("json") {
             context.out.line(Format.json(report))
         } else {

@@ -22,7 +22,7 @@ enum WorkerCommands {
             LogLines.option,
         ]
     ) { args, context in
-        let store = try context.store()
+        let store = try context.services().store
         let options = WorkerOptions(
             pool: args.value("pool") ?? DeploymentNames.defaultPool, limit: try args.integer("limit", minimum: 1) ?? 10,
             name: args.value("name"), grace: try args.seconds("grace") ?? 30, schedules: !args.flag("no-schedule"))

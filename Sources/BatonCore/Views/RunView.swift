@@ -1,6 +1,9 @@
 import Foundation
 
 /// A flow run as `--json` prints it and the HTTP API sends it: stable field names for scripts and the UI.
+///
+/// Views carry whole-millisecond dates (``Timestamps/wholeMilliseconds(_:)``), as the API's JSON does,
+/// so a view made in process equals the one a client decodes and both print the same bytes.
 public struct RunView: Codable, Sendable, Hashable {
     public var id: String
     public var name: String
@@ -29,7 +32,7 @@ public struct RunView: Codable, Sendable, Hashable {
     public init(_ run: FlowRunRecord) {
         upcoming = RunTiming.isUpcoming(run.state, startTime: run.startTime, scheduledTime: run.scheduledTime, now: Date())
         deployment = run.deployment
-        scheduledTime = run.scheduledTime
+        scheduledTime = Timestamps.wholeMilliseconds(run.scheduledTime)
         pool = run.pool
         workerID = run.workerID
         id = run.id
@@ -41,9 +44,10 @@ public struct RunView: Codable, Sendable, Hashable {
         message = run.state.message
         parameters = run.parameters
         result = run.result
-        createdAt = run.createdAt
-        startTime = run.startTime
-        endTime = run.endTime
+        createdAt = Timestamps.wholeMilliseconds(run.createdAt)
+        startTime = Timestamps.wholeMilliseconds(run.startTime)
+        endTime = Timestamps.wholeMilliseconds(run.endTime)
+        // From the stored times: the duration a client reads is the one the store measured.
         durationSeconds = run.duration()
         attempt = run.attempt
         rerunOf = run.rerunOf
@@ -72,7 +76,7 @@ public struct VersionView: Codable, Sendable, Hashable {
         version = v.number
         hash = v.libraryHash
         label = v.label
-        registeredAt = v.registeredAt
+        registeredAt = Timestamps.wholeMilliseconds(v.registeredAt)
         registeredBy = v.registeredBy
         sourcePath = v.sourcePath
         library = v.libraryPath
@@ -105,7 +109,7 @@ public struct StateView: Codable, Sendable, Hashable {
         type = state.type.rawValue
         name = state.name
         message = state.message
-        timestamp = state.timestamp
+        timestamp = Timestamps.wholeMilliseconds(state.timestamp)
     }
 }
 
@@ -145,9 +149,9 @@ public struct TaskRunView: Codable, Sendable, Hashable {
         attempts = t.attempts
         tags = t.tags
         cachedFrom = t.cachedFrom
-        createdAt = t.createdAt
-        startTime = t.startTime
-        endTime = t.endTime
+        createdAt = Timestamps.wholeMilliseconds(t.createdAt)
+        startTime = Timestamps.wholeMilliseconds(t.startTime)
+        endTime = Timestamps.wholeMilliseconds(t.endTime)
         self.history = history.map(StateView.init)
         input = withValues ? t.input : nil
         result = withValues ? t.result : nil
@@ -167,7 +171,7 @@ public struct LogView: Codable, Sendable, Hashable {
         id = log.id
         flowRunID = log.flowRunID
         taskRunName = log.taskRunName
-        timestamp = log.timestamp
+        timestamp = Timestamps.wholeMilliseconds(log.timestamp)
         level = log.level.name.lowercased()
         message = log.message
     }

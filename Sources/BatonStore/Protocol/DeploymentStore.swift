@@ -12,6 +12,8 @@ public protocol DeploymentStore: AnyObject, Sendable {
     func deployments(flow: String?) throws -> [DeploymentRecord]
     /// A deployment by name; nil when there is none.
     func deploymentRecord(named name: String) throws -> DeploymentRecord?
+    /// The working directory the deployment of a run names, if it names one.
+    func workingDirectory(ofRun flowRunID: String) throws -> String?
     /// Records a deployment as given (checked by the caller), with its schedule settled and its
     /// cursor at `now`; nil when the name is taken.
     func insertDeployment(_ deployment: NewDeployment, schedule: ScheduleSpec?, isDefault: Bool, now: Date) throws -> DeploymentRecord?

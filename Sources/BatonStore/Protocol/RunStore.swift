@@ -9,6 +9,8 @@ public protocol RunStore: AnyObject, Sendable {
     /// Records a new flow run and the process that will supervise it (one that already holds the
     /// run's lock) in one transaction: a run is never seen without a supervisor to watch.
     func createFlowRun(_ run: NewFlowRun, supervisedBy supervisor: ProcessIdentity) throws -> FlowRunRecord
+    /// Records many flow runs in one transaction (imports, backfills of history, benchmarks).
+    func createFlowRuns(_ runs: [NewFlowRun]) throws
     /// Applies what an engine reported, in order, in one transaction.
     func apply(_ events: [RunEvent]) throws
     /// Ends a flow run that is not final as `crashed`, with its unfinished task runs.

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonLoader
+import BatonProcess
 import Foundation
 
 /// Builds a flow package's dynamic libraries in release, exporting only the Baton entry point, with

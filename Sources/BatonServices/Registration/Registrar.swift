@@ -1,5 +1,6 @@
 import BatonCore
 import BatonLoader
+import BatonRunner
 import BatonStore
 import Foundation
 
@@ -42,16 +43,8 @@ public struct Registrar: Sendable {
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> [Report] {
         let started = Date()
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
-            throw BatonError(.notFound, "'\(path)' does not exist; expected a flow library (.so) or a flow package directory")
-        }
-        if isDirectory.boolValue {
-            guard FileManager.default.fileExists(atPath: absolute + "/Package.swift") else {
-                throw BatonError(
-                    .invalidInput, "'\(path)' is a directory without Package.swift; expected a flow package or a .so file")
-            }
+        let (absolute, isPackage) = try Self.target(path)
+        if isPackage {
             let builder = PackageBuilder(home: home)
             let built = try builder.build(packageDirectory: absolute, progress: progress)
             let buildSeconds = Date().timeIntervalSince(started)
@@ -65,6 +58,30 @@ public struct Registrar: Sendable {
         var report = try registerLibrary(absolute, label: label, source: source ?? absolute, timeout: timeout)
         report.totalSeconds = Date().timeIntervalSince(started)
         return [report]
+    }
+
+    /// What `path` names: a flow library, or a flow package directory (one with Package.swift);
+    /// refuses anything else with a message naming it.
+    public static func target(_ path: String) throws -> (absolute: String, isPackage: Bool) {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
+            throw BatonError(.notFound, "'\(path)' does not exist; expected a flow library (.so) or a flow package directory")
+        }
+        guard isDirectory.boolValue else { return (absolute, false) }
+        guard FileManager.default.fileExists(atPath: absolute + "/Package.swift") else {
+            throw BatonError(.invalidInput, "'\(path)' is a directory without Package.swift; expected a flow package or a .so file")
+        }
+        return (absolute, true)
+    }
+
+    /// Checks a library as registering it would, without recording it: its magic, then its manifest
+    /// read in a runner child.
+    static func check(library path: String, timeout: Double, executable: String) throws -> LibraryManifest {
+        let image = try ELFImage(path: path)
+        try LibraryMagic.host.check(library: image.magic, path: path)
+        return try ManifestReader.read(
+            libraryPath: path, displayName: "library '\((path as NSString).lastPathComponent)'", timeout: timeout, executable: executable)
     }
 
     private func registerLibrary(_ path: String, label: String?, source: String, timeout: Double) throws -> Report {
