@@ -47,7 +47,7 @@ let package = Package(
         // The REST API, live events and the web UI (static files, no build step) over the store.
         .target(
             name: "BatonServer",
-            dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonServices", "BatonWorker", "BatonHTTP", "BatonProcess"],
+            dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonSchedule", "BatonServices", "BatonWorker", "BatonHTTP", "BatonProcess"],
             resources: [.copy("Web")]),
         .target(
             name: "BatonCLI",
@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "baton", dependencies: ["BatonCLI"]),
         .target(
             name: "BatonBench",
-            dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonServices", "BatonProcess", "BatonWorker", "BatonHTTP"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonRunner", "BatonSchedule", "BatonServices", "BatonProcess", "BatonWorker", "BatonHTTP"]),
         .executableTarget(name: "baton-bench", dependencies: ["BatonBench"]),
 
         // Plugins for flow packages.

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonSchedule
 import BatonHTTP
 import BatonServices
 import BatonStore

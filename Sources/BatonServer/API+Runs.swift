@@ -22,8 +22,8 @@ extension API {
                 var query = FlowRunQuery(
                     flow: request.queryString("flow"), state: try request.queryState("state"), deployment: request.queryString("deployment"),
                     since: try request.queryDate("since"), until: try request.queryDate("until"), when: try request.queryWhen("when"),
-                    limit: try request.queryInt("limit", default: 50, in: RunService.listLimit))
-                if request.queryString("version") != nil { query.version = try request.queryInt("version", default: 1, in: 1...Int(Int32.max)) }
+                    limit: try request.queryInt("limit", default: RunService.listDefault, in: RunService.listLimit))
+                if request.queryString("version") != nil { query.version = try request.queryInt("version", default: 1, in: VersionChoice.numbers) }
                 if let text = request.queryString("cursor") {
                     guard let cursor = RunCursor(text: text) else {
                         throw APIError.badRequest("cursor '\(text)' is not valid: expected the nextCursor of an earlier page", field: "cursor")
@@ -44,19 +44,19 @@ extension API {
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}/task-runs", summary: "A flow run's task runs with their state histories (with their inputs and results when values=true)", tag: "runs", query: ["limit", "values"], response: "TaskRunList") { request in
                 let id = request.path("id")
-                let limit = try request.queryInt("limit", default: 10_000, in: RunService.taskRunLimit)
+                let limit = try request.queryInt("limit", default: RunService.taskRunDefault, in: RunService.taskRunLimit)
                 let views = try c.services.runs.taskRuns(id, limit: limit, values: request.queryString("values") == "true", c.caller(request))
                 return try Reply.json(Listing(key: "taskRuns", items: views))
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}/graph", summary: "A flow run's task-run graph: nodes and the engine's recorded edges", tag: "runs", query: ["limit"], response: "Graph") { request in
                 let id = request.path("id")
-                let graph = try c.services.runs.graph(id, limit: try request.queryInt("limit", default: 2_000, in: RunService.graphLimit), c.caller(request))
+                let graph = try c.services.runs.graph(id, limit: try request.queryInt("limit", default: RunService.graphDefault, in: RunService.graphLimit), c.caller(request))
                 return try Reply.json(RunGraph(nodes: graph.nodes, edges: graph.edges, truncated: graph.truncated))
             },
             Route(method: "GET", pattern: "/api/flow-runs/{id}/logs", summary: "A flow run's log lines after an id, at or above a level", tag: "runs", query: ["after", "limit", "level"], response: "LogList") { request in
                 let id = request.path("id")
-                let after = try request.queryInt("after", default: 0, in: 0...Int.max)
-                let limit = try request.queryInt("limit", default: 500, in: RunService.logLimit)
+                let after = try request.queryInt("after", default: 0, in: RunService.logAfter)
+                let limit = try request.queryInt("limit", default: RunService.logDefault, in: RunService.logLimit)
                 let page = try c.services.runs.logs(id, after: Int64(after), limit: limit, level: try logLevel(request), c.caller(request))
                 var listing = Listing(key: "logs", items: page.lines.map(LogView.init))
                 listing.extra["nextAfter"] = .int(page.nextAfter)

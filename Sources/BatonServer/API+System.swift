@@ -49,7 +49,7 @@ extension API {
                 return Reply.json(["cleared": .int(Int64(cleared))])
             },
             Route(method: "GET", pattern: "/api/artifacts", summary: "Artifacts, newest first, optionally of one key", tag: "system", query: ["key", "limit"], response: "ArtifactList") { request in
-                let limit = try request.queryInt("limit", default: 100, in: SystemService.artifactLimit)
+                let limit = try request.queryInt("limit", default: SystemService.artifactDefault, in: SystemService.artifactLimit)
                 let artifacts = try c.services.system.artifacts(flowRunID: nil, key: request.queryString("key"), limit: limit, c.caller(request))
                 return try Reply.json(Listing(key: "artifacts", items: artifacts.map(ArtifactView.init)))
             },

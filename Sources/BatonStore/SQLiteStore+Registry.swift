@@ -40,8 +40,7 @@ extension SQLiteStore {
                         .int(id), .int(Int64(number)), .text(r.hash), .text(flowManifest), flow.description.sqlValue,
                         now.sqlValue, r.registeredBy.sqlValue, r.sourcePath.sqlValue, r.label.sqlValue,
                     ])
-                let note = try followRegistration(flow: flow.name, version: number, manifest: flow, now: now, db)
-                results.append(RegisteredVersion(flow: flow.name, version: number, created: true, hash: r.hash, label: r.label, deploymentNote: note))
+                results.append(RegisteredVersion(flow: flow.name, version: number, created: true, hash: r.hash, label: r.label))
             }
             return results
         }

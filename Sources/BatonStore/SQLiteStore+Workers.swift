@@ -20,7 +20,8 @@ extension SQLiteStore {
                  .text(new.process.start), .int(Int64(new.limit)), new.now.sqlValue, new.now.sqlValue])
         }
         ring("workers")
-        return try worker(new.id)
+        guard let recorded = try workerRecord(new.id) else { throw BatonError(.notFound, "no worker '\(new.id)'") }
+        return recorded
     }
 
     static var hostName: String {
@@ -67,11 +68,6 @@ extension SQLiteStore {
 
     public func workerRecord(_ id: String) throws -> WorkerRecord? {
         try withConnection { db in try db.query("SELECT \(Self.workerColumns) WHERE w.id = ?", [.text(id)], row: Self.worker).first }
-    }
-
-    public func worker(_ id: String) throws -> WorkerRecord {
-        guard let found = try workerRecord(id) else { throw BatonError(.notFound, "no worker '\(id)'") }
-        return found
     }
 
     public func openRuns(workerID: String) throws -> [String] {
@@ -174,40 +170,5 @@ extension ProcessIdentity {
     /// The process a worker's record names.
     public init(of worker: WorkerRecord) {
         self.init(pid: worker.pid, start: worker.processStart)
-    }
-}
-
-// MARK: Until DeploymentStoreTests' claim and reaping cases move
-
-/// The worker calls of the store from before the application layer (`services.workers`), kept only
-/// because `DeploymentStoreTests` (moving to the conformance suite and `BatonServicesTests`) still
-/// calls them: each composes the primitives and the rules of ``RunTransitions`` as the layer does.
-extension SQLiteStore {
-    @available(*, deprecated, message: "use services.workers.register")
-    public func registerWorker(name: String, pool: String, limit: Int, now: Date = Date()) throws -> WorkerRecord {
-        try insertWorker(NewWorker(id: RunID.random(), name: name, pool: pool, limit: limit, process: .current, now: now))
-    }
-
-    @available(*, deprecated, message: "use services.workers.claim")
-    public func claimRun(pool: String, workerID: String, now: Date = Date(), lead: TimeInterval = 0) throws -> FlowRunRecord? {
-        try claimRun(RunClaim(pool: pool, workerID: workerID, dueBy: now.addingTimeInterval(lead), now: now) {
-            RunTransitions.claimed($0, now: now)
-        })
-    }
-
-    @available(*, deprecated, message: "use services.workers.reap")
-    @discardableResult
-    public func reapWorker(_ workerID: String, reason: String, now: Date = Date()) throws -> [String] {
-        try stopWorker(workerID: workerID, now: now)
-        let runs = try openRuns(workerID: workerID)
-        for id in runs {
-            try markCrashed(flowRunID: id, message: reason)
-            let run = try flowRun(id)
-            let options = try version(of: run.flow, number: run.version).manifest.options ?? FlowOptionsSpec()
-            if let retry = RunTransitions.retry(run, options: options, pool: nil, now: now, random: Double.random(in: 0..<1)) {
-                _ = try updateFlowRun(id, if: retry.guardedBy, retry.change)
-            }
-        }
-        return runs
     }
 }

@@ -151,11 +151,11 @@ struct LivenessTests: StoreWatching {
         let services = Services(store: store, home: BatonHome(path: sandbox.home))
         let workerID = try #require(try store.workers(limit: 100).first { $0.name == "paused" }?.id)
         _ = try services.workers.reap(workerID, reason: "its heartbeat is too old (test)")
-        #expect(try store.worker(workerID).stoppedAt != nil)
+        #expect(try store.workerRecord(workerID)?.stoppedAt != nil)
         kill(pid, SIGCONT)
         let revived = await paused.line(containing: "announced again")
         #expect(revived != nil, "\(paused.output)")
-        #expect(try waitUntil(sandbox) { try $0.worker(workerID).stoppedAt == nil })
+        #expect(try waitUntil(sandbox) { try $0.workerRecord(workerID).map { $0.stoppedAt == nil } == true })
 
         let second = try sandbox.baton("deployment", "run", "nap", "--json").json["id"]?.stringValue ?? ""
         #expect(try waitUntil(sandbox) { try $0.flowRun(second).state.type == .running })
@@ -166,7 +166,7 @@ struct LivenessTests: StoreWatching {
         }
         #expect(ended, "scheduler: \(scheduler.output)\npaused: \(paused.output)")
         // A sweep may crash the runs before the scheduler reaps their worker: wait for both.
-        #expect(try waitUntil(sandbox) { try $0.worker(workerID).stoppedAt != nil }, "scheduler: \(scheduler.output)")
+        #expect(try waitUntil(sandbox) { try $0.workerRecord(workerID)?.stoppedAt != nil }, "scheduler: \(scheduler.output)")
         #expect(stop(scheduler) == 0)
     }
 }

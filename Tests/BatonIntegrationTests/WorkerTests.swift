@@ -64,7 +64,7 @@ struct WorkerTests: StoreWatching {
         #expect(history == ["Scheduled", "Pending", "Running", "Crashed", "AwaitingRetry", "Pending", "Running", "Completed"])
         let crashed = try store.states(flowRunID: id).first { $0.state.name == "Crashed" }
         #expect(crashed?.state.message?.contains("worker 'first'") == true)
-        #expect(try store.worker(run.workerID ?? "").name == "second")
+        #expect(try store.workerRecord(run.workerID ?? "")?.name == "second")
         #expect(second.output.contains("worker 'first'"))
         #expect(stop(second) == 0)
     }

@@ -1,4 +1,5 @@
-@testable import BatonCore
+import BatonCore
+@testable import BatonSchedule
 import Testing
 
 /// Expected instances are written out by hand and checked against python-dateutil's `rrule` with a

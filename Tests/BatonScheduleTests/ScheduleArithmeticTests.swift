@@ -1,4 +1,5 @@
-@testable import BatonCore
+import BatonCore
+@testable import BatonSchedule
 import Testing
 
 /// Cron and interval fire times, and ISO 8601 schedule times. Expected values were worked out by hand

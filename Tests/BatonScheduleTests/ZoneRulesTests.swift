@@ -1,4 +1,5 @@
-@testable import BatonCore
+import BatonCore
+@testable import BatonSchedule
 import Testing
 
 /// Zone offsets and wall-time resolution from the system's TZif files, TZif and POSIX TZ string parsing,

@@ -1,10 +1,10 @@
 import BatonCore
 import BatonSchedule
-import BatonServices
 import BatonTestSupport
 import Foundation
 import Testing
 
+@testable import BatonServices
 @testable import BatonStore
 
 /// Deployments through the application layer over a real SQLite store, with time given by the
@@ -76,7 +76,7 @@ import Testing
         _ = try s.at(t0).create(NewDeployment(name: "pinned", flow: "etl", version: 1), caller)
         let follows = try s.at(t0).runNow("follows", caller)
         let pinned = try s.at(t0).runNow("pinned", caller)
-        _ = try store.register(sampleRegistration("bbb"))
+        _ = try s.services.registration.record(sampleRegistration("bbb"), caller)
         #expect(try store.flowRun(follows.id).version == 2)
         #expect(try store.flowRun(follows.id).parameters["n"] == .int(7))
         #expect(try store.flowRun(pinned.id).version == 1)
@@ -89,12 +89,10 @@ import Testing
         _ = try s.at(t0).create(NewDeployment(name: "pinned", flow: "etl", version: 1), caller)
         let follows = try s.at(t0).runNow("follows", overrides: ["n": .int(8)], caller)
         let pinned = try s.at(t0).runNow("pinned", caller)
-        // Version 2 declares a schedule; the store's own following is what registering does today,
-        // the service's is what registration calls once it leaves the store: both agree, and calling
-        // the service's again changes nothing.
+        // Version 2 declares a schedule: recording it follows it once, and following again changes nothing.
         var registration = sampleRegistration("bbb")
         registration.manifest.flows[0].schedule = every(60, anchor: t0)
-        let note = try store.register(registration)[0].deploymentNote
+        let note = try s.services.registration.record(registration, caller)[0].deploymentNote
         #expect(note == "default deployment 'etl' created: every 1 minute, pool default")
         for _ in 0..<2 {
             #expect(try s.services.deployments.followRegistration(flows: ["etl"], now: t0) == [:])
@@ -104,7 +102,8 @@ import Testing
         #expect(try store.flowRun(pinned.id).version == 1)
         #expect(try store.deployments().map(\.name) == ["etl", "follows", "pinned"])
 
-        // On a store where nothing followed yet, the service does what registering did.
+        // On a store where nothing followed yet (the store records a version and follows nothing), the
+        // service moves the waiting run.
         let other = try subject()
         _ = try other.at(t0).create(NewDeployment(name: "follows", flow: "etl"), caller)
         let waiting = try other.at(t0).runNow("follows", caller)
@@ -136,17 +135,46 @@ import Testing
     @Test func aDeclaredScheduleMakesAndUpdatesTheDefaultDeployment() throws {
         let file = try StoreFile()
         let store = try file.open()
-        var registration = sampleRegistration("aaa")
-        registration.manifest.flows[0].schedule = every(60, anchor: t0)
-        let note = try store.register(registration)[0].deploymentNote
+        let registration = Services(store: store, home: BatonHome(path: file.folder)).registration
+        var declared = sampleRegistration("aaa")
+        declared.manifest.flows[0].schedule = every(60, anchor: t0)
+        let note = try registration.record(declared, caller)[0].deploymentNote
         #expect(note == "default deployment 'etl' created: every 1 minute, pool default")
         #expect(try store.deployment(named: "etl").isDefault)
 
         var changed = sampleRegistration("bbb")
         changed.manifest.flows[0].schedule = every(300, anchor: t0)
-        #expect(try store.register(changed)[0].deploymentNote == "default deployment 'etl' now runs every 5 minutes")
+        #expect(try registration.record(changed, caller)[0].deploymentNote == "default deployment 'etl' now runs every 5 minutes")
         #expect(try store.deployment(named: "etl").schedule?.intervalSeconds == 300)
         #expect(try store.deployments().count == 1)
+
+        // Registering the same bytes again records no version and changes no deployment.
+        #expect(try registration.record(changed, caller)[0].deploymentNote == nil)
+        #expect(try registration.record(changed, caller)[0].created == false)
+    }
+
+    @Test func theStoreRecordsAVersionAndFollowsNothing() throws {
+        let file = try StoreFile()
+        let store = try file.open()
+        var declared = sampleRegistration("aaa")
+        declared.manifest.flows[0].schedule = every(60, anchor: t0)
+        #expect(try store.register(declared)[0].deploymentNote == nil)
+        #expect(try store.deployments().isEmpty, "what a registration changes is the application layer's rule")
+    }
+
+    @Test func aFollowThatReadAnOlderVersionLeavesTheNewestOnesScheduleLast() throws {
+        // Two registrations race: version 2 (which declares a schedule) was recorded and followed
+        // while the registration of version 1 (which declares none) had read version 1 as latest and
+        // had not written yet. Following version 1 late must leave version 2's schedule.
+        let s = try subject()
+        let first = try s.store.version(of: "etl", number: 1)
+        var second = sampleRegistration("bbb")
+        second.manifest.flows[0].schedule = every(300, anchor: t0)
+        _ = try s.services.registration.record(second, caller)
+        #expect(try s.store.deployment(named: "etl").schedule?.intervalSeconds == 300)
+        _ = try s.at(t0).follow("etl", from: first, now: t0)
+        #expect(try s.store.deployment(named: "etl").schedule?.intervalSeconds == 300)
+        #expect(try s.store.deployments().count == 1)
     }
 
     @Test func badDeploymentsAreRefusedWithOneLine() throws {

@@ -2,7 +2,7 @@ import BatonCore
 import BatonServices
 import Foundation
 
-/// Deployments on this machine's store.
+/// Deployments, through the application layer in this process.
 extension LocalBackend {
     func createDeployment(_ deployment: NewDeployment) throws -> DeploymentView {
         try services.deployments.create(deployment, caller)

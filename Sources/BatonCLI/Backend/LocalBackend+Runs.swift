@@ -58,41 +58,16 @@ extension LocalBackend {
     }
 
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
-        let record = try store.flowRun(run.id)
-        return RunView(try services.runs.execute(record, observer: printer.print, caller).final)
+        RunView(try services.runs.execute(run.id, observer: printer.print, caller).final)
     }
 
-    /// Wakes on every write to the store (its change bell), not on a timer.
     func follow(_ run: RunView, printer: RunPrinter, after: Int64) throws -> RunView {
-        let bell = try store.changeDoorbell()
-        var after = after
-        var changedSince: Date?
-        while true {
-            // The state first: once it is final, everything the run wrote before it is there to read.
-            let current = try flowRun(run.id)
-            let lines = try allLogs(flowRunID: run.id, after: after)
-            after = lines.last?.id ?? after
-            var taskRuns: [TaskRunView] = []
-            if printer.showsTaskRuns {
-                let now = Date()
-                taskRuns = try store.taskRunViews(flowRunID: run.id, changedSince: changedSince, limit: 100_000, withValues: false)
-                // Task states are written in batches a little after their time: read back a few seconds.
-                changedSince = now.addingTimeInterval(-5)
-            }
-            printer.print(logs: lines, taskRuns: taskRuns)
-            if current.stateType.isFinal { return current }
-            var entry = pollfd(fd: bell.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, -1)
-            _ = bell.drain()
+        try services.runs.follow(run.id, after: after, taskRuns: printer.showsTaskRuns, caller) { progress in
+            printer.print(logs: progress.lines.map(LogView.init), taskRuns: progress.taskRuns)
         }
     }
 
     func cancel(_ run: RunView, timeout: Double, waiting: () -> Void) throws -> RunView {
         RunView(try services.runs.cancel(run.id, wait: timeout, waiting: waiting, caller))
     }
-}
-
-extension RunView {
-    /// The state's type (a run the store wrote always has a known one).
-    var stateType: StateType { StateType(rawValue: state) ?? .crashed }
 }

@@ -7,14 +7,12 @@ import Foundation
 /// execute in a runner child of this process.
 final class LocalBackend: Backend {
     let home: BatonHome
-    let store: any Store
     /// The application layer over the store, and who asks through it: this machine's user.
     let services: Services
     let caller = Caller.storeOwner()
 
     init(services: Services) {
         home = services.home
-        store = services.store
         self.services = services
     }
 

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonSchedule
 import BatonServices
 import BatonStore
 import Foundation

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonSchedule
 import BatonStore
 import Foundation
 

@@ -33,17 +33,17 @@ enum QuickstartCommand {
 
         let out = context.out
         let services = try context.services()
-        let store = services.store
-        out.line(out.bold("Baton quickstart") + " — store \(store.location)")
+        let caller = Caller.storeOwner()
+        out.line(out.bold("Baton quickstart") + " — store \(services.store.location)")
         var flows: [(flow: String, version: Int)] = []
         for package in packages {
             out.line()
             out.line(out.bold("Registering \((package as NSString).lastPathComponent)") + out.dim(" (a first release build takes a while)"))
-            let reports = try Registrar(home: context.home, store: store).register(path: package) { line in
+            let reports = try services.registration.register(path: package, label: nil, source: nil, timeout: 30, progress: { line in
                 if line.hasPrefix("[") || line.hasPrefix("Build") || line.hasPrefix("Building") || line.contains("error") {
                     out.line(out.dim("  \(line)"))
                 }
-            }
+            }, caller)
             for report in reports {
                 for version in report.versions {
                     out.line("  \(version.flow) version \(version.version)\(version.created ? "" : " (already registered)")")
@@ -62,12 +62,11 @@ enum QuickstartCommand {
         var finals: [FlowRunRecord] = []
         for (flow, number) in flows {
             // Made here, supervised by this process as `baton run` does, with the defaults of its parameters.
-            let started = try services.runs.create(flow: flow, .number(number), given: [:], .here, .storeOwner())
-            let run = try store.flowRun(started.run.id)
+            let started = try services.runs.create(flow: flow, .number(number), given: [:], .here, caller)
             out.line()
             out.line(out.bold("Running \(flow)"))
-            let printer = RunPrinter(terminal: out, run: run)
-            finals.append(try RunSupervisor(store: store, locks: context.home.locksPath).execute(run, observer: printer.print))
+            let printer = RunPrinter(terminal: out, run: started.run)
+            finals.append(try services.runs.execute(started.run.id, observer: printer.print, caller).final)
         }
 
         out.line()

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonSchedule
 import Foundation
 
 /// `baton schedule preview`, and the schedule options that `baton deployment create` shares.

@@ -1,11 +1,14 @@
 import Foundation
 
 // The value rules of deployments, in one place: what a new deployment must satisfy, which version
-// its runs use, where its scheduler resumes, how a stored schedule is made stable, and what a
-// backfill's range must be. The application layer and the scheduler call these; the store only
-// persists what they decide.
+// its runs use, where its scheduler resumes, and what a backfill's range must be. The application
+// layer and the scheduler call these; the store only persists what they decide. (How a schedule is
+// settled for storing is schedule arithmetic: `BatonSchedule`.)
 
 extension NewDeployment {
+    /// How many of its runs a deployment may have active at once, when it sets a most.
+    public static let maxActiveRange = 1...Int.max
+
     /// Checks what can be checked without the store: names, the working directory and maxActive.
     /// Throws `invalidInput` naming the input at fault.
     public func validate() throws {
@@ -14,7 +17,7 @@ extension NewDeployment {
         if let directory = workingDirectory, !directory.hasPrefix("/") {
             throw BatonError(.invalidInput, "working directory '\(directory)' is not valid: expected an absolute path")
         }
-        if let maxActive, maxActive < 1 {
+        if let maxActive, !Self.maxActiveRange.contains(maxActive) {
             throw BatonError(.invalidInput, "--max-active \(maxActive) is not valid: expected a whole number of at least 1")
         }
     }
@@ -30,18 +33,6 @@ extension DeploymentRecord {
 }
 
 extension ScheduleSpec {
-    /// The schedule made stable for storing: an RRULE without DTSTART starts at `now` (whole
-    /// seconds), so that its fire times do not move each time they are computed. Throws when it does
-    /// not compile.
-    public func settled(now: Date) throws -> ScheduleSpec {
-        var schedule = self
-        if schedule.kind == "rrule", schedule.anchor == nil {
-            schedule.anchor = Date(timeIntervalSince1970: floor(now.timeIntervalSince1970))
-        }
-        _ = try CompiledSchedule(schedule, defaultStart: now)
-        return schedule
-    }
-
     /// Whether this stored schedule fires like `declared` (an RRULE's settled DTSTART aside), so
     /// that registering the same declaration again changes nothing.
     public func firesLike(_ declared: ScheduleSpec) -> Bool {

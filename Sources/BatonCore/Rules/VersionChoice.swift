@@ -5,12 +5,14 @@ public enum VersionChoice: Sendable, Hashable {
 
     /// What a version is expected to look like, for every message that refuses one.
     public static let expected = "a version number such as 2, or latest"
+    /// The numbers a version may have.
+    public static let numbers = 1...Int(Int32.max)
 
-    /// Reads `latest` or a whole number of at least 1; nil for anything else.
+    /// Reads `latest` or a whole number in ``numbers``; nil for anything else.
     public init?(_ text: String) {
         if text == "latest" {
             self = .latest
-        } else if let number = Int(text), number >= 1 {
+        } else if let number = Int(text), Self.numbers.contains(number) {
             self = .number(number)
         } else {
             return nil

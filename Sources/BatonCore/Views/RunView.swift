@@ -176,3 +176,8 @@ public struct LogView: Codable, Sendable, Hashable {
         message = log.message
     }
 }
+
+extension RunView {
+    /// The state's type (a run the store wrote always has a known one).
+    public var stateType: StateType { StateType(rawValue: state) ?? .crashed }
+}

@@ -1,39 +1,11 @@
 import BatonCore
+import BatonSchedule
+import BatonServices
 import Foundation
 
-/// The bounds of the API's inputs, named once: the contracts below declare them and the server
-/// refuses what falls outside before a handler runs.
-enum APIBounds {
-    /// Runs on one page of `GET /api/flow-runs`.
-    static let runsPage = 1...500
-    static let runsPageDefault = 50
-    /// Task runs of one run, listed.
-    static let taskRuns = 1...1_000_000
-    static let taskRunsDefault = 10_000
-    /// Nodes of a run's graph.
-    static let graphNodes = 1...100_000
-    static let graphNodesDefault = 2_000
-    /// Log lines on one page.
-    static let logLines = 1...5_000
-    static let logLinesDefault = 500
-    /// Artifacts listed at once.
-    static let artifacts = 1...1_000
-    static let artifactsDefault = 100
-    /// A version number as a query filter.
-    static let versionNumber = 1...Int(Int32.max)
-    /// A log id to read after.
-    static let logID = 0...Int.max
-    /// A concurrency limit's slots: 0 holds every task run with the tag.
-    static let slots = 0...Int.max
-    /// A deployment's most active runs at once.
-    static let maxActive = 1...Int.max
-    /// An interval schedule's period, in seconds. A schedule must also fire within the scheduling
-    /// horizon (`CompiledSchedule.horizonYears`), which depends on its anchor too: that rule answers
-    /// 400 itself.
-    static let intervalSeconds = 1...Int(Int32.max)
-}
-
-/// The contract of every route, keyed `"METHOD pattern"` as the router knows it.
+/// The contract of every route, keyed `"METHOD pattern"` as the router knows it. Bounds are the
+/// application layer's own (`RunService.listLimit`, `NewDeployment.maxActiveRange`, …): the server
+/// refuses what falls outside them before a handler runs, and the OpenAPI document shows them.
 enum Contracts {
     static func contract(_ method: String, _ pattern: String) -> Contract? { all[method + " " + pattern] }
 
@@ -54,12 +26,12 @@ enum Contracts {
         "GET /api/workers": Contract(inputs: [.query("all", .boolean, default: .bool(false), "Stopped workers too")]),
         "GET /api/limits": Contract(),
         "PUT /api/limits/{tag}": Contract(
-            inputs: [.path("tag")], body: .json(schema: "LimitSettings", fields: [.required("slots", .integer(APIBounds.slots))])),
+            inputs: [.path("tag")], body: .json(schema: "LimitSettings", fields: [.required("slots", .integer(SystemService.slots))])),
         "DELETE /api/limits/{tag}": Contract(inputs: [.path("tag")], errors: [.notFound]),
         "DELETE /api/cache": Contract(inputs: [.query("task", .string(minLength: 0), "Only this task's results")]),
         "GET /api/artifacts": Contract(inputs: [
             .query("key", .string(minLength: 0), "Only artifacts with this key"),
-            .query("limit", .integer(APIBounds.artifacts), default: .int(Int64(APIBounds.artifactsDefault))),
+            .query("limit", .integer(SystemService.artifactLimit), default: .int(Int64(SystemService.artifactDefault))),
         ]),
 
         // Flows
@@ -87,7 +59,7 @@ enum Contracts {
             errors: [.notFound, .invalidParameter]),
         "GET /api/flow-runs": Contract(inputs: [
             .query("flow", .string(minLength: 0), "Only runs of this flow"),
-            .query("version", .integer(APIBounds.versionNumber), "Only runs of this version"),
+            .query("version", .integer(VersionChoice.numbers), "Only runs of this version"),
             .query("state", .enumeration(StateType.allCases.map(\.rawValue)), "Runs whose state type is this one"),
             .query("deployment", .string(minLength: 0), "Only runs of this deployment"),
             .query("since", .dateTime, "Runs listed at or after this time"),
@@ -96,22 +68,22 @@ enum Contracts {
                 "when", .enumeration(RunWhen.allCases.map(\.rawValue)), default: .string(RunWhen.past.rawValue),
                 "past (the default): runs that started, ended or are due, newest first by start time (else scheduled, else created time); "
                     + "upcoming: runs scheduled for a later time that have not started, soonest first; all: both, newest first"),
-            .query("limit", .integer(APIBounds.runsPage), default: .int(Int64(APIBounds.runsPageDefault))),
+            .query("limit", .integer(RunService.listLimit), default: .int(Int64(RunService.listDefault))),
             .query("cursor", .cursor, "The nextCursor of the page before"),
         ]),
         "GET /api/flow-runs/{id}": Contract(inputs: [run], errors: runErrors),
         "GET /api/flow-runs/{id}/states": Contract(inputs: [run], errors: runErrors),
         "GET /api/flow-runs/{id}/task-runs": Contract(
             inputs: [
-                run, .query("limit", .integer(APIBounds.taskRuns), default: .int(Int64(APIBounds.taskRunsDefault))),
+                run, .query("limit", .integer(RunService.taskRunLimit), default: .int(Int64(RunService.taskRunDefault))),
                 .query("values", .boolean, default: .bool(false), "With each task run's input and result"),
             ], errors: runErrors),
         "GET /api/flow-runs/{id}/graph": Contract(
-            inputs: [run, .query("limit", .integer(APIBounds.graphNodes), default: .int(Int64(APIBounds.graphNodesDefault)))], errors: runErrors),
+            inputs: [run, .query("limit", .integer(RunService.graphLimit), default: .int(Int64(RunService.graphDefault)))], errors: runErrors),
         "GET /api/flow-runs/{id}/logs": Contract(
             inputs: [
-                run, .query("after", .integer(APIBounds.logID), default: .int(0), "Lines after this id"),
-                .query("limit", .integer(APIBounds.logLines), default: .int(Int64(APIBounds.logLinesDefault))),
+                run, .query("after", .integer(RunService.logAfter), default: .int(0), "Lines after this id"),
+                .query("limit", .integer(RunService.logLimit), default: .int(Int64(RunService.logDefault))),
                 .query(
                     "level", .enumeration(LogLevel.allCases.map { $0.name.lowercased() }), default: .string(LogLevel.debug.name.lowercased()),
                     "Lines at or above this level"),
@@ -134,9 +106,9 @@ enum Contracts {
             body: .json(schema: "NewDeployment", fields: [
                 .required("flow", .string(minLength: 1)), .required("name", .name(what: "deployment name")), .optional("version", .version),
                 .optional("parameters", .object), .optional("cron", .string(minLength: 1)),
-                .optional("interval", .integer(APIBounds.intervalSeconds), "Seconds between runs"), .optional("rrule", .string(minLength: 1)),
+                .optional("interval", .integer(ScheduleSpec.intervalRange), "Seconds between runs"), .optional("rrule", .string(minLength: 1)),
                 .optional("anchor", .string(minLength: 1)), .optional("timezone", .string(minLength: 1)), .optional("pool", .name(what: "pool name")),
-                .optional("catchup", .boolean), .optional("maxActive", .integer(APIBounds.maxActive)),
+                .optional("catchup", .boolean), .optional("maxActive", .integer(NewDeployment.maxActiveRange)),
                 .optional("workingDirectory", .string(minLength: 0)),
             ]),
             errors: [.notFound, .conflict, .invalidParameter]),

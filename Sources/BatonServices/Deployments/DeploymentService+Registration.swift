@@ -15,11 +15,24 @@ extension DeploymentService {
     public func followRegistration(flows: [String], now: Date) throws -> [String: String] {
         var notes: [String: String] = [:]
         for flow in flows {
-            let latest = try store.version(of: flow, number: nil)
-            try moveRuns(of: flow, to: latest)
-            if let note = try followDeclaredSchedule(of: latest, now: now) { notes[flow] = note }
+            if let note = try follow(flow, from: try store.version(of: flow, number: nil), now: now) { notes[flow] = note }
         }
         return notes
+    }
+
+    /// Follows `read`, the version of `flow` read as its latest. Two registrations racing each follow
+    /// what they read: the one that read the older version may write after the newer one's follow
+    /// ended. So the latest is read again after writing, and followed in turn until it is the one
+    /// just followed: the newest version's deployments are written last.
+    func follow(_ flow: String, from read: VersionRecord, now: Date) throws -> String? {
+        var latest = read
+        while true {
+            try moveRuns(of: flow, to: latest)
+            let note = try followDeclaredSchedule(of: latest, now: now)
+            let again = try store.version(of: flow, number: nil)
+            if again.number == latest.number { return note }
+            latest = again
+        }
     }
 
     private func moveRuns(of flow: String, to latest: VersionRecord) throws {

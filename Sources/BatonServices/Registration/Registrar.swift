@@ -11,13 +11,16 @@ import Foundation
 /// Nothing is recorded unless every step succeeds: a library that is not one, that is built for
 /// another ABI, or whose code crashes or hangs while registering leaves the store as it was.
 public struct Registrar: Sendable {
-    public let home: BatonHome
-    public let store: any Store
+    public let services: Services
+    /// Who registers, as the application layer checks it.
+    public let caller: Caller
     public let runnerExecutable: String
+    var home: BatonHome { services.home }
+    var store: any Store { services.store }
 
-    public init(home: BatonHome, store: any Store, runnerExecutable: String = RunnerExecutable.default) {
-        self.home = home
-        self.store = store
+    public init(services: Services, caller: Caller, runnerExecutable: String = RunnerExecutable.default) {
+        self.services = services
+        self.caller = caller
         self.runnerExecutable = runnerExecutable
     }
 
@@ -94,10 +97,10 @@ public struct Registrar: Sendable {
         // Bytes registered before: their manifest is stored, so neither a copy nor a child is needed.
         let hash = try SHA256.hex(ofFileAt: path)
         if let known = try store.library(hash: hash), (try? LibraryStore.verify(path: known.path, hash: hash)) != nil {
-            let versions = try store.register(
+            let versions = try services.registration.record(
                 LibraryRegistration(
                     hash: hash, fileName: known.fileName, path: known.path, size: known.size, manifest: known.manifest,
-                    sourcePath: source, label: label, registeredBy: Self.registrant))
+                    sourcePath: source, label: label, registeredBy: Self.registrant), caller)
             return Report(library: known.path, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
         }
 
@@ -113,10 +116,10 @@ public struct Registrar: Sendable {
             libraries.discard(staged)
             throw error
         }
-        let versions = try store.register(
+        let versions = try services.registration.record(
             LibraryRegistration(
                 hash: staged.hash, fileName: staged.fileName, path: stored, size: staged.size, manifest: manifest,
-                sourcePath: source, label: label, registeredBy: Self.registrant))
+                sourcePath: source, label: label, registeredBy: Self.registrant), caller)
         return Report(library: stored, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
     }
 }

@@ -20,8 +20,25 @@ public struct RegistrationService: Sendable {
         path: String, label: String?, source: String?, timeout: Double, progress: @escaping @Sendable (String) -> Void, _ caller: Caller
     ) throws -> [Registrar.Report] {
         try services.authorize(caller, .develop)
-        return try Registrar(home: services.home, store: services.store)
+        return try Registrar(services: services, caller: caller)
             .register(path: path, label: label, source: source, timeout: timeout, progress: progress)
+    }
+
+    /// Records a checked library's versions, then has the deployments of each flow that got a new
+    /// version follow it (``DeploymentService/followRegistration(flows:now:)``): the store records,
+    /// this layer decides what a registration changes. `register` and `registerUpload` check the
+    /// library first; this records what they found.
+    public func record(_ registration: LibraryRegistration, _ caller: Caller) throws -> [RegisteredVersion] {
+        try services.authorize(caller, .develop)
+        let versions = try services.store.register(registration)
+        let created = versions.filter(\.created).map(\.flow)
+        guard !created.isEmpty else { return versions }
+        let notes = try services.deployments.followRegistration(flows: created, now: Date())
+        return versions.map { version in
+            var version = version
+            if version.created { version.deploymentNote = notes[version.flow] }
+            return version
+        }
     }
 
     /// A library's bytes sent by a client: in a file the server received them into, or in memory.
@@ -72,7 +89,7 @@ public struct RegistrationService: Sendable {
         }
         let reports: [Registrar.Report]
         do {
-            reports = try Registrar(home: services.home, store: services.store).register(
+            reports = try Registrar(services: services, caller: caller).register(
                 path: path, label: upload.label, source: upload.source ?? "upload from \(caller.address ?? ""): \(fileName)")
         } catch let error as BatonError {
             throw BatonError(

@@ -41,11 +41,21 @@ public struct RunInspection: Sendable {
 /// Reading runs: each takes a run's id, id prefix or name (`reference`) and refuses an unknown or
 /// ambiguous one as the store's look-up does.
 extension RunService {
-    /// The most runs one page of the API lists.
+    // How much one request may ask for, and what it gets when it does not say: the API's contract
+    // and handlers read these.
+    /// Runs on one page of a listing.
     public static let listLimit: ClosedRange<Int> = 1...500
+    public static let listDefault = 50
+    /// Log lines on one page, and the line ids to read after.
     public static let logLimit: ClosedRange<Int> = 1...5000
+    public static let logDefault = 500
+    public static let logAfter: ClosedRange<Int> = 0...Int.max
+    /// Nodes of a run's graph.
     public static let graphLimit: ClosedRange<Int> = 1...100_000
+    public static let graphDefault = 2_000
+    /// Task runs of one run, listed.
     public static let taskRunLimit: ClosedRange<Int> = 1...1_000_000
+    public static let taskRunDefault = 10_000
 
     /// Runs as `query` filters and orders them, with the cursor of the next page when the page is full.
     public func list(_ query: FlowRunQuery, _ caller: Caller) throws -> RunPage {

@@ -34,6 +34,16 @@ public struct ExecutionOutcome: Sendable {
 }
 
 extension RunService {
+    /// Carries the `pending` run `reference` names to a final state in a runner child of this
+    /// process, as executing its record does.
+    public func execute(
+        _ reference: String, _ options: ExecutionOptions = ExecutionOptions(), observer: @escaping (RunEvent) -> Void = { _ in },
+        _ caller: Caller
+    ) throws -> ExecutionOutcome {
+        try services.authorize(caller, .run)
+        return try execute(try store.flowRun(reference), options, observer: observer, caller)
+    }
+
     /// Carries a `pending` run to a final state in a runner child of this process, which supervises it
     /// (adopting the attempt's lock when this process took it). The results its earlier attempts
     /// completed are reused by the one rule (``FlowRunRecord/reusesCompletedResults``), whoever executes.

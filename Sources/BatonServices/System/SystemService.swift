@@ -14,8 +14,9 @@ public struct SystemService: Sendable {
 
     /// How many artifacts one listing may ask for.
     public static let artifactLimit: ClosedRange<Int> = 1...1000
+    public static let artifactDefault = 100
     /// How many slots a concurrency limit may have (0 pauses its tag).
-    public static let slots: PartialRangeFrom<Int> = 0...
+    public static let slots: ClosedRange<Int> = 0...Int.max
 
     // MARK: Limits and the cache
 

@@ -4,9 +4,8 @@ import BatonTestSupport
 import Foundation
 import Testing
 
-/// What every backend does with workers and their claims on queued runs. (A deployment's `maxActive`
-/// holding claims back is tested in DeploymentStoreTests, which makes deployments, until the
-/// deployment slice of the protocol has them.)
+/// What every backend does with workers and their claims on queued runs, including a deployment's
+/// `maxActive` holding claims back.
 @Suite struct WorkerStoreConformance {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -125,5 +124,29 @@ import Testing
         #expect(try store.workers(includeStopped: false, limit: 10).map(\.name) == ["new", "old"])
         #expect(try store.workers(includeStopped: true, limit: 1).map(\.name) == ["new"])
         _ = old
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func aDeploymentsMaxActiveHoldsBackClaimsUntilARunFinishes(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        let deployment = try #require(try store.insertDeployment(
+            NewDeployment(name: "one-at-a-time", flow: "etl", maxActive: 1), schedule: nil, isDefault: false, now: t0))
+        func runNow(at time: Date) throws -> FlowRunRecord {
+            try store.insertDeploymentRun(
+                NewFlowRun(
+                    flow: "etl", version: 1, parameters: ["n": .int(1)], state: RunState(.scheduled, at: time),
+                    deploymentID: deployment.id, scheduledTime: time, pool: deployment.pool),
+                given: [:])
+        }
+        let a = try runNow(at: t0)
+        let b = try runNow(at: t0.addingTimeInterval(1))
+        let w = try worker(store, "w")
+        #expect(try claim(store, w, by: t0.addingTimeInterval(2))?.id == a.id)
+        #expect(try claim(store, w, by: t0.addingTimeInterval(2)) == nil)
+        #expect(try store.nextDueTime(pool: "default") == nil, "a held-back run is not due")
+        try store.finish(flowRunID: a.id, state: RunState(.completed))
+        #expect(try claim(store, w, by: t0.addingTimeInterval(3))?.id == b.id)
+        let states = try store.states(flowRunID: b.id).filter { $0.taskRunID == nil }.map(\.state.name)
+        #expect(states == ["Scheduled", "Pending"])
     }
 }

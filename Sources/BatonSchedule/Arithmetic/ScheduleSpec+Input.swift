@@ -1,6 +1,10 @@
+import BatonCore
 import Foundation
 
 extension ScheduleSpec {
+    /// The whole seconds an interval schedule may have between its runs.
+    public static let intervalRange = 1...Int(Int32.max)
+
     /// A schedule from what a person typed: at most one of a cron expression, an interval in whole
     /// seconds or an RRULE, with an anchor (ISO 8601; local time in the zone without an offset) and an
     /// IANA zone. `naming` spells an input's name as the person knows it (`--cron` on the command line,
@@ -28,9 +32,11 @@ extension ScheduleSpec {
             spec = ScheduleSpec(kind: "cron", cron: cron, timeZone: zone)
         case "interval":
             let text = interval ?? ""
-            guard let seconds = Int64(text), seconds >= 1 else {
+            guard let seconds = Int(text), Self.intervalRange.contains(seconds) else {
                 throw BatonError(
-                    .invalidInput, "\(naming("interval")) '\(text)' is not valid: expected a whole number of seconds, at least 1",
+                    .invalidInput,
+                    "\(naming("interval")) '\(text)' is not valid: expected a whole number of seconds from \(Self.intervalRange.lowerBound) "
+                        + "to \(Self.intervalRange.upperBound)",
                     field: "interval")
             }
             spec = ScheduleSpec(kind: "interval", intervalSeconds: Double(seconds), anchor: anchorDate, timeZone: zone)

@@ -1,3 +1,4 @@
+import BatonCore
 import Foundation
 
 /// A schedule checked and ready to say when it fires: cron, interval or RRULE, in its time zone.

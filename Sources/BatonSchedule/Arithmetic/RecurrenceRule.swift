@@ -1,3 +1,4 @@
+import BatonCore
 /// An RFC 5545 recurrence rule (the value of an `RRULE` line), parsed and checked.
 ///
 /// The rule works on wall-clock times only: `instances(from:isPastUntil:)` expands it from a

@@ -1,3 +1,4 @@
+import BatonCore
 /// A Vixie cron schedule: five fields (minute hour day-of-month month day-of-week) or a nickname.
 ///
 /// Fields take `*`, lists (`1,15`), ranges (`9-17`), steps (`*/15`, `1-30/5`, and `5/15` for

@@ -1,3 +1,4 @@
+import BatonCore
 /// A date and time as a wall clock shows it, with no time zone: what schedules are written in.
 ///
 /// `localSeconds` counts seconds from 1970-01-01T00:00:00 on the same wall clock as if it were UTC;

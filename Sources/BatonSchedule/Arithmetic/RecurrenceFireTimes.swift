@@ -1,3 +1,4 @@
+import BatonCore
 /// An RRULE's instances as fire times in a time zone: each instance is a wall-clock time read as
 /// RFC 5545 §3.3.5 says (a time in a gap with the offset before the gap, an ambiguous one at its first
 /// occurrence), and instances that land on the same instant are one fire.

@@ -1,3 +1,4 @@
+import BatonCore
 /// A schedule that fires every so many seconds from an anchor, which is its first fire time.
 ///
 /// When `seconds` is a whole number of days the schedule keeps the anchor's wall-clock time across

@@ -1,3 +1,4 @@
+import BatonCore
 // Expansion follows python-dateutil's `rrule` for a naive DTSTART, which the scheduler is checked
 // against, including where it departs from a literal reading of RFC 5545:
 // - DTSTART is emitted only when the rule produces it; COUNT counts instances from DTSTART on.

@@ -1,3 +1,4 @@
+import BatonCore
 /// Reading and writing schedule times as ISO 8601 text.
 ///
 /// Written by hand rather than with Foundation's formatters, which load ICU; wall times without an
