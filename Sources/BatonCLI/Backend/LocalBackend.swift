@@ -27,10 +27,10 @@ final class LocalBackend: Backend {
 
     func flows() throws -> [FlowSummary] { try services.flows.flows(caller).map(\.summary) }
 
-    func versions(of flow: String) throws -> [VersionView] { try services.flows.versions(of: flow, caller).map(\.version) }
+    func versions(of flow: String) throws -> [VersionView] { try services.flows.versionViews(of: flow, caller) }
 
     func version(of flow: String, number: Int?) throws -> VersionView {
-        try services.flows.version(of: flow, number.map(VersionChoice.number) ?? .latest, caller).version
+        try services.flows.versionView(of: flow, number.map(VersionChoice.number) ?? .latest, caller)
     }
 
     func inspect(flow: String, number: Int?) throws -> FlowInspection {

@@ -36,6 +36,20 @@ public struct FlowService: Sendable {
         return try store.versions(of: flow).map(detail)
     }
 
+    /// The versions of a flow, oldest first, as listings show them: without their libraries' tasks,
+    /// which take reading each library's whole manifest. Refuses an unknown flow.
+    public func versionViews(of flow: String, _ caller: Caller) throws -> [VersionView] {
+        try services.authorize(caller, .read)
+        return try store.versions(of: flow).map(VersionView.init)
+    }
+
+    /// One version as listings show it, without its library's tasks: what `baton run` reads the
+    /// parameters from.
+    public func versionView(of flow: String, _ choice: VersionChoice, _ caller: Caller) throws -> VersionView {
+        try services.authorize(caller, .read)
+        return VersionView(try store.version(of: flow, number: choice.number))
+    }
+
     /// One version with its library's tasks; with `full`, also the flow's manifest and the stored library.
     public func version(of flow: String, _ choice: VersionChoice, full: Bool = false, _ caller: Caller) throws -> VersionDetail {
         try services.authorize(caller, .read)
