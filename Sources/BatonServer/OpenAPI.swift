@@ -160,7 +160,7 @@ enum OpenAPI {
     static let schemas: [String: JSONValue] = [
         "Error": object(["error": string, "message": string, "field": string], required: ["error", "message"]),
         "Object": anyObject,
-        "Health": object(["status": string, "store": string, "database": string, "startedAt": date], required: ["status"]),
+        "Health": object(["status": string], required: ["status"]),
         "FlowSummary": object([
             "name": string, "description": string, "latestVersion": integer, "versionCount": integer, "latestRegisteredAt": date,
             "lastRunState": string, "lastRunAt": date, "nextScheduledRun": date,

@@ -20,6 +20,9 @@ public struct ServerOptions: Sendable {
     /// The largest JSON request body, in bytes; larger gets 413. Uploads of libraries go to disk
     /// and have their own limit.
     public var maxJSONBytes = InputLimits.defaultMaxJSONBytes
+    /// Host names served besides loopback ones and the listening address (`--allowed-host`): the
+    /// names a reverse proxy or a team's DNS gives this server. Any other `Host` gets 421.
+    public var allowedHosts: [String] = []
 
     public init() {}
 }
@@ -37,6 +40,7 @@ public final class Server: @unchecked Sendable {
     public let events: EventHub
     public let api: API
     let web: WebAssets?
+    let browserGuard: BrowserGuard
     private(set) var http: HTTPServer!
 
     public init(store: any Store, home: BatonHome, options: ServerOptions, say: @escaping @Sendable (String) -> Void) throws {
@@ -44,6 +48,8 @@ public final class Server: @unchecked Sendable {
         self.home = home
         self.options = options
         self.say = say
+        try Self.requireLoopback(options.host)
+        browserGuard = BrowserGuard(listening: options.host, allowed: options.allowedHosts)
         events = try Self.eventHub(store: store, home: home, log: say)
         api = API(store: store, home: home, events: events, pool: options.pool, maxJSONBytes: options.maxJSONBytes, log: say)
         web = try WebAssets.locate().map(WebAssets.init(root:))
@@ -54,6 +60,19 @@ public final class Server: @unchecked Sendable {
         configuration.bodyPolicy = { [api] request in api.bodyPolicy(for: request) }
         http = HTTPServer(configuration: configuration, handler: { [self] request in handle(request) }) { status, message in
             APIError(status, Self.code(status), message).response
+        }
+    }
+
+    /// Until the server authenticates its callers it listens on loopback only: anyone who reached
+    /// the port could register a library and run its code. A reverse proxy that authenticates may
+    /// serve others (its name given with `--allowed-host`).
+    static func requireLoopback(_ host: String) throws {
+        guard Loopback.contains(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else {
+            throw BatonError(
+                .invalidInput,
+                "--host \(host) would serve beyond this machine, where anyone who reaches the port could register and run code: "
+                    + "expected a loopback address (127.0.0.1, ::1 or localhost); to serve others, put a reverse proxy that "
+                    + "authenticates in front and give its name with --allowed-host")
         }
     }
 
@@ -126,7 +145,11 @@ public final class Server: @unchecked Sendable {
         let started = Date()
         let response: HTTPResponse
         let route: String
-        if request.path == "/api" || request.path.hasPrefix("/api/") || request.path == "/metrics" {
+        if let refusal = browserGuard.refusal(request) {
+            response = refusal.response
+            route = "refused"
+            say("\(request.method) \(LogText.abbreviated(request.target)) \(refusal.status.code) from \(request.remoteAddress): \(refusal.message)")
+        } else if request.path == "/api" || request.path.hasPrefix("/api/") || request.path == "/metrics" {
             response = api.handle(request)
             route = api.pattern(for: request) ?? "unmatched"
             if request.method != "GET" && request.method != "HEAD" {
@@ -140,7 +163,9 @@ public final class Server: @unchecked Sendable {
             route = "unmatched"
         }
         api.requests.observe(route: route, method: request.method, status: response.status.code, seconds: Date().timeIntervalSince(started))
-        return response
+        var secured = response
+        SecurityHeaders.add(to: &secured)
+        return secured
     }
 
     private static func code(_ status: HTTPStatus) -> String {

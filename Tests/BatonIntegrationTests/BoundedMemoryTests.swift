@@ -14,7 +14,7 @@ import Glibc
     static func upload(port: Int, size: Int, name: String) throws -> RawReply? {
         let socket = try RawSocket(port: port)
         try socket.send(
-            "POST /api/libraries?fileName=\(name) HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
+            "POST /api/libraries?fileName=\(name) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
         let piece = [UInt8](repeating: 0, count: 1 << 20)
         var left = size
         while left > 0 {
@@ -65,7 +65,7 @@ import Glibc
         let server = try await ServerProcess.start(try Sandbox())
         let socket = try RawSocket(port: server.port)
         let size = InputLimits.maxUploadBytes + 1
-        try socket.send("POST /api/libraries?fileName=libHuge.so HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
+        try socket.send("POST /api/libraries?fileName=libHuge.so HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
         let reply = try #require(try socket.response())
         #expect(reply.status == 413)
         #expect(reply.text.contains("body of \(size) bytes exceeds the limit of \(InputLimits.maxUploadBytes) bytes"), "\(reply)")

@@ -11,9 +11,7 @@ struct ServerAPITests {
         let health = try server.get("/api/health")
         #expect(health.status == 200)
         #expect(health.headers["Content-Type"] == "application/json")
-        #expect(health.json["status"] == .string("ok"))
-        #expect(health.json["store"] == .string("sqlite"))
-        #expect(health.json["database"]?.stringValue?.hasPrefix(server.sandbox.home) == true, "\(health)")
+        #expect(health.json == .object(["status": .string("ok")]), "open to anyone, it names nothing of the store: \(health)")
 
         let workers = try server.get("/api/workers")
         #expect(workers.status == 200)

@@ -27,7 +27,7 @@ struct ServerMalformedHTTPTests {
         try expectHealthy(server)
         // Half a head, then nothing more from a client that stays: others are still served.
         let idle = try RawSocket(port: server.port)
-        try idle.send("GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        try idle.send("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         try expectHealthy(server)
         idle.disconnect()
         try expectHealthy(server)
@@ -37,7 +37,7 @@ struct ServerMalformedHTTPTests {
     @Test func aFortyKilobyteHeaderGets431WithAJSONError() async throws {
         let server = try await ServerProcess.start(try Sandbox())
         let socket = try RawSocket(port: server.port)
-        try socket.send("GET /api/health HTTP/1.1\r\nHost: x\r\nX-Padding: \(String(repeating: "a", count: 40 * 1024))\r\n\r\n")
+        try socket.send("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: \(String(repeating: "a", count: 40 * 1024))\r\n\r\n")
         let reply = try await onThread { try socket.response() }
         expectJSONError(reply, 431, "headers_too_large")
         #expect(reply?.headers["connection"]?.lowercased() == "close")
@@ -49,21 +49,21 @@ struct ServerMalformedHTTPTests {
         let server = try await ServerProcess.withFixtures()
         let socket = try RawSocket(port: server.port)
         try socket.send(
-            "POST /api/flow-runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "zz\r\n{\"flow\": \"hello\"}\r\n0\r\n\r\n")
         let reply = try await onThread { try socket.response() }
         expectJSONError(reply, 400, "bad_request")
         #expect(reply?.text.contains("chunk") == true, "\(String(describing: reply))")
         // A chunk shorter than it said, then the connection closes.
         let short = try RawSocket(port: server.port)
-        try short.send("POST /api/flow-runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{}")
+        try short.send("POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{}")
         short.disconnect()
         try expectHealthy(server)
         // A good chunked body works, so the refusal was about the framing.
         let good = try RawSocket(port: server.port)
         let body = #"{"flow": "hello"}"#
         try good.send(
-            "POST /api/flow-runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n")
         let created = try await onThread { try good.response() }
         #expect(created?.status == 201, "\(String(describing: created))")
@@ -76,7 +76,7 @@ struct ServerMalformedHTTPTests {
     @Test func http2RequestLineGets505() async throws {
         let server = try await ServerProcess.start(try Sandbox())
         let socket = try RawSocket(port: server.port)
-        try socket.send("GET /api/health HTTP/2.0\r\nHost: x\r\n\r\n")
+        try socket.send("GET /api/health HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n")
         let reply = try await onThread { try socket.response() }
         expectJSONError(reply, 505, "http_version_not_supported")
         try expectHealthy(server)
@@ -93,11 +93,11 @@ struct ServerMalformedHTTPTests {
         let socket = try RawSocket(port: server.port)
         let body = #"{"flow": "hello",,}"#
         try socket.send(
-            "POST /api/flow-runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            "POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         let reply = try await onThread { try socket.response() }
         expectJSONError(reply, 400, "bad_request")
         // The request was well framed, so the connection stays open for the next one.
-        try socket.send("GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        try socket.send("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         let next = try await onThread { try socket.response() }
         #expect(next?.status == 200, "\(String(describing: next))")
         try expectHealthy(server)

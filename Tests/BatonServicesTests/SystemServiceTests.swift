@@ -39,13 +39,10 @@ import Testing
         #expect(dashboard.upcomingCount == 0)
     }
 
-    @Test func healthNamesTheStoreAndMetricsCountWhatIsStored() throws {
+    @Test func metricsCountWhatIsStored() throws {
         let f = try ServiceFixture()
         _ = try f.store.register(sampleRegistration("aaaa"))
         try f.finishedRun(.completed, at: Date())
-        let health = try f.services.system.health(f.caller)
-        #expect(health.kind == "sqlite")
-        #expect(health.location == f.home.databasePath)
         let metrics = try f.services.system.metrics(now: Date(), f.caller)
         #expect(metrics.runsByState["completed"] == 1)
         #expect(metrics.runsByState["failed"] == 0)

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonHTTP
 import BatonServer
 import BatonStore
 import Foundation
@@ -18,7 +19,10 @@ enum ServerCommands {
               baton server start --port 8080 --no-worker
             """,
         options: [
-            .value("host", "ADDRESS", "The address to listen on (default 127.0.0.1)"),
+            .value("host", "ADDRESS", "The loopback address to listen on (default 127.0.0.1)"),
+            .value(
+                "allowed-host", "NAME", "A host name to answer for besides loopback ones, such as a reverse proxy's (any other Host gets 421)",
+                repeatable: true),
             .value("port", "N", "The port (default 4200; 0 picks a free one)"),
             .flag("no-worker", "Schedule only; let separate workers execute the runs"),
             .value("pool", "NAME", "The pool of the built-in worker and of runs created through the API (default 'default')"),
@@ -32,6 +36,12 @@ enum ServerCommands {
         let started = Date()
         var options = ServerOptions()
         options.host = args.value("host") ?? options.host
+        options.allowedHosts = try args.all("allowed-host").map { name in
+            guard let host = Loopback.hostName(ofAuthority: name), host == name.lowercased() else {
+                throw BatonError(.invalidInput, "--allowed-host '\(name)' is not valid: expected a host name such as baton.example.com, without a port")
+            }
+            return host
+        }
         if let port = try args.integer("port", minimum: 0) {
             guard port <= 65_535 else { throw BatonError(.invalidInput, "--port \(port) is not valid: expected a port from 0 to 65535") }
             options.port = port

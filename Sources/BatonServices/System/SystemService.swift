@@ -78,12 +78,6 @@ public struct SystemService: Sendable {
         return Array((failed + crashed).sorted { ($0.listTime, $0.id) > ($1.listTime, $1.id) }.prefix(limit))
     }
 
-    /// What kind of store this is and where it lives, for a health check.
-    public func health(_ caller: Caller) throws -> (kind: String, location: String) {
-        try services.authorize(caller, .read)
-        return (store.kind, store.location)
-    }
-
     /// The store's figures for `/metrics`, as of `now`.
     public func metrics(now: Date, _ caller: Caller) throws -> StoreMetrics {
         try services.authorize(caller, .read)
