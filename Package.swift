@@ -38,7 +38,7 @@ let package = Package(
         // The CLI's local backend calls it in process; the API's handlers parse, call it and encode.
         .target(
             name: "BatonServices",
-            dependencies: ["BatonCore", "BatonStore", "BatonSchedule", "BatonLoader", "BatonRunner", "BatonProcess"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonSchedule", "BatonLoader", "BatonRunner", "BatonProcess", "CCrypto"]),
         .target(
             name: "BatonWorker",
             dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonRunner", "BatonServices", "BatonSchedule", "BatonProcess"]),

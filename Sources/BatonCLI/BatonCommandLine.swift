@@ -14,7 +14,7 @@ public enum BatonCommandLine {
         EngineCommands.limitSet, EngineCommands.limitList, EngineCommands.limitRemove,
         EngineCommands.artifactList, EngineCommands.artifactShow,
         ScheduleCommands.preview,
-    ] + DeploymentCommands.all + StoreCommands.all + [
+    ] + DeploymentCommands.all + StoreCommands.all + AccessCommands.all + [
         WorkerCommands.start.onlyLocal("runs flows from this machine's store"), WorkerCommands.list,
         ServerCommands.start.onlyLocal("serves this machine's store"),
         QuickstartCommand.spec.onlyLocal("builds and runs the examples on this machine's store"),

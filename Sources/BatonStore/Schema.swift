@@ -233,5 +233,43 @@ enum Schema {
           WHERE deployment_id IS NOT NULL;
         CREATE INDEX flow_runs_by_version_time ON flow_runs(version_id, COALESCE(start_time, scheduled_time, created_at), id);
         """,
+        // 7: who may do what: projects (everything so far is in `default`), users, their roles in
+        // projects, and API keys (a prefix to find each and a hash of the whole key, never the key).
+        """
+        CREATE TABLE projects (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL
+        );
+        INSERT INTO projects (name, created_at) VALUES ('default', CAST(strftime('%s', 'now') AS REAL));
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            password_hash TEXT,
+            created_at REAL NOT NULL,
+            disabled_at REAL
+        );
+        CREATE TABLE memberships (
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            PRIMARY KEY (project_id, user_id)
+        );
+        CREATE TABLE api_keys (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            prefix TEXT NOT NULL UNIQUE,
+            hash TEXT NOT NULL,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            created_by TEXT,
+            created_at REAL NOT NULL,
+            last_used_at REAL,
+            expires_at REAL,
+            revoked_at REAL,
+            UNIQUE (project_id, name)
+        );
+        """,
     ]
 }

@@ -16,7 +16,7 @@ extension Worker {
     /// ended when its heartbeat is three periods old (checked on every pass, as it may go silent
     /// at any time).
     func watchWorkers(except me: WorkerRecord) throws {
-        for worker in try services.workers.records(includeStopped: false, limit: 10_000) where worker.id != me.id {
+        for worker in try services.workers.records(includeStopped: false, limit: 10_000, caller) where worker.id != me.id {
             if worker.host != me.host {
                 if worker.heartbeatAt < Date().addingTimeInterval(-3 * options.heartbeat) {
                     lock.withLock { dead.append(worker.id) }
@@ -52,8 +52,8 @@ extension Worker {
             return dead
         }
         for id in gone {
-            guard let worker = (try? services.workers.record(id)) ?? nil else { continue }
-            let runs = try services.workers.reap(id, reason: worker.goneReason)
+            guard let worker = (try? services.workers.record(id, caller)) ?? nil else { continue }
+            let runs = try services.workers.reap(id, reason: worker.goneReason, caller)
             if worker.stoppedAt == nil || !runs.isEmpty {
                 say("worker '\(worker.name)' is gone" + (runs.isEmpty ? "" : ": \(runs.count) of its run(s) crashed and were rescheduled if their flow retries"))
             }

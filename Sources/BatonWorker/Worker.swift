@@ -122,14 +122,14 @@ public final class Worker: @unchecked Sendable {
                 if lock.withLock({ orphansDue }) { try sweepOrphans() }
             }
             if now >= nextHeartbeat {
-                if try services.workers.heartbeat(me.id, now: now) {
+                if try services.workers.heartbeat(me.id, now: now, caller) {
                     say("this worker had been recorded as gone while it lived (paused, or silent too long): announced again")
                 }
                 nextHeartbeat = now.addingTimeInterval(options.heartbeat)
             }
             if stopping == nil {
                 while activeCount < options.limit,
-                    let run = try services.workers.claim(pool: options.pool, workerID: me.id, dueBy: Date().addingTimeInterval(options.lead))
+                    let run = try services.workers.claim(pool: options.pool, workerID: me.id, dueBy: Date().addingTimeInterval(options.lead), caller)
                 {
                     start(run)
                 }
@@ -145,7 +145,7 @@ public final class Worker: @unchecked Sendable {
 
             var wake = nextHeartbeat
             if isLeader, let nextSchedule { wake = min(wake, nextSchedule) }
-            if stopping == nil, activeCount < options.limit, let due = try services.workers.nextDue(pool: options.pool) {
+            if stopping == nil, activeCount < options.limit, let due = try services.workers.nextDue(pool: options.pool, caller) {
                 wake = min(wake, due.addingTimeInterval(-options.lead))
             }
             if let deadline = stopping, !cancelled { wake = min(wake, deadline) }
@@ -172,7 +172,7 @@ public final class Worker: @unchecked Sendable {
                 if topics.contains("supervisors") { try watchSupervisors() }
             }
         }
-        try services.workers.stop(me.id)
+        try services.workers.stop(me.id, caller)
         ownLock.unlock()
         lease?.release()
         say("worker '\(options.name)' stopped")

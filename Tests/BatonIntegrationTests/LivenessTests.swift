@@ -150,7 +150,7 @@ struct LivenessTests: StoreWatching {
         let store = try SQLiteStore(home: BatonHome(path: sandbox.home))
         let services = Services(store: store, home: BatonHome(path: sandbox.home))
         let workerID = try #require(try store.workers(limit: 100).first { $0.name == "paused" }?.id)
-        _ = try services.workers.reap(workerID, reason: "its heartbeat is too old (test)")
+        _ = try services.workers.reap(workerID, reason: "its heartbeat is too old (test)", .storeOwner())
         #expect(try store.workerRecord(workerID)?.stoppedAt != nil)
         kill(pid, SIGCONT)
         let revived = await paused.line(containing: "announced again")

@@ -36,7 +36,7 @@ struct CommandResult {
 
 /// Runs a program to its end, with output captured through files (no pipe can fill and block).
 @discardableResult
-func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil)
+func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, input: String? = nil)
     throws -> CommandResult
 {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("baton-out-\(UUID().uuidString)")
@@ -53,7 +53,13 @@ func runProgram(_ executable: String, _ arguments: [String], environment: [Strin
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
+    if let input {
+        let file = scratch.appendingPathComponent("in")
+        try Data(input.utf8).write(to: file)
+        process.standardInput = try FileHandle(forReadingFrom: file)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     process.waitUntilExit()
     return CommandResult(
@@ -75,13 +81,16 @@ final class Sandbox {
 
     /// Runs `baton` with this sandbox's home, in the sandbox directory.
     @discardableResult
-    func baton(_ arguments: String..., environment: [String: String] = [:]) throws -> CommandResult {
-        try batonArguments(arguments, environment: environment)
+    func baton(_ arguments: String..., environment: [String: String] = [:], input: String? = nil) throws -> CommandResult {
+        try batonArguments(arguments, environment: environment, input: input)
     }
 
+    /// `input` is what the command reads on standard input (nothing when nil).
     @discardableResult
-    func batonArguments(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-        try runProgram(Paths.baton, arguments, environment: ["BATON_HOME": home, "NO_COLOR": "1"].merging(environment) { $1 }, directory: directory)
+    func batonArguments(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> CommandResult {
+        try runProgram(
+            Paths.baton, arguments, environment: ["BATON_HOME": home, "NO_COLOR": "1"].merging(environment) { $1 }, directory: directory,
+            input: input)
     }
 
     /// Starts `baton` without waiting for it.

@@ -63,22 +63,22 @@ import Testing
         let workers = fixture.services.workers
         let run = try fixture.run(.scheduled, pool: "default")
         let doomed = try workers.register(id: RunID.random(), name: "doomed", pool: "default", limit: 1, fixture.caller)
-        #expect(try workers.claim(pool: "default", workerID: doomed.id, dueBy: t0)?.id == run.id)
+        #expect(try workers.claim(pool: "default", workerID: doomed.id, dueBy: t0, fixture.caller)?.id == run.id)
         try fixture.store.apply([.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.running, at: t0)))])
 
         fixture.clock.withLock { $0 = t0.addingTimeInterval(5) }
-        #expect(try workers.reap(doomed.id, reason: "its process is gone") == [run.id])
+        #expect(try workers.reap(doomed.id, reason: "its process is gone", fixture.caller) == [run.id])
         var retried = try fixture.store.flowRun(run.id)
         #expect(retried.state.type == .scheduled)
         #expect(retried.state.name == "AwaitingRetry")
         #expect(retried.attempt == 2)
         #expect(retried.workerID == nil)
-        #expect(try workers.record(doomed.id)?.stoppedAt != nil)
+        #expect(try workers.record(doomed.id, fixture.caller)?.stoppedAt != nil)
 
         // The second attempt crashes too: no retries are left.
         let next = try workers.register(id: RunID.random(), name: "next", pool: "default", limit: 1, fixture.caller)
-        _ = try workers.claim(pool: "default", workerID: next.id, dueBy: t0.addingTimeInterval(10))
-        _ = try workers.reap(next.id, reason: "its process is gone")
+        _ = try workers.claim(pool: "default", workerID: next.id, dueBy: t0.addingTimeInterval(10), fixture.caller)
+        _ = try workers.reap(next.id, reason: "its process is gone", fixture.caller)
         retried = try fixture.store.flowRun(run.id)
         #expect(retried.state.type == .crashed)
         let history = try fixture.store.states(flowRunID: run.id).filter { $0.taskRunID == nil }.map(\.state.name)
@@ -90,7 +90,7 @@ import Testing
         let failed = try fixture.run(.failed)
         _ = try fixture.services.runs.resume(failed.id, .queue(pool: "default"), fixture.caller)
         let worker = try fixture.services.workers.register(id: RunID.random(), name: "w", pool: "default", limit: 1, fixture.caller)
-        let claimed = try #require(try fixture.services.workers.claim(pool: "default", workerID: worker.id, dueBy: t0))
+        let claimed = try #require(try fixture.services.workers.claim(pool: "default", workerID: worker.id, dueBy: t0, fixture.caller))
         #expect(claimed.state.type == .pending && claimed.state.name == StateName.resuming && claimed.reusesCompletedResults)
     }
 

@@ -12,7 +12,7 @@ extension DeploymentService {
     /// Idempotent: a second call with nothing registered in between changes nothing, so the
     /// registration service may call it after every registration, outside the registration's
     /// transaction.
-    public func followRegistration(flows: [String], now: Date) throws -> [String: String] {
+    func followRegistration(flows: [String], now: Date) throws -> [String: String] {
         var notes: [String: String] = [:]
         for flow in flows {
             if let note = try follow(flow, from: try store.version(of: flow, number: nil), now: now) { notes[flow] = note }

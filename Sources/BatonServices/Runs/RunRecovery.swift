@@ -43,7 +43,7 @@ extension RunService {
     /// Schedules a crashed run again as its next attempt when its flow's retries allow (see
     /// ``RunTransitions/retry(_:options:pool:now:random:)``); returns whether it did. Of two callers
     /// for one crash, one does.
-    public func retryIfAllowed(_ flowRunID: String, pool: String? = nil) throws -> Bool {
+    func retryIfAllowed(_ flowRunID: String, pool: String? = nil) throws -> Bool {
         let run = try store.flowRun(flowRunID)
         guard run.state.type == .crashed else { return false }
         let options = try store.version(of: run.flow, number: run.version).manifest.options ?? FlowOptionsSpec()

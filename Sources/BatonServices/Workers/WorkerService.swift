@@ -25,30 +25,37 @@ public struct WorkerService: Sendable {
     }
 
     /// Records that a worker lives; true when it had been recorded as gone and is announced again.
-    public func heartbeat(_ workerID: String, now: Date) throws -> Bool {
-        try store.heartbeat(workerID: workerID, now: now)
+    public func heartbeat(_ workerID: String, now: Date, _ caller: Caller) throws -> Bool {
+        try services.authorize(caller, .run)
+        return try store.heartbeat(workerID: workerID, now: now)
     }
 
     /// Records that a worker stopped.
-    public func stop(_ workerID: String) throws {
+    public func stop(_ workerID: String, _ caller: Caller) throws {
+        try services.authorize(caller, .run)
         try store.stopWorker(workerID: workerID, now: services.options.now())
     }
 
     /// Claims the earliest run of `pool` due by `dueBy` for a worker, or nil.
-    public func claim(pool: String, workerID: String, dueBy: Date) throws -> FlowRunRecord? {
+    public func claim(pool: String, workerID: String, dueBy: Date, _ caller: Caller) throws -> FlowRunRecord? {
+        try services.authorize(caller, .run)
         let now = services.options.now()
         return try store.claimRun(
             RunClaim(pool: pool, workerID: workerID, dueBy: dueBy, now: now) { RunTransitions.claimed($0, now: now) })
     }
 
     /// When the next run of `pool` a worker could claim is due.
-    public func nextDue(pool: String) throws -> Date? { try store.nextDueTime(pool: pool) }
+    public func nextDue(pool: String, _ caller: Caller) throws -> Date? {
+        try services.authorize(caller, .read)
+        return try store.nextDueTime(pool: pool)
+    }
 
     /// A worker that stopped without saying so (its process is gone, or it stopped heartbeating): it
     /// is recorded stopped, its runs that are not over crash with `reason` as their message (their
     /// slots given back), and each is scheduled again when its flow retries. Returns the runs crashed.
     @discardableResult
-    public func reap(_ workerID: String, reason: String) throws -> [String] {
+    public func reap(_ workerID: String, reason: String, _ caller: Caller) throws -> [String] {
+        try services.authorize(caller, .run)
         try store.stopWorker(workerID: workerID, now: services.options.now())
         let runs = try store.openRuns(workerID: workerID)
         for id in runs {
@@ -60,11 +67,15 @@ public struct WorkerService: Sendable {
     }
 
     /// A worker by id, or nil.
-    public func record(_ workerID: String) throws -> WorkerRecord? { try store.workerRecord(workerID) }
+    public func record(_ workerID: String, _ caller: Caller) throws -> WorkerRecord? {
+        try services.authorize(caller, .read)
+        return try store.workerRecord(workerID)
+    }
 
     /// Workers, running ones first, as records (for the processes that watch them).
-    public func records(includeStopped: Bool, limit: Int = 50) throws -> [WorkerRecord] {
-        try store.workers(includeStopped: includeStopped, limit: limit)
+    public func records(includeStopped: Bool, limit: Int = 50, _ caller: Caller) throws -> [WorkerRecord] {
+        try services.authorize(caller, .read)
+        return try store.workers(includeStopped: includeStopped, limit: limit)
     }
 
     /// Workers, running ones first, then the most recently started.

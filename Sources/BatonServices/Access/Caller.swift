@@ -27,6 +27,15 @@ public struct Caller: Sendable, Hashable {
         Caller(.storeOwner(user: environment["USER"] ?? environment["LOGNAME"]))
     }
 
+    /// Who the caller is by name, as records of what they did keep it (a key's creator); nil for
+    /// an anonymous request.
+    public var name: String? {
+        switch identity {
+        case .storeOwner(let user): user
+        case .anonymous: nil
+        }
+    }
+
     /// A request through the API, before the server knows users.
     public static func anonymous(address: String?) -> Caller { Caller(.anonymous, address: address) }
 }

@@ -1,0 +1,155 @@
+import BatonCore
+import Foundation
+
+extension SQLiteStore {
+    public func projectNames() throws -> [String] {
+        try withConnection { db in try db.query("SELECT name FROM projects ORDER BY name") { $0.text(0) } }
+    }
+
+    static let userColumns = "id, name, is_admin, password_hash, created_at, disabled_at FROM users"
+
+    static func user(_ row: SQLiteConnection.Row) -> UserRecord {
+        UserRecord(
+            id: row.int(0), name: row.text(1), isAdmin: row.int(2) != 0, passwordHash: row.optionalText(3),
+            createdAt: Date(sql: row.double(4)), disabledAt: row.optionalDouble(5).map(Date.init(sql:)))
+    }
+
+    public func insertUser(_ new: NewUser) throws -> UserRecord? {
+        try write { db in
+            guard try db.scalar("SELECT count(*) FROM users WHERE name = ?", [.text(new.name)]) ?? 0 == 0 else { return nil }
+            try db.run(
+                "INSERT INTO users (name, is_admin, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                [.text(new.name), .int(new.isAdmin ? 1 : 0), new.passwordHash.sqlValue, new.now.sqlValue])
+            return try db.query("SELECT \(Self.userColumns) WHERE id = ?", [.int(db.lastInsertRowID)], row: Self.user).first
+        }
+    }
+
+    public func userRecord(named name: String) throws -> UserRecord? {
+        try withConnection { db in try db.query("SELECT \(Self.userColumns) WHERE name = ?", [.text(name)], row: Self.user).first }
+    }
+
+    public func users() throws -> [UserRecord] {
+        try withConnection { db in try db.query("SELECT \(Self.userColumns) ORDER BY name", row: Self.user) }
+    }
+
+    public func setPasswordHash(user: String, _ hash: String?) throws -> Bool {
+        try write { db in
+            try db.run("UPDATE users SET password_hash = ? WHERE name = ?", [hash.sqlValue, .text(user)])
+            return db.changes > 0
+        }
+    }
+
+    public func setDisabled(user: String, at: Date?) throws -> Bool {
+        try write { db in
+            try db.run("UPDATE users SET disabled_at = ? WHERE name = ?", [at.map(\.sqlValue) ?? .null, .text(user)])
+            return db.changes > 0
+        }
+    }
+
+    /// The id of a project, or `notFound` naming it.
+    static func projectID(_ name: String, _ db: SQLiteConnection) throws -> Int64 {
+        guard let id = try db.scalar("SELECT id FROM projects WHERE name = ?", [.text(name)]) else {
+            throw BatonError(.notFound, "no project '\(name)'")
+        }
+        return id
+    }
+
+    public func setMembership(_ membership: Membership) throws {
+        try write { db in
+            let project = try Self.projectID(membership.project, db)
+            guard let user = try db.scalar("SELECT id FROM users WHERE name = ?", [.text(membership.user)]) else {
+                throw BatonError(.notFound, "no user '\(membership.user)'")
+            }
+            try db.run(
+                """
+                INSERT INTO memberships (project_id, user_id, role) VALUES (?, ?, ?)
+                ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role
+                """,
+                [.int(project), .int(user), .text(membership.role.rawValue)])
+        }
+    }
+
+    public func removeMembership(project: String, user: String) throws -> Bool {
+        try write { db in
+            try db.run(
+                """
+                DELETE FROM memberships WHERE project_id = (SELECT id FROM projects WHERE name = ?)
+                  AND user_id = (SELECT id FROM users WHERE name = ?)
+                """,
+                [.text(project), .text(user)])
+            return db.changes > 0
+        }
+    }
+
+    public func memberships(project: String?) throws -> [Membership] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT p.name, u.name, m.role FROM memberships m
+                JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id
+                WHERE ? IS NULL OR p.name = ? ORDER BY p.name, u.name
+                """,
+                [project.sqlValue, project.sqlValue]
+            ) { row in Membership(project: row.text(0), user: row.text(1), role: Role(rawValue: row.text(2)) ?? .viewer) }
+        }
+    }
+
+    static let keyColumns = """
+        k.id, k.name, k.prefix, k.hash, p.name, k.role, k.created_by, k.created_at, k.last_used_at, k.expires_at, k.revoked_at
+        FROM api_keys k JOIN projects p ON p.id = k.project_id
+        """
+
+    static func key(_ row: SQLiteConnection.Row) -> APIKeyRecord {
+        APIKeyRecord(
+            id: row.int(0), name: row.text(1), prefix: row.text(2), hash: row.text(3), project: row.text(4),
+            // A role this build does not know grants the least.
+            role: Role(rawValue: row.text(5)) ?? .viewer, createdBy: row.optionalText(6), createdAt: Date(sql: row.double(7)),
+            lastUsedAt: row.optionalDouble(8).map(Date.init(sql:)), expiresAt: row.optionalDouble(9).map(Date.init(sql:)),
+            revokedAt: row.optionalDouble(10).map(Date.init(sql:)))
+    }
+
+    public func insertKey(_ new: NewAPIKey) throws -> APIKeyRecord? {
+        try write { db in
+            let project = try Self.projectID(new.project, db)
+            guard try db.scalar("SELECT count(*) FROM api_keys WHERE project_id = ? AND name = ?", [.int(project), .text(new.name)]) ?? 0 == 0
+            else { return nil }
+            try db.run(
+                """
+                INSERT INTO api_keys (name, prefix, hash, project_id, role, created_by, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(new.name), .text(new.prefix), .text(new.hash), .int(project), .text(new.role.rawValue), new.createdBy.sqlValue,
+                    new.now.sqlValue, new.expiresAt.map(\.sqlValue) ?? .null,
+                ])
+            return try db.query("SELECT \(Self.keyColumns) WHERE k.id = ?", [.int(db.lastInsertRowID)], row: Self.key).first
+        }
+    }
+
+    public func keyRecord(prefix: String) throws -> APIKeyRecord? {
+        try withConnection { db in try db.query("SELECT \(Self.keyColumns) WHERE k.prefix = ?", [.text(prefix)], row: Self.key).first }
+    }
+
+    public func keys(project: String?) throws -> [APIKeyRecord] {
+        try withConnection { db in
+            try db.query(
+                "SELECT \(Self.keyColumns) WHERE ? IS NULL OR p.name = ? ORDER BY k.created_at DESC, k.id DESC",
+                [project.sqlValue, project.sqlValue], row: Self.key)
+        }
+    }
+
+    public func revokeKey(id: Int64, at: Date) throws -> Bool {
+        try write { db in
+            try db.run("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [at.sqlValue, .int(id)])
+            return db.changes > 0
+        }
+    }
+
+    public func touchKey(id: Int64, at: Date) throws {
+        try write { db in
+            try db.run(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                [at.sqlValue, .int(id), at.addingTimeInterval(-60).sqlValue])
+        }
+    }
+}
