@@ -23,6 +23,14 @@ enum AccessCommands {
         args.value("project") ?? ProcessInfo.processInfo.environment["BATON_PROJECT"].flatMap { $0.isEmpty ? nil : $0 } ?? ProjectNames.default
     }
 
+    /// The role `--role` names; refuses none or an unknown one.
+    static func role(_ args: ParsedArguments) throws -> Role {
+        guard let text = args.value("role") else {
+            throw BatonError(.invalidInput, "--role is missing: expected one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return try Role(parsing: text, naming: "--role")
+    }
+
     // MARK: Users
 
     static let userCreate = CommandSpec(
@@ -159,10 +167,7 @@ enum AccessCommands {
         ]
     ) { args, context in
         guard let name = args.value("name") else { throw BatonError(.invalidInput, "--name is missing: expected a name for the key, such as ci") }
-        guard let roleText = args.value("role") else {
-            throw BatonError(.invalidInput, "--role is missing: expected one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let role = try Role(parsing: roleText, naming: "--role")
+        let role = try role(args)
         let expires = try args.integer("expires", minimum: 1)
         let created = try context.services().access.createKey(
             name: name, project: project(args), role: role, expiresInDays: expires, .storeOwner())
@@ -231,10 +236,7 @@ enum AccessCommands {
         positionals: [PositionalSpec(name: "project", help: "The project"), PositionalSpec(name: "user", help: "The user")],
         options: [.value("role", "R", "viewer, operator, developer or admin")]
     ) { args, context in
-        guard let roleText = args.value("role") else {
-            throw BatonError(.invalidInput, "--role is missing: expected one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let role = try Role(parsing: roleText, naming: "--role")
+        let role = try role(args)
         try context.services().access.addMember(project: args.positionals[0], user: args.positionals[1], role: role, .storeOwner())
         context.out.line("'\(args.positionals[1])' is \(role.rawValue) in project '\(args.positionals[0])'")
         return 0
