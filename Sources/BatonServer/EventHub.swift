@@ -128,7 +128,7 @@ public final class EventHub: @unchecked Sendable {
             }
             for line in changes.logs { publish("log", flowRunID: line.flowRunID, LogView(line)) }
             for version in changes.versions { publish("version", flowRunID: nil, VersionView(version)) }
-            if changes.flowRunIDs.count < 2000 && changes.logs.count < 2000 { break }
+            if !changes.more { break }
         }
         // Task runs of runs under way, and of runs that just changed (their last task states): the
         // first `followedTaskRuns` of each, so that a huge run costs each pass a bounded index range.

@@ -21,6 +21,9 @@ public struct FeedChanges: Sendable {
     public var logs: [LogRecord] = []
     public var versions: [VersionRecord] = []
     public var position: FeedPosition
+    /// Whether a table was read up to the limit, so that more may follow past `position`. (Not
+    /// `flowRunIDs.count`: a page of states names each run once, and may name far fewer runs.)
+    public var more = false
 }
 
 /// The live-events feed reads the store's append-only tables (flow-run states, logs, versions) past a
@@ -63,6 +66,7 @@ extension SQLiteStore {
             }
         }
         if let last = changes.logs.last { changes.position.logID = last.id }
+        changes.more = states.count == limit || changes.logs.count == limit
 
         let versions = try withConnection { db in
             try db.query(

@@ -14,7 +14,7 @@ public protocol FeedStore: AnyObject, Sendable {
     /// The end of each feed table now: a feed starts from here.
     func feedPosition() throws -> FeedPosition
     /// Changes past `position`, at most `limit` states and `limit` log lines at a time; every change
-    /// once, in order.
+    /// once, in order. `more` says whether a table was read up to the limit.
     func changes(after position: FeedPosition, limit: Int) throws -> FeedChanges
     /// Flow runs that are under way (pending, running, cancelling): the feed watches their task runs.
     func activeFlowRunIDs() throws -> [String]

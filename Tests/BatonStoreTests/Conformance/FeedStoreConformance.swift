@@ -52,6 +52,28 @@ import Glibc
     }
 
     @Test(arguments: StoreBackend.all)
+    func aPageFullOfStatesOfFewRunsSaysMoreFollow(_ backend: StoreBackend) throws {
+        // Six state changes of two runs: a page of four names at most two runs, yet more follow.
+        // (The live-events feed stopped reading at such a page, so a run's last states waited for
+        // the next write to the store, which might never come.)
+        let store = try backend.make().store
+        _ = try store.register(sampleRegistration("aaaa"))
+        let start = try store.feedPosition()
+        let runs = try (0..<2).map { _ in try store.createFlowRun(NewFlowRun(flow: "etl", version: 1, parameters: [:])) }
+        for run in runs {
+            try store.apply([.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.running)))])
+            try store.finish(flowRunID: run.id, state: RunState(.completed))
+        }
+        let first = try store.changes(after: start, limit: 4)
+        #expect(first.flowRunIDs.count <= 2)
+        #expect(first.more, "a full page of states")
+        let second = try store.changes(after: first.position, limit: 4)
+        #expect(!second.more)
+        #expect(Set(second.flowRunIDs).isSubset(of: Set(runs.map(\.id))) && !second.flowRunIDs.isEmpty, "the last states, read")
+        #expect(try store.changes(after: second.position, limit: 4).flowRunIDs.isEmpty)
+    }
+
+    @Test(arguments: StoreBackend.all)
     func aRingWakesADoorbellOfAnotherConnection(_ backend: StoreBackend) throws {
         let subject = try backend.make()
         let watcher = try subject.connect()
