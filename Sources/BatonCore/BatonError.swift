@@ -10,6 +10,10 @@ public struct BatonError: Error, CustomStringConvertible, Sendable {
         case conflict
         /// A flow, version, run or file named by the user does not exist.
         case notFound
+        /// The credentials given (an API key) are not valid: unknown, revoked or expired.
+        case unauthorized
+        /// The caller is known, and their role does not allow what they asked.
+        case forbidden
         /// A file is not a shared library.
         case notALibrary
         /// A shared library has no Baton entry point.

@@ -6,6 +6,8 @@ extension BatonError.Code {
     public var httpStatus: Int {
         switch self {
         case .invalidInput: 400
+        case .unauthorized: 401
+        case .forbidden: 403
         case .notFound: 404
         case .conflict: 409
         case .invalidParameter, .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed, .buildFailed: 422
@@ -21,6 +23,8 @@ extension BatonError.Code {
         case .invalidParameter: "invalid_parameters"
         case .conflict: "conflict"
         case .notFound: "not_found"
+        case .unauthorized: "unauthorized"
+        case .forbidden: "forbidden"
         case .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed: "invalid_library"
         case .buildFailed: "build_failed"
         case .storeFull: "store_full"
@@ -31,7 +35,7 @@ extension BatonError.Code {
     /// `baton`'s exit status: 2 when what the user gave must change, 1 otherwise.
     public var exitStatus: Int32 {
         switch self {
-        case .invalidInput, .invalidParameter, .conflict, .notFound: 2
+        case .invalidInput, .invalidParameter, .conflict, .notFound, .unauthorized, .forbidden: 2
         default: 1
         }
     }

@@ -36,8 +36,12 @@ struct APIContext: Sendable {
 }
 
 extension APIContext {
-    /// Who sent `request`: until the server knows users, anyone who reaches it.
-    func caller(_ request: HTTPRequest) -> Caller { .anonymous(address: request.remoteAddress) }
+    /// Who sent `request`: the API key in its `Authorization` header (refused with 401 when not
+    /// valid), else anyone who reaches the server, until it requires credentials.
+    func caller(_ request: HTTPRequest) throws -> Caller {
+        guard let authorization = request.headers["Authorization"] else { return .anonymous(address: request.remoteAddress) }
+        return try services.access.authenticate(authorization: authorization, address: request.remoteAddress)
+    }
 }
 
 /// The REST API under `/api`: thin handlers that parse, call the application layer, and encode.
@@ -78,6 +82,8 @@ public final class API: Sendable {
             }
             let handler = route.handler
             router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody) { request in
+                // Credentials first: a key that is not valid gets 401 before anything about the input.
+                _ = try context.caller(request)
                 try contract.validate(request)
                 return try handler(request)
             }

@@ -39,6 +39,8 @@ public struct APIError: Error, Sendable {
     var response: HTTPResponse {
         var object: [String: JSONValue] = ["error": .string(code), "message": .string(message)]
         if let field { object["field"] = .string(field) }
-        return HTTPResponse.bytes(Array(JSONValue.object(object).jsonData), contentType: "application/json", status: status)
+        var response = HTTPResponse.bytes(Array(JSONValue.object(object).jsonData), contentType: "application/json", status: status)
+        if status.code == 401 { response.headers.set("WWW-Authenticate", "Bearer") }
+        return response
     }
 }

@@ -33,11 +33,20 @@ public final class Services: Sendable {
         self.options = options
     }
 
-    /// Whether `caller` may do what needs `permission`; throws when not. Every operation asks this
-    /// first. Until there are users, the store's owner and API callers may do everything.
+    /// Whether `caller` may do what needs `permission`; throws `forbidden` when not. Every operation
+    /// asks this first. An API key may do what its role allows; until the server requires
+    /// credentials, the store's owner and requests without any may do everything.
     public func authorize(_ caller: Caller, _ permission: Permission) throws {
         switch caller.identity {
+        // Requests without credentials are let through until the server requires them (issue 12).
         case .storeOwner, .anonymous: return
+        case .apiKey(let name, let project, let role):
+            guard permission <= role.permission else {
+                throw BatonError(
+                    .forbidden,
+                    "API key '\(name)' is \(role.rawValue) in project '\(project)': it may not \(permission.verb) "
+                        + "(that needs the role \(Role.allCases.first { $0.permission >= permission }?.rawValue ?? "admin") or above)")
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ import Testing
         (.invalidParameter, 422, "invalid_parameters", 2),
         (.conflict, 409, "conflict", 2),
         (.notFound, 404, "not_found", 2),
+        (.unauthorized, 401, "unauthorized", 2),
+        (.forbidden, 403, "forbidden", 2),
         (.notALibrary, 422, "invalid_library", 1),
         (.noEntryPoint, 422, "invalid_library", 1),
         (.incompatibleLibrary, 422, "invalid_library", 1),

@@ -110,4 +110,39 @@ import Testing
         #expect(gone?.message == "user 'ada' is not a member of project 'default'")
         #expect(Role.allCases.sorted() == [.viewer, .operator, .developer, .admin])
     }
+
+    @Test func aKeyAuthenticatesAsItsRoleUntilRevokedOrExpired() throws {
+        let f = try ServiceFixture()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let clock = Locked(t0)
+        let services = Services(store: f.store, home: f.home, options: ServiceOptions(now: { clock.withLock { $0 } }))
+        let access = services.access
+        let viewer = try access.createKey(name: "dash", project: "default", role: .viewer, expiresInDays: 1, f.caller)
+        let caller = try access.authenticate(authorization: "Bearer " + viewer.key, address: "10.0.0.1")
+        #expect(caller.identity == .apiKey(name: "dash", project: "default", role: .viewer) && caller.address == "10.0.0.1")
+        #expect(try f.store.keyRecord(prefix: viewer.record.prefix)?.lastUsedAt == t0, "its use is recorded")
+        try services.authorize(caller, .read)
+        let refused = #expect(throws: BatonError.self) { try services.authorize(caller, .run) }
+        #expect(refused?.code == .forbidden)
+        #expect(refused?.message.hasPrefix("API key 'dash' is viewer in project 'default': it may not run") == true, "\(refused?.message ?? "")")
+        #expect(refused?.message.hasSuffix("(that needs the role operator or above)") == true)
+        let admin = Caller(.apiKey(name: "root", project: "default", role: .admin))
+        for permission in Permission.allCases { try services.authorize(admin, permission) }
+
+        // Whatever is wrong, the answer is unauthorized and never echoes the key.
+        let wrongSecret = String(viewer.key.prefix(14)) + String(repeating: "a", count: 32)
+        for header in ["Bearer nonsense", "Basic " + viewer.key, viewer.key, "Bearer " + wrongSecret, "Bearer"] {
+            let error = #expect(throws: BatonError.self) { try access.authenticate(authorization: header, address: nil) }
+            #expect(error?.code == .unauthorized, "\(header)")
+            #expect(error?.message.contains(viewer.key) == false && error?.message.contains(wrongSecret) == false)
+        }
+        clock.withLock { $0 = t0.addingTimeInterval(86_401) }
+        let expired = #expect(throws: BatonError.self) { try access.authenticate(authorization: "Bearer " + viewer.key, address: nil) }
+        #expect(expired?.message.hasPrefix("API key 'dash' expired at ") == true, "\(expired?.message ?? "")")
+        let ops = try access.createKey(name: "ops", project: "default", role: .operator, expiresInDays: nil, f.caller)
+        _ = try access.revokeKey("ops", project: "default", f.caller)
+        let revoked = #expect(throws: BatonError.self) { try access.authenticate(authorization: "Bearer " + ops.key, address: nil) }
+        #expect(revoked?.message.hasPrefix("API key 'ops' was revoked at ") == true)
+    }
 }
+

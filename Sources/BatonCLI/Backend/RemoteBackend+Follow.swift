@@ -8,12 +8,12 @@ import Foundation
 /// events) is read once with ordinary requests, and lines already printed are not printed again.
 extension RemoteBackend {
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
-        let (url, id, name) = (url, run.id, run.name)
+        let (url, id, name, credentials) = (url, run.id, run.name, credentials)
         let err = Terminal.standardError
         let token = Interrupts.add { _ in
             err.line(err.dim("Cancelling '\(name)' on the server (Ctrl-C again to stop following)…"))
             // A connection of its own: the main thread is reading the event stream.
-            _ = try? HTTPClient(baseURL: url).request("POST", "/api/flow-runs/\(APITarget.segment(id))/cancel")
+            _ = try? HTTPClient(baseURL: url).request("POST", "/api/flow-runs/\(APITarget.segment(id))/cancel", headers: credentials)
         }
         defer { Interrupts.remove(token) }
         return try follow(run, printer: printer, after: 0)

@@ -8,10 +8,14 @@ final class RemoteBackend: Backend {
     /// The server's address as the user gave it, for messages.
     let url: String
     let client: HTTPClient
+    /// The `Authorization` header every request carries: the API key in `BATON_API_KEY`, if set.
+    let credentials: [(String, String)]
 
     /// `origin` names where the URL came from (`--api`, `BATON_API_URL`) in the error for a bad one.
     init(url: String, origin: String) throws {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        let key = ProcessInfo.processInfo.environment["BATON_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        credentials = key.isEmpty ? [] : [("Authorization", "Bearer " + key)]
         do {
             client = try HTTPClient(baseURL: self.url)
         } catch {
@@ -31,7 +35,7 @@ final class RemoteBackend: Backend {
     /// server's message, and a failure to connect one line that says what to check.
     @discardableResult
     func send(_ method: String, _ target: String, json: JSONValue? = nil, bytes: [UInt8]? = nil, on client: HTTPClient? = nil) throws -> [UInt8] {
-        var headers: [(String, String)] = [("Accept", "application/json")]
+        var headers: [(String, String)] = [("Accept", "application/json")] + credentials
         var body: [UInt8] = []
         if let json {
             headers.append(("Content-Type", "application/json"))

@@ -107,12 +107,20 @@ extension Contract {
         }
         if case .upload? = body { statuses[413] = Self.meaning[413] }
         if writes { statuses[503] = Self.meaning[503] }
+        // Before any route: credentials that are not valid, a role that does not allow it (or a
+        // change from another origin), and a Host this server does not answer for.
+        statuses[401] = Self.meaning[401]
+        statuses[403] = Self.meaning[403]
+        statuses[421] = Self.meaning[421]
         statuses[500] = Self.meaning[500]
         return statuses
     }
 
     static let meaning: [Int: String] = [
+        401: "The API key given is not valid (unknown, revoked or expired)",
+        403: "Not allowed: the key's role does not allow it, or a change came from another origin",
         404: "Nothing by that name or id",
+        421: "The Host is not one this server answers for",
         409: "It conflicts with what exists",
         413: "The body is larger than the server accepts",
         415: "The body is not of a type the route takes",

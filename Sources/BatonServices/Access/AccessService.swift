@@ -69,6 +69,31 @@ public struct AccessService: Sendable {
         return user
     }
 
+    /// The caller an `Authorization` header names: `Bearer` and an API key that exists, matches its
+    /// stored hash (compared in constant time), and is neither revoked nor expired. Anything else
+    /// is refused with `unauthorized`, saying why without echoing the key. Records the key's use.
+    public func authenticate(authorization: String, address: String?) throws -> Caller {
+        let parts = authorization.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw BatonError(.unauthorized, "the Authorization header is not valid: expected Bearer and an API key (baton_…)")
+        }
+        let key = parts[1].trimmingCharacters(in: .whitespaces)
+        guard let prefix = APIKeyText.prefix(of: key), let record = try store.keyRecord(prefix: prefix),
+            ConstantTime.equal(record.hash, APIKeyText.hash(key))
+        else {
+            throw BatonError(.unauthorized, "the API key is not valid: no key like it exists (`baton key ls` lists them)")
+        }
+        let now = services.options.now()
+        if let revoked = record.revokedAt {
+            throw BatonError(.unauthorized, "API key '\(record.name)' was revoked at \(Timestamps.iso(revoked))")
+        }
+        if let expires = record.expiresAt, expires <= now {
+            throw BatonError(.unauthorized, "API key '\(record.name)' expired at \(Timestamps.iso(expires))")
+        }
+        try store.touchKey(id: record.id, at: now)
+        return Caller(.apiKey(name: record.name, project: record.project, role: record.role), address: address)
+    }
+
     /// Gives `user` `role` in `project`, replacing a role they had there.
     public func addMember(project: String, user: String, role: Role, _ caller: Caller) throws {
         try services.authorize(caller, .administer)

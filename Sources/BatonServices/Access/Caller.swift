@@ -11,6 +11,8 @@ public struct Caller: Sendable, Hashable {
         case storeOwner(user: String?)
         /// A request through the API that carries no credentials.
         case anonymous
+        /// A request with an API key: its name, and its role in its project.
+        case apiKey(name: String, project: String, role: Role)
     }
 
     public var identity: Identity
@@ -33,6 +35,7 @@ public struct Caller: Sendable, Hashable {
         switch identity {
         case .storeOwner(let user): user
         case .anonymous: nil
+        case .apiKey(let name, _, _): "key " + name
         }
     }
 
@@ -46,7 +49,29 @@ public struct Caller: Sendable, Hashable {
 public enum Permission: String, Sendable, CaseIterable, Comparable {
     case read, run, develop, administer
 
+    /// What the permission allows, for a refusal: "may not <verb>".
+    var verb: String {
+        switch self {
+        case .read: "read"
+        case .run: "run, rerun, resume or cancel runs, or pause and resume deployments"
+        case .develop: "register versions or change deployments, limits or the cache"
+        case .administer: "manage members, keys or users"
+        }
+    }
+
     public static func < (a: Permission, b: Permission) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+extension Role {
+    /// The most a role allows: each role's permission and every one before it.
+    public var permission: Permission {
+        switch self {
+        case .viewer: .read
+        case .operator: .run
+        case .developer: .develop
+        case .admin: .administer
+        }
     }
 }

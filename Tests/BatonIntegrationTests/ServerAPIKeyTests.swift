@@ -1,0 +1,81 @@
+import BatonCore
+import Foundation
+import Testing
+
+/// API keys on a real server, tried as their holders and as an attacker would: a key is honoured
+/// as its role, and any key that is not valid is refused with 401, through the API and the remote
+/// CLI (`BATON_API_KEY`). (Requests without credentials are still let through: the server requires
+/// them once the UI can log in.)
+@Suite(.timeLimit(.minutes(10)))
+struct ServerAPIKeyTests {
+    func key(_ sandbox: Sandbox, _ name: String, _ role: String) throws -> String {
+        let made = try sandbox.baton("key", "create", "--name", name, "--role", role, "--json")
+        return try #require(made.json["key"]?.stringValue, "\(made)")
+    }
+
+    @Test func eachKeyMayDoWhatItsRoleAllowsAndNoMore() async throws {
+        let server = try await ServerProcess.withFixtures()
+        defer { _ = server.stop() }
+        let viewer = try key(server.sandbox, "dash", "viewer")
+        let operatorKey = try key(server.sandbox, "ops", "operator")
+        let developer = try key(server.sandbox, "ci", "developer")
+        func call(_ method: String, _ target: String, _ key: String, json: String = "") throws -> APIReply {
+            try server.request(
+                method, target, headers: [("Authorization", "Bearer " + key), ("Content-Type", "application/json")], body: Array(json.utf8))
+        }
+
+        #expect(try call("GET", "/api/flows", viewer).status == 200)
+        let run = try call("POST", "/api/flow-runs", viewer, json: #"{"flow": "hello"}"#)
+        #expect(run.status == 403 && run.json["error"] == .string("forbidden"), "\(run)")
+        #expect(run.json["message"]?.stringValue?.contains("API key 'dash' is viewer in project 'default': it may not run") == true)
+        #expect(try call("PUT", "/api/limits/api", viewer, json: #"{"slots": 1}"#).status == 403)
+        let upload = try server.request(
+            "POST", "/api/libraries?fileName=libX.so",
+            headers: [("Authorization", "Bearer " + operatorKey), ("Content-Type", "application/octet-stream")], body: Array("not a library".utf8))
+        #expect(upload.status == 403, "registering needs developer: \(upload)")
+
+        let started = try call("POST", "/api/flow-runs", operatorKey, json: #"{"flow": "hello"}"#)
+        #expect(started.status == 201, "\(started)")
+        #expect(try call("PUT", "/api/limits/api", operatorKey, json: #"{"slots": 1}"#).status == 403)
+        #expect(try call("PUT", "/api/limits/api", developer, json: #"{"slots": 1}"#).status == 200)
+        #expect(try server.get("/api/limits").json["limits"]?.arrayValue?.count == 1, "only the developer's change")
+
+        let keys = try server.sandbox.baton("key", "ls", "--json").json.arrayValue ?? []
+        #expect(keys.allSatisfy { $0["lastUsedAt"] != nil }, "each key's use is recorded: \(keys)")
+    }
+
+    @Test func aKeyThatIsNotValidIsRefusedWith401OnEveryKindOfRoute() async throws {
+        let server = try await ServerProcess.start(try Sandbox())
+        defer { _ = server.stop() }
+        let revoked = try key(server.sandbox, "old", "admin")
+        #expect(try server.sandbox.baton("key", "revoke", "old").status == 0)
+        let unknown = "baton_" + String(repeating: "a", count: 40)
+        for header in ["Bearer " + revoked, "Bearer " + unknown, "Bearer nonsense", "Basic YWRhOnB3", "Bearer"] {
+            for (method, target) in [("GET", "/api/flows"), ("POST", "/api/flow-runs"), ("PUT", "/api/limits/api"), ("DELETE", "/api/cache")] {
+                let reply = try server.request(method, target, headers: [("Authorization", header), ("Content-Type", "application/json")], body: Array("{}".utf8))
+                #expect(reply.status == 401, "\(header) \(method) \(target): \(reply)")
+                #expect(reply.headers["WWW-Authenticate"] == "Bearer")
+                #expect(!reply.text.contains(revoked) && !reply.text.contains(unknown), "the key is never echoed")
+            }
+        }
+        #expect(try server.get("/api/limits").json["limits"]?.arrayValue?.isEmpty == true, "nothing changed")
+        let openAPI = try server.get("/api/openapi.json").json
+        #expect(openAPI["paths"]?["/api/flows"]?["get"]?["responses"]?["401"] != nil, "the document lists 401")
+    }
+
+    @Test func theRemoteCLICarriesBATON_API_KEY() async throws {
+        let server = try await ServerProcess.withFixtures()
+        defer { _ = server.stop() }
+        let viewer = try key(server.sandbox, "dash", "viewer")
+        let other = try Sandbox()
+        let api = ["BATON_API_URL": server.baseURL]
+        let listed = try other.baton("flow", "ls", environment: api.merging(["BATON_API_KEY": viewer]) { $1 })
+        #expect(listed.status == 0 && listed.stdout.contains("hello"), "\(listed)")
+        let refused = try other.baton("run", "hello", environment: api.merging(["BATON_API_KEY": viewer]) { $1 })
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("API key 'dash' is viewer in project 'default': it may not run"), "\(refused.stderr)")
+        let wrong = try other.baton("flow", "ls", environment: api.merging(["BATON_API_KEY": "baton_" + String(repeating: "b", count: 40)]) { $1 })
+        #expect(wrong.status == 2 && wrong.stderr.contains("the API key is not valid"), "\(wrong)")
+        #expect(wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
+    }
+}
