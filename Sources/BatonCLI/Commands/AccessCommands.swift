@@ -224,9 +224,7 @@ enum AccessCommands {
     // MARK: Projects and members
 
     static let projectList = CommandSpec(path: ["project", "ls"], summary: "List projects", options: [.json]) { args, context in
-        let services = try context.services()
-        try services.authorize(.storeOwner(), .administer)
-        let names = try services.store.projectNames()
+        let names = try context.services().access.projects(.storeOwner())
         context.out.line(args.flag("json") ? Format.json(names) : names.joined(separator: "\n"))
         return 0
     }

@@ -37,6 +37,12 @@ public struct AccessService: Sendable {
         return user
     }
 
+    /// Every project by name.
+    public func projects(_ caller: Caller) throws -> [String] {
+        try services.authorize(caller, .administer)
+        return try store.projectNames()
+    }
+
     /// Every user by name.
     public func users(_ caller: Caller) throws -> [UserRecord] {
         try services.authorize(caller, .administer)

@@ -33,7 +33,7 @@ public struct RegistrationService: Sendable {
         let versions = try services.store.register(registration)
         let created = versions.filter(\.created).map(\.flow)
         guard !created.isEmpty else { return versions }
-        let notes = try services.deployments.followRegistration(flows: created, now: Date())
+        let notes = try services.deployments.followRegistration(flows: created, now: services.options.now())
         return versions.map { version in
             var version = version
             if version.created { version.deploymentNote = notes[version.flow] }
