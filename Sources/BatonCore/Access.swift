@@ -138,3 +138,51 @@ public struct NewAPIKey: Sendable {
         self.expiresAt = expiresAt
     }
 }
+
+/// A login to the UI as stored: a hash of its token, never the token. A `session` is what the
+/// browser's cookie carries; a `link` is a one-time login link (`baton quickstart` prints one),
+/// exchanged once for a session.
+public struct SessionRecord: Sendable, Hashable {
+    public enum Kind: String, Sendable { case session, link }
+
+    public var id: Int64
+    public var kind: Kind
+    public var user: UserRecord
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var endedAt: Date?
+    /// The client address it was made from, when made through the API.
+    public var address: String?
+
+    public init(id: Int64, kind: Kind, user: UserRecord, createdAt: Date, expiresAt: Date, endedAt: Date?, address: String?) {
+        self.id = id
+        self.kind = kind
+        self.user = user
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.endedAt = endedAt
+        self.address = address
+    }
+
+    /// Whether it lets its holder in at `now`: not ended, not expired, and its user not disabled.
+    public func isValid(at now: Date) -> Bool { endedAt == nil && now < expiresAt && user.disabledAt == nil }
+}
+
+/// What starting a session or making a login link records.
+public struct NewSession: Sendable {
+    public var kind: SessionRecord.Kind
+    public var tokenHash: String
+    public var user: String
+    public var now: Date
+    public var expiresAt: Date
+    public var address: String?
+
+    public init(kind: SessionRecord.Kind, tokenHash: String, user: String, now: Date, expiresAt: Date, address: String?) {
+        self.kind = kind
+        self.tokenHash = tokenHash
+        self.user = user
+        self.now = now
+        self.expiresAt = expiresAt
+        self.address = address
+    }
+}

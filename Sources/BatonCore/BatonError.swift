@@ -14,6 +14,8 @@ public struct BatonError: Error, CustomStringConvertible, Sendable {
         case unauthorized
         /// The caller is known, and their role does not allow what they asked.
         case forbidden
+        /// Too many attempts (failed logins) in a short time: try again later.
+        case throttled
         /// A file is not a shared library.
         case notALibrary
         /// A shared library has no Baton entry point.

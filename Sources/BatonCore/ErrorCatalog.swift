@@ -10,6 +10,7 @@ extension BatonError.Code {
         case .forbidden: 403
         case .notFound: 404
         case .conflict: 409
+        case .throttled: 429
         case .invalidParameter, .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed, .buildFailed: 422
         case .store, .io, .runner: 500
         case .storeFull: 503
@@ -25,6 +26,7 @@ extension BatonError.Code {
         case .notFound: "not_found"
         case .unauthorized: "unauthorized"
         case .forbidden: "forbidden"
+        case .throttled: "too_many_requests"
         case .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed: "invalid_library"
         case .buildFailed: "build_failed"
         case .storeFull: "store_full"

@@ -20,6 +20,8 @@ public struct ServerSentEvent: Sendable, Hashable {
 public final class HTTPClient {
     public let host: String
     public let port: Int
+    /// Headers every request and event stream carries, such as `Authorization`.
+    public var headers: [(String, String)] = []
     private var connection: Int32 = -1
     private var input = ClientInput()
 
@@ -52,6 +54,7 @@ public final class HTTPClient {
         _ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []
     ) throws(SocketError) -> HTTPClientResponse {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\n"
+        for (name, value) in self.headers where !headers.contains(where: { $0.0.lowercased() == name.lowercased() }) { head += "\(name): \(value)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
@@ -72,7 +75,8 @@ public final class HTTPClient {
     /// the server ends the stream. Comments (keep-alives) are skipped.
     public func events(_ target: String, onEvent: (ServerSentEvent) throws -> Bool) throws {
         disconnect()
-        try send(Array("GET \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nAccept: text/event-stream\r\n\r\n".utf8))
+        let extra = headers.map { "\($0.0): \($0.1)\r\n" }.joined()
+        try send(Array("GET \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nAccept: text/event-stream\r\n\(extra)\r\n".utf8))
         let (status, headers) = try readHead()
         guard status == 200 else {
             throw SocketError("GET \(target)", reason: "the server answered \(status) instead of an event stream")

@@ -98,6 +98,7 @@ final class HTTPConnection {
         }
         let policy = configuration.bodyPolicy?(HTTPRequest(method: method, target: target, headers: headers, remoteAddress: remote))
             ?? RequestBody(.memory, limit: configuration.maxBodyBytes)
+        if let refusal = policy.refusal { throw .reject(refusal.status, refusal.message) }
         let framing = try RequestHead.framing(of: headers, body: policy)
         return RequestHead(method: method, target: target, minorVersion: minorVersion, headers: headers, framing: framing, body: policy)
     }

@@ -17,9 +17,9 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     /// The named constant with `code`, else a status with a generic reason phrase.
     public static func standard(_ code: Int) -> HTTPStatus {
         let named: [HTTPStatus] = [
-            .ok, .created, .accepted, .noContent, .notModified, .badRequest, .notFound, .methodNotAllowed, .requestTimeout,
+            .ok, .created, .accepted, .noContent, .notModified, .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .requestTimeout,
             .conflict, .lengthRequired, .payloadTooLarge, .uriTooLong, .unsupportedMediaType, .unprocessableContent,
-            .requestHeaderFieldsTooLarge, .internalServerError, .notImplemented, .serviceUnavailable, .httpVersionNotSupported,
+            .tooManyRequests, .requestHeaderFieldsTooLarge, .internalServerError, .notImplemented, .serviceUnavailable, .httpVersionNotSupported,
         ]
         return named.first { $0.code == code } ?? HTTPStatus(code, code >= 500 ? "Server Error" : "Client Error")
     }
@@ -39,6 +39,10 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     public static let notModified = HTTPStatus(304, "Not Modified")
     /// 400 Bad Request.
     public static let badRequest = HTTPStatus(400, "Bad Request")
+    /// 401 Unauthorized.
+    public static let unauthorized = HTTPStatus(401, "Unauthorized")
+    /// 403 Forbidden.
+    public static let forbidden = HTTPStatus(403, "Forbidden")
     /// 404 Not Found.
     public static let notFound = HTTPStatus(404, "Not Found")
     /// 405 Method Not Allowed; send an `Allow` header with it.
@@ -59,6 +63,8 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     public static let unprocessableContent = HTTPStatus(422, "Unprocessable Content")
     /// 431 Request Header Fields Too Large.
     public static let requestHeaderFieldsTooLarge = HTTPStatus(431, "Request Header Fields Too Large")
+    /// 429 Too Many Requests.
+    public static let tooManyRequests = HTTPStatus(429, "Too Many Requests")
     /// 500 Internal Server Error.
     public static let internalServerError = HTTPStatus(500, "Internal Server Error")
     /// 501 Not Implemented.

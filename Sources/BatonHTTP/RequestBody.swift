@@ -28,6 +28,17 @@ public struct RequestBody: Sendable {
     /// How long the whole body may take once the head arrived (408 beyond); nil for the server's
     /// `bodyTimeout`. Large uploads need longer than small JSON bodies.
     public var timeout: Duration?
+    /// When set, the request is answered with this status and message from its head alone, and
+    /// none of its body is read (then the connection closes): what a handler would refuse anyway,
+    /// such as an upload without credentials, costs no transfer.
+    public var refusal: (status: HTTPStatus, message: String)?
+
+    /// A body refused before any of it is read.
+    public static func refused(_ status: HTTPStatus, _ message: String) -> RequestBody {
+        var body = RequestBody(.memory, limit: 0)
+        body.refusal = (status, message)
+        return body
+    }
 
     public init(_ storage: Storage, limit: Int, limitNote: String? = nil, timeout: Duration? = nil) {
         self.storage = storage

@@ -9,11 +9,11 @@ import Foundation
 extension API {
     static func deploymentRoutes(_ c: APIContext) -> [Route] {
         [
-            Route(method: "GET", pattern: "/api/deployments", summary: "Deployments with their schedules and next runs", tag: "deployments", query: ["flow"], response: "DeploymentList") { request in
-                let views = try c.services.deployments.list(flow: request.queryString("flow"), try c.caller(request))
+            Route(method: "GET", pattern: "/api/deployments", summary: "Deployments with their schedules and next runs", tag: "deployments", permission: .read, query: ["flow"], response: "DeploymentList") { request, caller in
+                let views = try c.services.deployments.list(flow: request.queryString("flow"), caller)
                 return try Reply.json(Listing(key: "deployments", items: views))
             },
-            Route(method: "POST", pattern: "/api/deployments", summary: "Deploy a flow: a version, parameters and a schedule", tag: "deployments", body: "NewDeployment", status: 201, response: "Deployment") { request in
+            Route(method: "POST", pattern: "/api/deployments", summary: "Deploy a flow: a version, parameters and a schedule", tag: "deployments", permission: .develop, body: "NewDeployment", status: 201, response: "Deployment") { request, caller in
                 let body = try request.jsonObject()
                 try body.only(["flow", "name", "version", "parameters", "cron", "interval", "rrule", "anchor", "timezone", "pool", "catchup", "maxActive", "workingDirectory"])
                 let flow = try body.string("flow")
@@ -30,31 +30,31 @@ extension API {
                     name: try body.string("name"), flow: flow, version: version, parameters: try body.objectField("parameters"),
                     schedule: schedule, pool: try body.optionalString("pool") ?? DeploymentNames.defaultPool,
                     catchup: try body.optionalBool("catchup") ?? false, maxActive: try body.optionalInt("maxActive"),
-                    workingDirectory: try body.optionalString("workingDirectory")), try c.caller(request))
+                    workingDirectory: try body.optionalString("workingDirectory")), caller)
                 return try Reply.json(deployment, status: .created)
             },
-            Route(method: "GET", pattern: "/api/deployments/{name}", summary: "A deployment with its next five fire times", tag: "deployments", response: "Deployment") { request in
-                try Reply.json(try c.services.deployments.get(request.path("name"), try c.caller(request)))
+            Route(method: "GET", pattern: "/api/deployments/{name}", summary: "A deployment with its next five fire times", tag: "deployments", permission: .read, response: "Deployment") { request, caller in
+                try Reply.json(try c.services.deployments.get(request.path("name"), caller))
             },
-            Route(method: "DELETE", pattern: "/api/deployments/{name}", summary: "Delete a deployment and its runs not yet started", tag: "deployments", status: 204) { request in
-                try c.services.deployments.delete(request.path("name"), try c.caller(request))
+            Route(method: "DELETE", pattern: "/api/deployments/{name}", summary: "Delete a deployment and its runs not yet started", tag: "deployments", permission: .develop, status: 204) { request, caller in
+                try c.services.deployments.delete(request.path("name"), caller)
                 return Reply.noContent
             },
-            Route(method: "POST", pattern: "/api/deployments/{name}/pause", summary: "Pause: its runs not yet started are removed and no new ones made", tag: "deployments", response: "Deployment") { request in
+            Route(method: "POST", pattern: "/api/deployments/{name}/pause", summary: "Pause: its runs not yet started are removed and no new ones made", tag: "deployments", permission: .run, response: "Deployment") { request, caller in
                 try request.jsonObject().only([])
-                return try Reply.json(try c.services.deployments.setPaused(request.path("name"), true, try c.caller(request)))
+                return try Reply.json(try c.services.deployments.setPaused(request.path("name"), true, caller))
             },
-            Route(method: "POST", pattern: "/api/deployments/{name}/resume", summary: "Resume (missed slots are replayed only with catchup)", tag: "deployments", response: "Deployment") { request in
+            Route(method: "POST", pattern: "/api/deployments/{name}/resume", summary: "Resume (missed slots are replayed only with catchup)", tag: "deployments", permission: .run, response: "Deployment") { request, caller in
                 try request.jsonObject().only([])
-                return try Reply.json(try c.services.deployments.setPaused(request.path("name"), false, try c.caller(request)))
+                return try Reply.json(try c.services.deployments.setPaused(request.path("name"), false, caller))
             },
-            Route(method: "POST", pattern: "/api/deployments/{name}/run", summary: "A run of the deployment now, with optional parameter overrides", tag: "deployments", body: "DeploymentRun", status: 201, response: "FlowRun") { request in
+            Route(method: "POST", pattern: "/api/deployments/{name}/run", summary: "A run of the deployment now, with optional parameter overrides", tag: "deployments", permission: .run, body: "DeploymentRun", status: 201, response: "FlowRun") { request, caller in
                 let body = try request.jsonObject()
                 try body.only(["parameters"])
-                let run = try c.services.deployments.runNow(request.path("name"), overrides: try body.objectField("parameters"), try c.caller(request))
+                let run = try c.services.deployments.runNow(request.path("name"), overrides: try body.objectField("parameters"), caller)
                 return try Reply.json(run, status: .created)
             },
-            Route(method: "POST", pattern: "/api/deployments/{name}/backfill", summary: "Runs for every slot in a range that has none (idempotent)", tag: "deployments", body: "Backfill", status: 201, response: "Backfilled") { request in
+            Route(method: "POST", pattern: "/api/deployments/{name}/backfill", summary: "Runs for every slot in a range that has none (idempotent)", tag: "deployments", permission: .run, body: "Backfill", status: 201, response: "Backfilled") { request, caller in
                 let body = try request.jsonObject()
                 try body.only(["from", "to"])
                 func time(_ field: String) throws -> Date {
@@ -65,7 +65,7 @@ extension API {
                     return date
                 }
                 let range = try BackfillRange(from: try time("from"), through: try time("to"))
-                let result = try c.services.deployments.backfill(request.path("name"), range, try c.caller(request))
+                let result = try c.services.deployments.backfill(request.path("name"), range, caller)
                 return Reply.json(["created": .array(result.created.map(JSONValue.string)), "existing": .int(Int64(result.existing))], status: .created)
             },
         ]

@@ -12,6 +12,10 @@ struct Route: Sendable {
     var pattern: String
     var summary: String
     var tag: String
+    /// What the caller must be allowed (checked by ``Services/authorize(_:_:)`` before anything
+    /// about the input, and shown in the OpenAPI document); nil: open to anyone who reaches the
+    /// server, as health and the document itself are.
+    var permission: Permission?
     /// Query parameters it reads (their types are in its contract, which must declare the same names).
     var query: [String] = []
     /// The component schema of its JSON body, or "binary" for an upload.
@@ -19,7 +23,8 @@ struct Route: Sendable {
     var status = 200
     /// The component schema of its success response.
     var response: String?
-    var handler: @Sendable (HTTPRequest) throws -> HTTPResponse
+    /// Answers a request that met the route's contract, from the caller the router authenticated.
+    var handler: @Sendable (HTTPRequest, Caller) throws -> HTTPResponse
 }
 
 /// What the route handlers work with.
@@ -30,17 +35,28 @@ struct APIContext: Sendable {
     /// The pool runs created through the API go to.
     let pool: String
     let startedAt: Date
+    /// Whether the server speaks TLS, so that the session cookie is marked Secure.
+    var secureCookies = false
     /// Request latencies, which the server records and `/metrics` reports.
     let requests: RequestMetrics
     let log: @Sendable (String) -> Void
 }
 
 extension APIContext {
-    /// Who sent `request`: the API key in its `Authorization` header (refused with 401 when not
-    /// valid), else anyone who reaches the server, until it requires credentials.
+    /// Who sent `request`: the API key in its `Authorization` header, else the login session in its
+    /// cookie (whose changes must carry the session's CSRF token), else nobody (`anonymous`, which
+    /// the application layer refuses unless the server runs with `--no-auth`). Credentials that are
+    /// not valid get 401.
     func caller(_ request: HTTPRequest) throws -> Caller {
-        guard let authorization = request.headers["Authorization"] else { return .anonymous(address: request.remoteAddress) }
-        return try services.access.authenticate(authorization: authorization, address: request.remoteAddress)
+        if let authorization = request.headers["Authorization"] {
+            return try services.access.authenticate(authorization: authorization, address: request.remoteAddress)
+        }
+        if let token = SessionCookie.token(in: request) {
+            let session = try services.access.authenticate(session: token, address: request.remoteAddress)
+            try SessionCookie.requireCSRF(request, expected: session.csrf)
+            return session.caller
+        }
+        return .anonymous(address: request.remoteAddress)
     }
 }
 
@@ -48,6 +64,7 @@ extension APIContext {
 public final class API: Sendable {
     let routes: [Route]
     private let router: Router
+    private let context: APIContext
     /// Request latencies: the server records each request here, and `/metrics` reports them.
     public let requests: RequestMetrics
     private let log: @Sendable (String) -> Void
@@ -58,7 +75,7 @@ public final class API: Sendable {
 
     /// `maxJSONBytes` limits JSON bodies (413 beyond); uploads stream to disk up to
     /// `InputLimits.maxUploadBytes`.
-    public init(store: any Store, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool,
+    public init(store: any Store, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool, requireCredentials: Bool = true,
                 maxJSONBytes: Int = InputLimits.defaultMaxJSONBytes, log: @escaping @Sendable (String) -> Void) {
         jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
         uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
@@ -67,13 +84,13 @@ public final class API: Sendable {
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(
-            services: Services(store: store, home: home, options: ServiceOptions(pool: pool)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
-        var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context)
-        routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", response: "Object") { _ in
+            services: Services(store: store, home: home, options: ServiceOptions(pool: pool, anonymousAccess: !requireCredentials)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
+        var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context) + Self.sessionRoutes(context)
+        routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", permission: nil, response: "Object") { _, _ in
             .bytes([], contentType: "application/json")
         })
         let document = OpenAPI.document(routes)
-        routes[routes.count - 1].handler = { _ in .bytes(document, contentType: "application/json") }
+        routes[routes.count - 1].handler = { _, _ in .bytes(document, contentType: "application/json") }
         var router = Router()
         for route in routes {
             // Each request meets its route's contract before the handler sees it (Contract+Validate.swift).
@@ -81,15 +98,21 @@ public final class API: Sendable {
                 preconditionFailure("\(route.method) \(route.pattern) has no contract: declare one in Contract/Contracts.swift")
             }
             let handler = route.handler
+            let permission = route.permission
             router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody) { request in
-                // Credentials first: a key that is not valid gets 401 before anything about the input.
-                _ = try context.caller(request)
+                // Credentials first: a key that is not valid gets 401, a caller the route's permission
+                // is not granted 403, before anything about the input.
+                // An open route (health, logging in) serves whoever asks, with credentials that have
+                // ended too: logging in again must not fail on the cookie of an expired session.
+                let caller = try permission == nil ? (try? context.caller(request)) ?? .anonymous(address: request.remoteAddress) : context.caller(request)
+                if let permission { try context.services.authorize(caller, permission) }
                 try contract.validate(request)
-                return try handler(request)
+                return try handler(request, caller)
             }
         }
         self.routes = routes
         self.router = router
+        self.context = context
         self.log = log
     }
 
@@ -121,7 +144,19 @@ public final class API: Sendable {
     /// Where the body of `request` goes and its limit, as its route declares; JSON's limit for paths
     /// no route takes. For `HTTPServerConfiguration.bodyPolicy`.
     public func bodyPolicy(for request: HTTPRequest) -> RequestBody {
-        router.bodyPolicy(for: request) ?? jsonBody
+        guard let policy = router.bodyPolicy(for: request) else { return jsonBody }
+        // An upload is refused from its head when its caller may not make it: no bytes are read.
+        if case .file = policy.storage, let pattern = router.pattern(for: request),
+            let permission = routes.first(where: { $0.method == request.method && $0.pattern == pattern })?.permission
+        {
+            do {
+                try context.services.authorize(try context.caller(request), permission)
+            } catch {
+                let refusal = APIError.from(error)
+                return .refused(refusal.status, refusal.message)
+            }
+        }
+        return policy
     }
 
     /// The route pattern that answers `request`, for metrics; nil when none does.

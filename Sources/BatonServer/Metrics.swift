@@ -50,8 +50,8 @@ public final class RequestMetrics: @unchecked Sendable {
 extension API {
     static func metricsRoutes(_ c: APIContext) -> [Route] {
         [
-            Route(method: "GET", pattern: "/metrics", summary: "Metrics in Prometheus's text format: runs by state, task runs completed, late runs, queue depth, live workers, store size, request latencies", tag: "system", response: "Metrics") { request in
-                let text = MetricsText.render(try c.services.system.metrics(now: Date(), c.caller(request)), c.requests)
+            Route(method: "GET", pattern: "/metrics", summary: "Metrics in Prometheus's text format: runs by state, task runs completed, late runs, queue depth, live workers, store size, request latencies", tag: "system", permission: .read, response: "Metrics") { request, caller in
+                let text = MetricsText.render(try c.services.system.metrics(now: Date(), caller), c.requests)
                 return .bytes(Array(text.utf8), contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
         ]

@@ -16,6 +16,15 @@ enum OpenAPI {
                 "operationId": .string(operationID(route)),
                 "parameters": .array(contract.inputs.map(parameter)),
             ]
+            // Who may call it: open operations need nothing; the others an API key or a session,
+            // whose role grants the permission named.
+            if let permission = route.permission {
+                operation["security"] = .array(securitySchemes.keys.sorted().map { .object([$0: .array([])]) })
+                operation["x-baton-permission"] = .string(permission.rawValue)
+                operation["description"] = .string("Needs the permission '\(permission.rawValue)': \(permission.roles).")
+            } else {
+                operation["security"] = .array([])
+            }
             switch contract.body {
             case .json(let name, let fields)?:
                 bodySchemas[name] = bodySchema(fields)
@@ -31,7 +40,8 @@ enum OpenAPI {
                 ])
             case nil: break
             }
-            let statuses = contract.statuses(success: route.status, summary: route.summary, writes: route.method != "GET")
+            let statuses = contract.statuses(
+                success: route.status, summary: route.summary, writes: route.method != "GET", open: route.permission == nil)
             var responses: [String: JSONValue] = [:]
             for (status, description) in statuses {
                 var response: [String: JSONValue] = ["description": .string(description)]
@@ -58,10 +68,26 @@ enum OpenAPI {
                 "description": .string("Workflow orchestration for Swift: flows, versions, runs, deployments, workers and live events."),
             ]),
             "paths": .object(paths.mapValues { .object($0) }),
-            "components": .object(["schemas": .object(schemas.merging(bodySchemas) { _, body in body })]),
+            "components": .object([
+                "schemas": .object(schemas.merging(bodySchemas) { _, body in body }),
+                "securitySchemes": .object(securitySchemes),
+            ]),
         ])
         return Array(document.jsonData)
     }
+
+    /// How a caller proves who they are: an API key as a bearer token (scripts, CI, the remote CLI),
+    /// or the web UI's session cookie (with its CSRF token on changes).
+    static let securitySchemes: [String: JSONValue] = [
+        "apiKey": .object([
+            "type": .string("http"), "scheme": .string("bearer"),
+            "description": .string("An API key from `baton key create`: Authorization: Bearer baton_…"),
+        ]),
+        "session": .object([
+            "type": .string("apiKey"), "in": .string("cookie"), "name": .string("baton_session"),
+            "description": .string("The web UI's login session; a change must also carry its CSRF token in X-CSRF-Token"),
+        ]),
+    ]
 
     /// A parameter as the contract declares it.
     static func parameter(_ input: Input) -> JSONValue {
@@ -161,6 +187,11 @@ enum OpenAPI {
         "Error": object(["error": string, "message": string, "field": string], required: ["error", "message"]),
         "Object": anyObject,
         "Health": object(["status": string], required: ["status"]),
+        "Session": object(
+            [
+                "user": string, "admin": boolean, "roles": .object(["type": .string("object"), "additionalProperties": string]),
+                "key": string, "project": string, "role": string, "csrf": string, "expiresAt": date, "authRequired": boolean,
+            ], required: ["authRequired"]),
         "FlowSummary": object([
             "name": string, "description": string, "latestVersion": integer, "versionCount": integer, "latestRegisteredAt": date,
             "lastRunState": string, "lastRunAt": date, "nextScheduledRun": date,

@@ -23,6 +23,9 @@ public struct ServerOptions: Sendable {
     /// Host names served besides loopback ones and the listening address (`--allowed-host`): the
     /// names a reverse proxy or a team's DNS gives this server. Any other `Host` gets 421.
     public var allowedHosts: [String] = []
+    /// Whether requests must carry credentials (an API key or a login session); `--no-auth` turns
+    /// it off, on a loopback address only.
+    public var requireCredentials = true
 
     public init() {}
 }
@@ -48,10 +51,15 @@ public final class Server: @unchecked Sendable {
         self.home = home
         self.options = options
         self.say = say
-        try Self.requireLoopback(options.host)
+        try Self.requireLoopback(options)
         browserGuard = BrowserGuard(listening: options.host, allowed: options.allowedHosts)
         events = try Self.eventHub(store: store, home: home, log: say)
-        api = API(store: store, home: home, events: events, pool: options.pool, maxJSONBytes: options.maxJSONBytes, log: say)
+        api = API(
+            store: store, home: home, events: events, pool: options.pool, requireCredentials: options.requireCredentials,
+            maxJSONBytes: options.maxJSONBytes, log: say)
+        if !Loopback.contains(Self.bare(options.host)) {
+            say("serving beyond this machine on \(options.host) over plain HTTP: passwords and keys cross the network in clear; put a reverse proxy that speaks TLS in front")
+        }
         web = try WebAssets.locate().map(WebAssets.init(root:))
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
@@ -63,18 +71,18 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Until the server authenticates its callers it listens on loopback only: anyone who reached
-    /// the port could register a library and run its code. A reverse proxy that authenticates may
-    /// serve others (its name given with `--allowed-host`).
-    static func requireLoopback(_ host: String) throws {
-        guard Loopback.contains(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) else {
-            throw BatonError(
-                .invalidInput,
-                "--host \(host) would serve beyond this machine, where anyone who reaches the port could register and run code: "
-                    + "expected a loopback address (127.0.0.1, ::1 or localhost); to serve others, put a reverse proxy that "
-                    + "authenticates in front and give its name with --allowed-host")
-        }
+    /// A server without credentials listens on loopback only: anyone who reached the port could
+    /// register a library and run its code.
+    static func requireLoopback(_ options: ServerOptions) throws {
+        guard !options.requireCredentials, !Loopback.contains(bare(options.host)) else { return }
+        throw BatonError(
+            .invalidInput,
+            "--no-auth with --host \(options.host) would let anyone who reaches the port register and run code: "
+                + "expected a loopback address (127.0.0.1, ::1 or localhost) with --no-auth, or no --no-auth")
     }
+
+    /// An address without the brackets of an IPv6 literal.
+    static func bare(_ host: String) -> String { host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
 
     /// The live events of the store.
     static func eventHub(store: any Store, home: BatonHome, log: @escaping @Sendable (String) -> Void) throws -> EventHub {
@@ -171,6 +179,8 @@ public final class Server: @unchecked Sendable {
     private static func code(_ status: HTTPStatus) -> String {
         switch status.code {
         case 400: "bad_request"
+        case 401: "unauthorized"
+        case 403: "forbidden"
         case 404: "not_found"
         case 405: "method_not_allowed"
         case 408: "request_timeout"

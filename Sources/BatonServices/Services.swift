@@ -8,9 +8,13 @@ public struct ServiceOptions: Sendable {
     public var pool: String
     /// The clock, so tests can move time; the wall clock otherwise.
     public var now: @Sendable () -> Date
+    /// Whether a request without credentials may do everything (a server started with `--no-auth`,
+    /// on loopback only) rather than being refused with `unauthorized`.
+    public var anonymousAccess: Bool
 
-    public init(pool: String = DeploymentNames.defaultPool, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(pool: String = DeploymentNames.defaultPool, anonymousAccess: Bool = false, now: @escaping @Sendable () -> Date = { Date() }) {
         self.pool = pool
+        self.anonymousAccess = anonymousAccess
         self.now = now
     }
 }
@@ -26,6 +30,8 @@ public final class Services: Sendable {
     public let store: any Store
     public let home: BatonHome
     public let options: ServiceOptions
+    /// Failed logins of this process's callers (`AccessService.login`).
+    let loginThrottle = LoginThrottle()
 
     public init(store: any Store, home: BatonHome, options: ServiceOptions = ServiceOptions()) {
         self.store = store
@@ -33,20 +39,39 @@ public final class Services: Sendable {
         self.options = options
     }
 
-    /// Whether `caller` may do what needs `permission`; throws `forbidden` when not. Every operation
-    /// asks this first. An API key may do what its role allows; until the server requires
-    /// credentials, the store's owner and requests without any may do everything.
-    public func authorize(_ caller: Caller, _ permission: Permission) throws {
+    /// Whether `caller` may do what needs `permission` in `project`; throws when not. Every
+    /// operation asks this first, and the API's router asks it for the permission each route
+    /// declares, so that a refusal comes before anything about the input. The store's owner may do
+    /// everything; a caller without credentials only what the server's options allow them
+    /// (`unauthorized` otherwise); a key or a user what their role in the project allows
+    /// (`forbidden` otherwise), a server admin everything.
+    public func authorize(_ caller: Caller, _ permission: Permission, in project: String = ProjectNames.default) throws {
+        let role: Role?
+        let who: String
         switch caller.identity {
-        // Requests without credentials are let through until the server requires them (issue 12).
-        case .storeOwner, .anonymous: return
-        case .apiKey(let name, let project, let role):
-            guard permission <= role.permission else {
+        case .storeOwner: return
+        case .anonymous:
+            guard options.anonymousAccess else {
                 throw BatonError(
-                    .forbidden,
-                    "API key '\(name)' is \(role.rawValue) in project '\(project)': it may not \(permission.verb) "
-                        + "(that needs the role \(Role.allCases.first { $0.permission >= permission }?.rawValue ?? "admin") or above)")
+                    .unauthorized, "this server requires credentials: log in to the UI, or send an API key as Authorization: Bearer baton_…")
             }
+            return
+        case .apiKey(let name, let keyProject, let keyRole):
+            role = keyProject == project ? keyRole : nil
+            who = "API key '\(name)'"
+        case .user(let name, let admin, let roles):
+            if admin { return }
+            role = roles[project]
+            who = "user '\(name)'"
+        }
+        guard let role else {
+            throw BatonError(.forbidden, "\(who) has no role in project '\(project)': it may not \(permission.verb) there")
+        }
+        guard permission <= role.permission else {
+            throw BatonError(
+                .forbidden,
+                "\(who) is \(role.rawValue) in project '\(project)': it may not \(permission.verb) "
+                    + "(that needs the role \(Role.allCases.first { $0.permission >= permission }?.rawValue ?? "admin") or above)")
         }
     }
 }

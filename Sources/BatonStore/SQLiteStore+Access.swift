@@ -152,4 +152,56 @@ extension SQLiteStore {
                 [at.sqlValue, .int(id), at.addingTimeInterval(-60).sqlValue])
         }
     }
+
+    public func roles(user: String) throws -> [String: Role] {
+        try withConnection { db in
+            let rows = try db.query(
+                """
+                SELECT p.name, m.role FROM memberships m
+                JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id WHERE u.name = ?
+                """,
+                [.text(user)]
+            ) { row in (row.text(0), Role(rawValue: row.text(1)) ?? .viewer) }
+            return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    public func insertSession(_ new: NewSession) throws -> SessionRecord? {
+        try write { db in
+            guard let user = try db.scalar("SELECT id FROM users WHERE name = ?", [.text(new.user)]) else { return nil }
+            try db.run(
+                "INSERT INTO sessions (token_hash, kind, user_id, created_at, expires_at, address) VALUES (?, ?, ?, ?, ?, ?)",
+                [.text(new.tokenHash), .text(new.kind.rawValue), .int(user), new.now.sqlValue, new.expiresAt.sqlValue, new.address.sqlValue])
+            return try db.query("SELECT \(Self.sessionColumns) WHERE s.id = ?", [.int(db.lastInsertRowID)], row: Self.session).first
+        }
+    }
+
+    public func sessionRecord(tokenHash: String) throws -> SessionRecord? {
+        try withConnection { db in
+            try db.query("SELECT \(Self.sessionColumns) WHERE s.token_hash = ?", [.text(tokenHash)], row: Self.session).first
+        }
+    }
+
+    public func endSession(id: Int64, at: Date) throws -> Bool {
+        try write { db in
+            try db.run("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", [at.sqlValue, .int(id)])
+            return db.changes > 0
+        }
+    }
+
+    static let sessionColumns = """
+        s.id, s.kind, s.created_at, s.expires_at, s.ended_at, s.address,
+        u.id, u.name, u.is_admin, u.password_hash, u.created_at, u.disabled_at
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        """
+
+    static func session(_ row: SQLiteConnection.Row) -> SessionRecord {
+        let user = UserRecord(
+            id: row.int(6), name: row.text(7), isAdmin: row.int(8) != 0, passwordHash: row.optionalText(9),
+            createdAt: Date(sql: row.double(10)), disabledAt: row.optionalDouble(11).map(Date.init(sql:)))
+        // A kind this build does not know is a link: it lets in at most once.
+        return SessionRecord(
+            id: row.int(0), kind: SessionRecord.Kind(rawValue: row.text(1)) ?? .link, user: user, createdAt: Date(sql: row.double(2)),
+            expiresAt: Date(sql: row.double(3)), endedAt: row.optionalDouble(4).map(Date.init(sql:)), address: row.optionalText(5))
+    }
 }

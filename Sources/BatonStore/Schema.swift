@@ -271,5 +271,20 @@ enum Schema {
             UNIQUE (project_id, name)
         );
         """,
+        // 8: the UI's login sessions and one-time login links: a hash of each token (the cookie or
+        // the link's), never the token; a session or link lets nobody in once ended or expired.
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            ended_at REAL,
+            address TEXT
+        );
+        CREATE INDEX sessions_by_user ON sessions(user_id);
+        """,
     ]
 }

@@ -11,6 +11,7 @@ import Testing
         (.notFound, 404, "not_found", 2),
         (.unauthorized, 401, "unauthorized", 2),
         (.forbidden, 403, "forbidden", 2),
+        (.throttled, 429, "too_many_requests", 1),
         (.notALibrary, 422, "invalid_library", 1),
         (.noEntryPoint, 422, "invalid_library", 1),
         (.incompatibleLibrary, 422, "invalid_library", 1),

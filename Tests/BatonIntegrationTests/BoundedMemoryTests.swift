@@ -11,10 +11,11 @@ import Glibc
 @Suite(.timeLimit(.minutes(20))) struct BoundedMemoryTests {
     /// Sends `size` zero bytes as a library upload without holding them: the head, then 1 MiB at a
     /// time. Returns the answer.
-    static func upload(port: Int, size: Int, name: String) throws -> RawReply? {
+    static func upload(port: Int, key: String?, size: Int, name: String) throws -> RawReply? {
         let socket = try RawSocket(port: port)
         try socket.send(
-            "POST /api/libraries?fileName=\(name) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
+            "POST /api/libraries?fileName=\(name) HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (key.map { "Authorization: Bearer \($0)\r\n" } ?? "")
+                + "Content-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
         let piece = [UInt8](repeating: 0, count: 1 << 20)
         var left = size
         while left > 0 {
@@ -43,10 +44,11 @@ import Glibc
         let pid = server.process.process.processIdentifier
         let size = 250 * 1000 * 1000
         let port = server.port
-        async let a = offThePool { try Self.upload(port: port, size: size, name: "libBigA.so") }
-        async let b = offThePool { try Self.upload(port: port, size: size, name: "libBigB.so") }
-        async let c = offThePool { try Self.upload(port: port, size: size, name: "libBigC.so") }
-        async let d = offThePool { try Self.upload(port: port, size: size, name: "libBigD.so") }
+        let key = server.apiKey
+        async let a = offThePool { try Self.upload(port: port, key: key, size: size, name: "libBigA.so") }
+        async let b = offThePool { try Self.upload(port: port, key: key, size: size, name: "libBigB.so") }
+        async let c = offThePool { try Self.upload(port: port, key: key, size: size, name: "libBigC.so") }
+        async let d = offThePool { try Self.upload(port: port, key: key, size: size, name: "libBigD.so") }
         let replies = try await [a, b, c, d]
         for (reply, name) in zip(replies, ["libBigA.so", "libBigB.so", "libBigC.so", "libBigD.so"]) {
             // Zeros are no library: each is read whole, then refused by name.
@@ -65,12 +67,31 @@ import Glibc
         let server = try await ServerProcess.start(try Sandbox())
         let socket = try RawSocket(port: server.port)
         let size = InputLimits.maxUploadBytes + 1
-        try socket.send("POST /api/libraries?fileName=libHuge.so HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
+        try socket.send(
+            "POST /api/libraries?fileName=libHuge.so HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.apiKey ?? "")\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: \(size)\r\n\r\n")
         let reply = try #require(try socket.response())
         #expect(reply.status == 413)
         #expect(reply.text.contains("body of \(size) bytes exceeds the limit of \(InputLimits.maxUploadBytes) bytes"), "\(reply)")
         #expect(uploadsLeft(server.sandbox).isEmpty)
         #expect(try server.get("/api/health").status == 200)
+        #expect(server.stop() == 0)
+    }
+
+    @Test func anUploadWithoutCredentialsIsRefusedFromItsHeadBeforeAnyByteOfItsBody() async throws {
+        let server = try await ServerProcess.start(try Sandbox())
+        let viewer = try ServerProcess.makeKey(server.sandbox, name: "viewer", role: "viewer")
+        for (credentials, status) in [("", 401), ("Authorization: Bearer \(viewer)\r\n", 403), ("Authorization: Bearer baton_nonsense\r\n", 401)] {
+            // Only the head is sent: the answer comes without the 250 MB the head announces.
+            let socket = try RawSocket(port: server.port)
+            try socket.send(
+                "POST /api/libraries?fileName=libBig.so HTTP/1.1\r\nHost: 127.0.0.1\r\n\(credentials)"
+                    + "Content-Type: application/octet-stream\r\nContent-Length: 250000000\r\n\r\n")
+            let reply = try #require(try await onThread { try socket.response() })
+            #expect(reply.status == status, "\(reply)")
+            #expect(uploadsLeft(server.sandbox).isEmpty)
+        }
+        #expect(try server.get("/api/flows").json["flows"]?.arrayValue?.isEmpty == true, "nothing was registered")
         #expect(server.stop() == 0)
     }
 

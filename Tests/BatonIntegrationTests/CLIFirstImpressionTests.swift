@@ -218,7 +218,7 @@ struct CLIFirstImpressionTests {
             "/api/deployments", #"{"flow": "echo", "name": "gone", "rrule": "FREQ=WEEKLY;COUNT=2", "anchor": "2021-03-01T10:00:00Z"}"#)
         #expect(rrule.status == 400 && rrule.field == "rrule", "\(rrule)")
         expectRefused(
-            try server.sandbox.baton("deployment", "create", "echo", "--name", "feb", "--cron", "0 0 31 2 *", "--api", server.baseURL),
+            try server.sandbox.baton("deployment", "create", "echo", "--name", "feb", "--cron", "0 0 31 2 *", "--api", server.baseURL, environment: server.remote),
             "never fires after", "within 5 years")
         #expect(try server.get("/api/deployments").json["deployments"]?.arrayValue?.isEmpty == true)
     }

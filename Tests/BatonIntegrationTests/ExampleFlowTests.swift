@@ -62,7 +62,9 @@ struct ExampleFlowTests {
         let sandbox = try Sandbox()
         let quickstart = try WatchedProcess(sandbox, ["quickstart", "--flows", Paths.root + "/flows", "--port", "0"])
         let ready = try #require(await quickstart.line(containing: "Baton is ready"), "\(quickstart.output.suffix(3000))")
-        let address = try #require(ready.split(separator: " ").first { $0.hasPrefix("http://") }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",/")) })
+        // The ready line's web UI address is a one-time login link.
+        let link = try #require(ready.split(separator: " ").first { $0.contains("/#/login?token=") }.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) })
+        let address = String(link.prefix { $0 != "#" }.dropLast())
         #expect(quickstart.output.contains("Summary"))
 
         // The runs it made itself; the server's scheduler has meanwhile scheduled the examples' default
@@ -73,12 +75,20 @@ struct ExampleFlowTests {
         #expect(FileManager.default.fileExists(atPath: sandbox.home + "/quickstart/windspeed.csv"))
 
         // The server it leaves running lists the examples, through the API and on the UI's flows page.
-        let flows = try JSONValue(json: try HTTPClient(baseURL: address).request("GET", "/api/flows").body)
+        // The UI needs a login: nothing without one.
+        let client = try HTTPClient(baseURL: address)
+        #expect(try client.request("GET", "/api/flows").status == 401)
+        client.headers = [("Authorization", "Bearer " + (try ServerProcess.makeKey(sandbox, name: "check")))]
+        let flows = try JSONValue(json: try client.request("GET", "/api/flows").body)
         #expect(Set(flows["flows"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []) == ["bikes", "tables", "windspeed"])
         if Chromium.isAvailable {
+            // The link logs the browser in once and lands on the dashboard.
             let browser = try Chromium()
             defer { browser.close() }
-            let page = try browser.open(address + "/#/flows")
+            let page = try browser.open(link)
+            try page.waitFor(#"document.body.dataset.ready === "dashboard""#)
+            #expect(try page.evaluate(#"document.querySelector("[data-user]")?.dataset.user"#) as? String == "admin")
+            try page.navigate(address + "/#/flows")
             try page.waitFor(#"document.body.dataset.ready === "flows""#)
             let rows = try page.evaluate(#"[...document.querySelectorAll("tr[data-flow]")].map(r => r.dataset.flow).sort().join(",")"#) as? String
             #expect(rows == "bikes,tables,windspeed")

@@ -29,13 +29,13 @@ struct RemoteCLITests {
 
         /// `baton` from the client sandbox, through the server.
         func remote(_ arguments: String...) throws -> CommandResult {
-            try client.batonArguments(arguments, environment: ["BATON_API_URL": url])
+            try client.batonArguments(arguments, environment: server.remote)
         }
 
         /// Expects the same output and status from the server's store and through the server.
         func expectSame(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws {
             let here = try store.batonArguments(arguments)
-            let there = try client.batonArguments(arguments, environment: ["BATON_API_URL": url])
+            let there = try client.batonArguments(arguments, environment: server.remote)
             #expect(here.status == 0, "\(arguments): \(here.stderr)", sourceLocation: sourceLocation)
             #expect(there.status == here.status, "\(arguments): \(there.stderr)", sourceLocation: sourceLocation)
             #expect(stable(there.stdout) == stable(here.stdout), "\(arguments)", sourceLocation: sourceLocation)
@@ -166,7 +166,7 @@ struct RemoteCLITests {
 
         for arguments in [["rerun", id, "--version", "9"], ["run", "resume", id]] {
             let here = try served.store.batonArguments(arguments)
-            let there = try served.client.batonArguments(arguments, environment: ["BATON_API_URL": served.url])
+            let there = try served.client.batonArguments(arguments, environment: served.server.remote)
             #expect(here.status == 2 && there.status == 2, "\(arguments): \(here.stderr) / \(there.stderr)")
             #expect(there.stderr == here.stderr, "\(arguments)")
         }
@@ -176,10 +176,10 @@ struct RemoteCLITests {
 
     @Test func followingEndsWhenTheRunIsCancelledOnTheServer() async throws {
         let served = try await registered()
-        let run = try WatchedProcess(served.client, ["--api", served.url, "run", "sleepy"])
+        let run = try WatchedProcess(served.client, ["--api", served.url, "run", "sleepy"], environment: served.server.remote)
         let started = await run.line(containing: "sleeping")
         let name = try #require(started?.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first.map(String.init))
-        let follower = try WatchedProcess(served.client, ["run", "logs", name, "--follow", "--api", served.url])
+        let follower = try WatchedProcess(served.client, ["run", "logs", name, "--follow", "--api", served.url], environment: served.server.remote)
         _ = await follower.line(containing: "sleeping")
         let cancel = try served.remote("run", "cancel", name)
         #expect(cancel.status == 0, "\(cancel.stderr)")
@@ -192,7 +192,7 @@ struct RemoteCLITests {
 
     @Test func ctrlCWhileFollowingCancelsTheRunOnTheServer() async throws {
         let served = try await registered()
-        let run = try WatchedProcess(served.client, ["--api", served.url, "run", "sleepy"])
+        let run = try WatchedProcess(served.client, ["--api", served.url, "run", "sleepy"], environment: served.server.remote)
         _ = await run.line(containing: "sleeping")
         kill(run.process.processIdentifier, SIGINT)
         #expect(run.wait() == 130, "\(run.output)")

@@ -48,7 +48,7 @@ struct RunListingTests: StoreWatching {
     @Test func aOneMinuteScheduleFillsTheUpcomingListWhileRunLsShowsTheRealRunsNewestFirst() async throws {
         let sandbox = try await registered()
         let server = try await ServerProcess.start(sandbox)
-        let api = ["BATON_API_URL": server.baseURL]
+        let api = server.remote
         let created = try sandbox.baton("deployment", "create", "hello", "--name", "minutely", "--interval", "60", environment: api)
         #expect(created.status == 0, "\(created.stderr)")
         var real: [String] = []
@@ -182,7 +182,7 @@ struct RunListingTests: StoreWatching {
 
         // Through a server (whose scheduler records them Late in their history), the same runs read Late.
         let server = try await ServerProcess.start(sandbox)
-        let remote = try sandbox.baton("run", "ls", "--deployment", "stalled", "--json", "--limit", "100", environment: ["BATON_API_URL": server.baseURL])
+        let remote = try sandbox.baton("run", "ls", "--deployment", "stalled", "--json", "--limit", "100", environment: server.remote)
         let lateThere = (remote.json.arrayValue ?? []).filter { $0["stateName"] == .string("Late") }
         #expect(Set(Self.ids(late)).isSubset(of: Set(Self.ids(lateThere))), "\(remote.stdout.prefix(2000))")
         let dashboard = try server.get("/api/dashboard").json

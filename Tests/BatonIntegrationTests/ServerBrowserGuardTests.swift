@@ -21,6 +21,7 @@ struct ServerBrowserGuardTests {
     }
 
     /// The exact request, sent on a raw socket so that `Host` is whatever the attacker chose.
+    /// It carries the test's admin key, so that what refuses it is the guard, not a lack of credentials.
     func raw(_ server: ServerProcess, _ method: String, _ target: String, host: String?, headers: [(String, String)] = [], body: String = "")
         throws -> RawReply
     {
@@ -28,7 +29,7 @@ struct ServerBrowserGuardTests {
         defer { socket.disconnect() }
         var head = "\(method) \(target) HTTP/1.1\r\n"
         if let host { head += "Host: \(host)\r\n" }
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        for (name, value) in server.credentials + headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
         try socket.send(head + body)
         return try socket.readResponse(to: method)
@@ -134,13 +135,27 @@ struct ServerBrowserGuardTests {
         #expect(try server.get("/api/health").json == .object(["status": .string("ok")]))
     }
 
-    @Test func theServerRefusesToListenBeyondLoopback() throws {
+    @Test func withoutCredentialsTheServerRefusesToListenBeyondLoopback() throws {
         let sandbox = try Sandbox()
         for host in ["0.0.0.0", "::", "192.0.2.10"] {
-            let result = try sandbox.baton("server", "start", "--port", "0", "--host", host)
+            let result = try sandbox.baton("server", "start", "--port", "0", "--host", host, "--no-auth")
             #expect(result.status == 2, "--host \(host): \(result.stderr)")
-            #expect(result.stderr.contains("--host \(host) would serve beyond this machine"), "\(result.stderr)")
+            #expect(result.stderr.contains("--no-auth with --host \(host) would let anyone who reaches the port register and run code"), "\(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
         }
+    }
+
+    @Test func withCredentialsRequiredTheServerServesBeyondLoopbackAndWarnsOfPlainHTTP() async throws {
+        let sandbox = try Sandbox()
+        let key = try ServerProcess.makeKey(sandbox, name: "probe", role: "viewer")
+        let process = try WatchedProcess(sandbox, ["server", "start", "--port", "0", "--host", "0.0.0.0", "--no-worker"])
+        let ready = try #require(await process.line(containing: "Baton is ready"), "\(process.output)")
+        #expect(process.output.contains("over plain HTTP: passwords and keys cross the network in clear"), "\(process.output)")
+        let port = try #require(ready.range(of: #"0\.0\.0\.0:[0-9]+"#, options: .regularExpression).flatMap { Int(ready[$0].split(separator: ":")[1]) })
+        let client = try HTTPClient(baseURL: "http://127.0.0.1:\(port)")
+        #expect(try client.request("GET", "/api/flows").status == 401, "nothing without credentials")
+        #expect(try client.request("GET", "/api/flows", headers: [("Authorization", "Bearer " + key)]).status == 200)
+        process.process.terminate()
+        #expect(process.wait() == 0)
     }
 }

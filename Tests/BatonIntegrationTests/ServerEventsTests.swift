@@ -115,7 +115,7 @@ struct ServerEventsTests {
     @Test func stoppingTheServerEndsItsEventStreams() async throws {
         let server = try await ServerProcess.withFixtures()
         let ended = try await onThread { [server] () throws -> Bool in
-            let client = try HTTPClient(baseURL: server.baseURL)
+            let client = try server.client()
             var sawHello = false
             try client.events("/api/events") { event in
                 if event.event == "hello" {

@@ -63,7 +63,7 @@ struct ServerMalformedHTTPTests {
         let good = try RawSocket(port: server.port)
         let body = #"{"flow": "hello"}"#
         try good.send(
-            "POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.apiKey ?? "")\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n")
         let created = try await onThread { try good.response() }
         #expect(created?.status == 201, "\(String(describing: created))")
@@ -93,7 +93,7 @@ struct ServerMalformedHTTPTests {
         let socket = try RawSocket(port: server.port)
         let body = #"{"flow": "hello",,}"#
         try socket.send(
-            "POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            "POST /api/flow-runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.apiKey ?? "")\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         let reply = try await onThread { try socket.response() }
         expectJSONError(reply, 400, "bad_request")
         // The request was well framed, so the connection stays open for the next one.

@@ -46,7 +46,7 @@ struct ServerOpenAPITests {
             let (method, path) = (String(parts[0]), String(parts[1]))
             let target = concrete(path)
             if path == "/api/events" {
-                let client = try HTTPClient(baseURL: server.baseURL)
+                let client = try server.client()
                 var first: ServerSentEvent?
                 try client.events(target) { event in
                     first = event

@@ -19,16 +19,55 @@ final class ServerProcess: @unchecked Sendable {
     /// `http://127.0.0.1:PORT`.
     let baseURL: String
     let port: Int
+    /// An admin key of the sandbox's store that the test's requests carry (nil under `--no-auth`).
+    let apiKey: String?
 
-    private init(sandbox: Sandbox, process: WatchedProcess, baseURL: String, port: Int) {
+    private init(sandbox: Sandbox, process: WatchedProcess, baseURL: String, port: Int, apiKey: String?) {
         self.sandbox = sandbox
         self.process = process
         self.baseURL = baseURL
         self.port = port
+        self.apiKey = apiKey
     }
 
-    /// Starts a server on `sandbox` and waits for its ready line.
+    /// The `Authorization` header of the test's admin key, or none.
+    var credentials: [(String, String)] { apiKey.map { [("Authorization", "Bearer " + $0)] } ?? [] }
+
+    /// What the remote CLI needs to speak to this server as the test's admin.
+    var remote: [String: String] { ["BATON_API_URL": baseURL].merging(apiKey.map { ["BATON_API_KEY": $0] } ?? [:]) { a, _ in a } }
+
+    /// A connection to the server whose requests carry the test's admin key.
+    func client() throws -> HTTPClient {
+        let client = try HTTPClient(baseURL: baseURL)
+        client.headers = credentials
+        return client
+    }
+
+    /// A key of the sandbox's store made with the CLI, as `baton key create --json` prints it.
+    static func makeKey(_ sandbox: Sandbox, name: String, role: String = "admin", project: String = "default", extra: [String] = []) throws -> String {
+        let made = try sandbox.batonArguments(["key", "create", "--name", name, "--role", role, "--project", project, "--json"] + extra)
+        guard made.status == 0, let key = (try? JSONValue(json: Array(made.stdout.utf8)))?["key"]?.stringValue else {
+            throw ServerFailure(description: "baton key create failed: \(made.stderr)")
+        }
+        return key
+    }
+
+    /// A one-time link that logs a browser in as a server admin of the sandbox's store.
+    func loginURL() throws -> String {
+        let user = "tester"
+        if try sandbox.baton("user", "ls", "--json").stdout.contains("\"\(user)\"") == false {
+            let created = try sandbox.baton("user", "create", user, "--admin")
+            guard created.status == 0 else { throw ServerFailure(description: "baton user create failed: \(created.stderr)") }
+        }
+        let link = try sandbox.baton("user", "link", user, "--url", baseURL)
+        guard link.status == 0 else { throw ServerFailure(description: "baton user link failed: \(link.stderr)") }
+        return link.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts a server on `sandbox` and waits for its ready line. Unless started with `--no-auth`,
+    /// the test's requests carry an admin key made first.
     static func start(_ sandbox: Sandbox, _ arguments: [String] = []) async throws -> ServerProcess {
+        let apiKey = arguments.contains("--no-auth") ? nil : try makeKey(sandbox, name: "tests-\(UUID().uuidString.prefix(8).lowercased())")
         let process = try WatchedProcess(sandbox, ["server", "start", "--port", "0"] + arguments)
         let ready = await process.line(containing: "Baton is ready")
         guard let ready, let range = ready.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
@@ -38,7 +77,7 @@ final class ServerProcess: @unchecked Sendable {
             _ = process.wait()
             throw ServerFailure(description: "the server did not get ready:\n\(process.output)")
         }
-        return ServerProcess(sandbox: sandbox, process: process, baseURL: String(ready[range]), port: port)
+        return ServerProcess(sandbox: sandbox, process: process, baseURL: String(ready[range]), port: port, apiKey: apiKey)
     }
 
     /// A server on a new sandbox where the fixture library is registered.
@@ -67,9 +106,11 @@ final class ServerProcess: @unchecked Sendable {
 
     // MARK: Requests
 
-    /// Sends one request on a connection of its own.
-    func request(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) throws -> APIReply {
+    /// Sends one request on a connection of its own, with the test's admin key unless the request
+    /// carries credentials of its own or `anonymous`.
+    func request(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = [], anonymous: Bool = false) throws -> APIReply {
         let client = try HTTPClient(baseURL: baseURL)
+        if !anonymous && !headers.contains(where: { ["authorization", "cookie"].contains($0.0.lowercased()) }) { client.headers = credentials }
         let response = try client.request(method, target, headers: headers, body: body)
         return APIReply(status: response.status, headers: response.headers, body: response.body)
     }
@@ -113,11 +154,13 @@ final class ServerProcess: @unchecked Sendable {
     ) async throws -> [ServerSentEvent] {
         let pid = process.process.processIdentifier
         let baseURL = baseURL
+        let credentials = credentials
         let watchdog = DispatchWorkItem { kill(pid, SIGTERM) }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
         defer { watchdog.cancel() }
         let (events, finished) = try await onThread { () throws -> ([ServerSentEvent], Bool) in
             let client = try HTTPClient(baseURL: baseURL)
+            client.headers = credentials
             var events: [ServerSentEvent] = []
             var finished = false
             try client.events(target) { event in
@@ -240,4 +283,13 @@ func fixtureBytes(padded: Bool = false) async throws -> [UInt8] {
 /// Events of one type, their data parsed.
 func payloads(_ events: [ServerSentEvent], _ type: String) -> [JSONValue] {
     events.filter { $0.event == type }.compactMap { try? JSONValue(json: $0.data) }
+}
+
+extension Chromium {
+    /// Logs the browser in to `server` as a server admin of its store, through a one-time login
+    /// link; pages opened afterwards share the session's cookie.
+    func logIn(to server: ServerProcess) throws {
+        let page = try open(try server.loginURL())
+        try page.waitFor(#"document.body.dataset.ready === "dashboard""#)
+    }
 }

@@ -209,11 +209,11 @@ final class WatchedProcess: @unchecked Sendable {
     private var waiters: [(String, CheckedContinuation<String?, Never>)] = []
     private var ended = false
 
-    init(_ sandbox: Sandbox, _ arguments: [String]) throws {
+    init(_ sandbox: Sandbox, _ arguments: [String], environment: [String: String] = [:]) throws {
         let pipe = Pipe()
         process.executableURL = URL(fileURLWithPath: Paths.baton)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["BATON_HOME": sandbox.home, "NO_COLOR": "1"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["BATON_HOME": sandbox.home, "NO_COLOR": "1"].merging(environment) { $1 }) { $1 }
         process.currentDirectoryURL = URL(fileURLWithPath: sandbox.directory)
         process.standardOutput = pipe
         process.standardError = pipe

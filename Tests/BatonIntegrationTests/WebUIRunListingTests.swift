@@ -43,6 +43,7 @@ struct WebUIRunListingTests: StoreWatching {
             }
             #expect(filled, "the scheduler made no runs ahead: \(server.output.suffix(2000))")
             browser = try Chromium()
+            try browser.logIn(to: server)
         }
 
         func stop() -> Int32 {

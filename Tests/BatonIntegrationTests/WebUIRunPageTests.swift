@@ -19,6 +19,7 @@ struct WebUIRunPageTests {
         init() async throws {
             server = try await ServerProcess.withFixtures()
             browser = try Chromium()
+            try browser.logIn(to: server)
         }
 
         func stop() -> Int32 {

@@ -21,8 +21,9 @@ import Testing
                 #expect(registered.status == 0, "\(registered.stderr)")
             }
             server = try await ServerProcess.start(sandbox)
-            client = try HTTPClient(baseURL: server.baseURL)
+            client = try server.client()
             browser = try Chromium()
+            try browser.logIn(to: server)
         }
 
         func stop() -> Int32 {

@@ -16,7 +16,7 @@ import Testing
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("baton-api-\(UUID().uuidString.prefix(8))").path
         let home = BatonHome(path: directory)
         let store = try SQLiteStore(home: home)
-        api = API(store: store, home: home, events: try Server.eventHub(store: store, home: home, log: { _ in }), log: { _ in })
+        api = API(store: store, home: home, events: try Server.eventHub(store: store, home: home, log: { _ in }), requireCredentials: false, log: { _ in })
     }
 
     func request(_ method: String, _ target: String, body: String = "", contentType: String? = "application/json") -> (Int, JSONValue?) {

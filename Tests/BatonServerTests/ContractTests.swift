@@ -23,7 +23,7 @@ import Testing
         let home = BatonHome(path: file.folder)
         let store = try file.open()
         _ = try store.register(sampleRegistration(String(repeating: "c", count: 64), flows: ["etl"]))
-        api = API(store: store, home: home, events: try Server.eventHub(store: store, home: home, log: { _ in }), log: { _ in })
+        api = API(store: store, home: home, events: try Server.eventHub(store: store, home: home, log: { _ in }), requireCredentials: false, log: { _ in })
         var known = ["flow": "etl", "tag": "db", "name": "nightly"]
         let run = Self.send(api, "POST", "/api/flow-runs", body: #"{"flow": "etl"}"#)
         known["id"] = run.1?["id"]?.stringValue

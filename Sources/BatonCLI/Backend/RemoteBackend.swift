@@ -21,12 +21,15 @@ final class RemoteBackend: Backend {
         } catch {
             throw BatonError(.invalidInput, "\(origin) '\(url)' is not valid: \(error.reason)")
         }
+        client.headers = credentials
     }
 
     /// A fresh connection to the server, for a stream or another thread.
     func connection() -> HTTPClient {
         // The URL was accepted when this backend was made.
-        try! HTTPClient(baseURL: url)
+        let client = try! HTTPClient(baseURL: url)
+        client.headers = credentials
+        return client
     }
 
     // MARK: Requests
@@ -35,7 +38,7 @@ final class RemoteBackend: Backend {
     /// server's message, and a failure to connect one line that says what to check.
     @discardableResult
     func send(_ method: String, _ target: String, json: JSONValue? = nil, bytes: [UInt8]? = nil, on client: HTTPClient? = nil) throws -> [UInt8] {
-        var headers: [(String, String)] = [("Accept", "application/json")] + credentials
+        var headers: [(String, String)] = [("Accept", "application/json")]
         var body: [UInt8] = []
         if let json {
             headers.append(("Content-Type", "application/json"))

@@ -11,7 +11,7 @@ import Glibc
 enum AccessCommands {
     static let localOnly = "manages who may use this machine's store"
     static var all: [CommandSpec] {
-        [userCreate, userList, userDisable, userEnable, userPassword, keyCreate, keyList, keyRevoke, projectList, memberAdd, memberRemove, memberList]
+        [userCreate, userList, userDisable, userEnable, userPassword, userLink, keyCreate, keyList, keyRevoke, projectList, memberAdd, memberRemove, memberList]
             .map { $0.onlyLocal(localOnly) }
     }
 
@@ -96,6 +96,24 @@ enum AccessCommands {
     ) { args, context in
         let user = try context.services().access.setDisabled(args.positionals[0], false, .storeOwner())
         context.out.line("User '\(user.name)' is enabled")
+        return 0
+    }
+
+    static let userLink = CommandSpec(
+        path: ["user", "link"], summary: "Print a one-time link that logs a user in to the web UI",
+        details: """
+            The link lets its user in once, within 24 hours, and starts a session as a password would;
+            it suits a user without a password, such as the admin `baton quickstart` makes.
+
+            EXAMPLES:
+              baton user link admin
+              baton user link ada --url https://baton.example.com
+            """,
+        positionals: [PositionalSpec(name: "name", help: "The user")],
+        options: [.value("url", "URL", "The server's address as the browser reaches it (default http://127.0.0.1:4200)")]
+    ) { args, context in
+        let token = try context.services().access.loginLink(user: args.positionals[0], .storeOwner())
+        context.out.line(AccessService.loginURL(base: args.value("url") ?? "http://127.0.0.1:4200", token: token))
         return 0
     }
 

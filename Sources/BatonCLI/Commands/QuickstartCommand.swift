@@ -88,7 +88,9 @@ enum QuickstartCommand {
         out.line(out.bold("Serving") + " the API, the web UI, the scheduler and a worker (the examples' default deployments run on their schedules)")
         var options = ServerOptions()
         if let port = try args.integer("port", minimum: 0) { options.port = port }
-        try ServerCommands.serve(options, context: context, started: Date())
+        // The UI asks for a login: a server admin of this store, let in by a one-time link.
+        let admin = try services.access.localAdmin(caller)
+        try ServerCommands.serve(options, context: context, started: Date(), loginUser: admin)
         return allCompleted ? 0 : 1
     }
 }

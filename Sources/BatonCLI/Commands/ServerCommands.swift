@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonServer
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -19,7 +20,8 @@ enum ServerCommands {
               baton server start --port 8080 --no-worker
             """,
         options: [
-            .value("host", "ADDRESS", "The loopback address to listen on (default 127.0.0.1)"),
+            .value("host", "ADDRESS", "The address to listen on (default 127.0.0.1); beyond loopback, credentials are required"),
+            .flag("no-auth", "Let requests without credentials do everything: on a loopback address only"),
             .value(
                 "allowed-host", "NAME", "A host name to answer for besides loopback ones, such as a reverse proxy's (any other Host gets 421)",
                 repeatable: true),
@@ -36,6 +38,7 @@ enum ServerCommands {
         let started = Date()
         var options = ServerOptions()
         options.host = args.value("host") ?? options.host
+        options.requireCredentials = !args.flag("no-auth")
         options.allowedHosts = try args.all("allowed-host").map { name in
             guard let host = Loopback.hostName(ofAuthority: name), host == name.lowercased() else {
                 throw BatonError(.invalidInput, "--allowed-host '\(name)' is not valid: expected a host name such as baton.example.com, without a port")
@@ -61,14 +64,27 @@ enum ServerCommands {
     }
 
     /// Runs a server until Ctrl-C, printing its address once it is ready.
-    static func serve(_ options: ServerOptions, context: CommandContext, started: Date, log: LogLines? = nil) throws {
+    /// Runs a server until Ctrl-C, printing its address once it is ready: with a one-time login link
+    /// for `loginUser` when given (quickstart), else a word on how to log in when nobody can yet.
+    static func serve(_ options: ServerOptions, context: CommandContext, started: Date, log: LogLines? = nil, loginUser: String? = nil) throws {
         let out = context.out
         let log = log ?? LogLines(format: .text, component: "server", terminal: out)
-        let server = try Server(store: try context.services().store, home: context.home, options: options) { line in log.say(line) }
+        let services = try context.services()
+        let server = try Server(store: services.store, home: context.home, options: options) { line in log.say(line) }
+        let noUsers = try options.requireCredentials && loginUser == nil && services.access.users(.storeOwner()).isEmpty
         try server.run { address in
             let milliseconds = Int((Date().timeIntervalSince(started) * 1000).rounded())
-            let web = log.format == .text ? out.bold(address + "/") : address + "/"
-            log.say("Baton is ready in \(milliseconds) ms: web UI \(web), API \(address)/api (Ctrl-C to stop)")
+            var web = address + "/"
+            if let loginUser, options.requireCredentials, let token = try? services.access.loginLink(user: loginUser, .storeOwner()) {
+                web = AccessService.loginURL(base: address, token: token)
+            }
+            log.say("Baton is ready in \(milliseconds) ms: web UI \(log.format == .text ? out.bold(web) : web), API \(address)/api (Ctrl-C to stop)")
+            if let loginUser, options.requireCredentials {
+                log.say("that link logs \(loginUser) in once; `baton user link \(loginUser)` prints another")
+            }
+            if noUsers {
+                log.say("nobody can log in yet: `baton user create NAME --admin` adds a user, `baton user link NAME` prints a login link")
+            }
         }
     }
 }

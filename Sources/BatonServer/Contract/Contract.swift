@@ -93,7 +93,7 @@ extension Contract {
     /// Every status the route can answer with and what each means: its success, its declared
     /// responses, its errors' statuses, 400 for input the contract refuses, 413 and 415 for a body
     /// that is too large or not JSON, 503 for a write to a full disk, and 500.
-    func statuses(success: Int, summary: String, writes: Bool) -> [Int: String] {
+    func statuses(success: Int, summary: String, writes: Bool, open: Bool) -> [Int: String] {
         var statuses = responses
         statuses[success] = summary
         if statuses[400] == nil { statuses[400] = "The request was refused: the message names the input and what was expected" }
@@ -107,18 +107,18 @@ extension Contract {
         }
         if case .upload? = body { statuses[413] = Self.meaning[413] }
         if writes { statuses[503] = Self.meaning[503] }
-        // Before any route: credentials that are not valid, a role that does not allow it (or a
-        // change from another origin), and a Host this server does not answer for.
-        statuses[401] = Self.meaning[401]
-        statuses[403] = Self.meaning[403]
+        // Before any route: credentials missing or not valid and a role that does not allow it (on
+        // all but open routes), a change from another origin, and a Host this server does not serve.
+        if !open { statuses[401] = Self.meaning[401] }
+        if !open || writes { statuses[403] = Self.meaning[403] }
         statuses[421] = Self.meaning[421]
         statuses[500] = Self.meaning[500]
         return statuses
     }
 
     static let meaning: [Int: String] = [
-        401: "The API key given is not valid (unknown, revoked or expired)",
-        403: "Not allowed: the key's role does not allow it, or a change came from another origin",
+        401: "No credentials, or credentials that are not valid (an unknown, revoked or expired key, an ended session)",
+        403: "Not allowed: the caller's role does not allow it, or a change came from another origin or without the session's CSRF token",
         404: "Nothing by that name or id",
         421: "The Host is not one this server answers for",
         409: "It conflicts with what exists",

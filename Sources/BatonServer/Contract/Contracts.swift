@@ -100,6 +100,17 @@ enum Contracts {
             responses: [400: "The run is not failed, crashed or cancelled, so there is nothing to resume"], errors: runErrors),
         "GET /api/task-runs/{id}": Contract(inputs: [.path("id")], errors: [.notFound]),
 
+        // Access
+        "POST /api/login": Contract(
+            body: .json(schema: "Login", fields: [
+                .optional("user", .string(minLength: 1)), .optional("password", .string(minLength: 1)),
+                .optional("token", .string(minLength: 1), "A one-time login link's token, instead of user and password"),
+            ]),
+            responses: [429: "Too many failed logins for the user or from the address: the message says when to try again"],
+            errors: [.unauthorized, .throttled]),
+        "POST /api/logout": Contract(body: noFields("NoFields")),
+        "GET /api/session": Contract(errors: [.unauthorized]),
+
         // Deployments
         "GET /api/deployments": Contract(inputs: [.query("flow", .string(minLength: 0), "Only deployments of this flow")]),
         "POST /api/deployments": Contract(

@@ -169,7 +169,7 @@ public struct AccessService: Sendable {
         return name
     }
 
-    private func unknownUser(_ name: String) -> BatonError {
+    func unknownUser(_ name: String) -> BatonError {
         BatonError(.notFound, "no user '\(name)' (`baton user ls` lists them)")
     }
 

@@ -13,6 +13,9 @@ public struct Caller: Sendable, Hashable {
         case anonymous
         /// A request with an API key: its name, and its role in its project.
         case apiKey(name: String, project: String, role: Role)
+        /// A user logged in to the UI: a server admin (an admin of every project), or their role in
+        /// each project they are a member of.
+        case user(name: String, admin: Bool, roles: [String: Role])
     }
 
     public var identity: Identity
@@ -36,6 +39,7 @@ public struct Caller: Sendable, Hashable {
         case .storeOwner(let user): user
         case .anonymous: nil
         case .apiKey(let name, _, _): "key " + name
+        case .user(let name, _, _): name
         }
     }
 
@@ -57,6 +61,12 @@ public enum Permission: String, Sendable, CaseIterable, Comparable {
         case .develop: "register versions or change deployments, limits or the cache"
         case .administer: "manage members, keys or users"
         }
+    }
+
+    /// The roles that grant it, for documents: "viewer, operator, developer or admin".
+    public var roles: String {
+        let granting = Role.allCases.filter { $0.permission >= self }.map(\.rawValue)
+        return granting.count == 1 ? granting[0] : granting.dropLast().joined(separator: ", ") + " or " + granting.last!
     }
 
     public static func < (a: Permission, b: Permission) -> Bool {

@@ -37,4 +37,15 @@ public protocol AccessStore: AnyObject, Sendable {
     func revokeKey(id: Int64, at: Date) throws -> Bool
     /// Records that a key was used at `at` (at most once a minute, so that requests do not each write).
     func touchKey(id: Int64, at: Date) throws
+
+    /// A user's role in each project they are a member of.
+    func roles(user: String) throws -> [String: Role]
+
+    /// Records a session or a login link; nil for an unknown user.
+    func insertSession(_ session: NewSession) throws -> SessionRecord?
+    /// The session or link whose token has `tokenHash`, with its user; nil when there is none.
+    func sessionRecord(tokenHash: String) throws -> SessionRecord?
+    /// Ends a session or uses up a link at `at`; false when it had ended already (so that of two
+    /// racing uses of a link, exactly one gets true).
+    func endSession(id: Int64, at: Date) throws -> Bool
 }

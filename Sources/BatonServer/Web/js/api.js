@@ -11,8 +11,17 @@ export class ApiError extends Error {
   }
 }
 
+// The login session's CSRF token, which every change made with the session's cookie must carry.
+let csrfToken = null;
+export function setCsrf(token) { csrfToken = token || null; }
+
+// What to do when the server says the caller is not (or no longer) logged in: go to the login page.
+let onUnauthorized = () => {};
+export function whenUnauthorized(fn) { onUnauthorized = fn; }
+
 async function request(method, path, body) {
-  const init = { method, headers: { Accept: 'application/json' } };
+  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+  if (method !== 'GET' && csrfToken) init.headers['X-CSRF-Token'] = csrfToken;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -29,6 +38,7 @@ async function request(method, path, body) {
   if (textBody) {
     try { json = JSON.parse(textBody); } catch { json = null; }
   }
+  if (response.status === 401 && path !== '/login' && path !== '/session') onUnauthorized();
   if (!response.ok) {
     const message = (json && json.message) || `${method} ${path} failed with HTTP ${response.status}`;
     throw new ApiError(response.status, (json && json.error) || 'http', message, json && json.field);

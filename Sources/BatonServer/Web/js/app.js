@@ -8,6 +8,8 @@ import { flowView } from './views/flow.js';
 import { runsView } from './views/runs.js';
 import { runView } from './views/run.js';
 import { deploymentsView } from './views/deployments.js';
+import { loginView } from './views/login.js';
+import { loadSession, requireLogin } from './session.js';
 
 route('/', 'dashboard', dashboardView);
 route('/flows', 'flows', flowsView);
@@ -15,7 +17,12 @@ route('/flows/:flow', 'flow', flowView);
 route('/runs', 'runs', runsView);
 route('/runs/:id', 'run', runView);
 route('/deployments', 'deployments', deploymentsView);
+route('/login', 'login', loginView);
 
-startEvents();
+// Live events need a session (or a server without login): start them once there is one.
+const session = await loadSession().catch(() => null);
+if (session) startEvents();
+else requireLogin();
+window.addEventListener('baton-login', () => startEvents());
 startRouter();
 setInterval(() => refreshRelativeTimes(), 30000);

@@ -123,7 +123,7 @@ async function mount() {
     // Only now are the page's handlers listening: (re)scoping the stream makes the server's hello,
     // or a resync when the scope is unchanged, catch what changed while the page was loading. The
     // run page narrows the stream to its run itself.
-    if (ctx.alive && found.route.name !== 'run') setEventScope(null);
+    if (ctx.alive && found.route.name !== 'run' && found.route.name !== 'login') setEventScope(null);
   } catch (error) {
     console.error(error);
     if (ctx.alive) {

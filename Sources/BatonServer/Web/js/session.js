@@ -1,0 +1,61 @@
+// Who is logged in: the session the server knows from its cookie, its CSRF token for changes, and
+// the top bar's "signed in as … / Log out". On a server that needs no credentials there is no login.
+import { api, setCsrf, whenUnauthorized } from './api.js';
+import { h, fill } from './dom.js';
+import { buildHash, parseHash } from './router.js';
+
+let current = null;
+
+/** The session (`GET /api/session`), or null when the caller is not logged in. */
+export async function loadSession() {
+  try {
+    current = await api.get('/session');
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    current = null;
+  }
+  setCsrf(current && current.csrf);
+  showUser();
+  return current;
+}
+
+/** Logs in with a name and password, or a one-time link's token; throws the server's refusal. */
+export async function logIn(credentials) {
+  current = await api.post('/login', credentials);
+  setCsrf(current.csrf);
+  showUser();
+  window.dispatchEvent(new Event('baton-login'));
+  return current;
+}
+
+export async function logOut() {
+  try { await api.post('/logout'); } finally {
+    // A fresh page: no live stream, nothing shown of what the session could see.
+    location.replace('/#/login');
+    location.reload();
+  }
+}
+
+/** Sends the reader to the login page, to come back to where they were once logged in. */
+export function requireLogin() {
+  const { path, query } = parseHash();
+  if (path === '/login') return;
+  const next = buildHash(path, query).slice(1);
+  location.hash = buildHash('/login', next === '/' ? {} : { next });
+}
+
+whenUnauthorized(() => { current = null; setCsrf(null); showUser(); requireLogin(); });
+
+function showUser() {
+  const el = document.getElementById('who');
+  if (!el) return;
+  if (!current || !current.user) {
+    el.hidden = true;
+    el.replaceChildren();
+    return;
+  }
+  fill(el,
+    h('span', { class: 'muted', 'data-user': current.user }, current.user),
+    h('button', { type: 'button', class: 'link', 'data-action': 'logout', onclick: logOut }, 'Log out'));
+  el.hidden = false;
+}
