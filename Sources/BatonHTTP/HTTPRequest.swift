@@ -19,6 +19,14 @@ public struct HTTPRequest: Sendable {
     public var bodyFile: String?
     /// The peer's address and port, e.g. "127.0.0.1:51234" or "[::1]:51234".
     public var remoteAddress: String
+    /// The peer's address without its port ("127.0.0.1", "::1"): who a client is across connections.
+    public var remoteHost: String {
+        if remoteAddress.hasPrefix("["), let end = remoteAddress.firstIndex(of: "]") {
+            return String(remoteAddress[remoteAddress.index(after: remoteAddress.startIndex)..<end])
+        }
+        guard let colon = remoteAddress.lastIndex(of: ":") else { return remoteAddress }
+        return String(remoteAddress[..<colon])
+    }
     /// The `{name}` segments of the route that matched, filled in by `Router`.
     public var pathParameters: [String: String] = [:]
 

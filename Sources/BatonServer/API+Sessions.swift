@@ -11,12 +11,14 @@ extension API {
             Route(method: "POST", pattern: "/api/login", summary: "Log in with a user's name and password, or a one-time login link's token: starts a session, whose cookie the answer sets", tag: "access", permission: nil, body: "Login", response: "Session") { request, _ in
                 let body = try request.jsonObject()
                 try body.only(["user", "password", "token"])
+                // Failed logins are counted per client host, whichever connection they came on.
+                let address = request.remoteHost
                 let started: StartedSession
                 if let token = try body.optionalString("token") {
-                    started = try c.services.access.login(link: token, address: request.remoteAddress)
+                    started = try c.services.access.login(link: token, address: address)
                 } else {
                     let user = try body.string("user")
-                    started = try c.services.access.login(user: user, password: try body.string("password"), address: request.remoteAddress)
+                    started = try c.services.access.login(user: user, password: try body.string("password"), address: address)
                 }
                 let (caller, _) = try c.services.access.authenticate(session: started.token, address: request.remoteAddress)
                 var response = try Reply.json(SessionView(caller, csrf: started.csrf, expiresAt: started.record.expiresAt, authRequired: true))

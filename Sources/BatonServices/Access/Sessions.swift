@@ -132,12 +132,14 @@ public enum SessionToken {
 
 /// Failed logins, counted per user name and per client address, so that guessing passwords is slow:
 /// after ``allowed`` failures within ``window``, each further attempt for that user or from that
-/// address is refused for a time that doubles with each failure, up to ``longestWait``. A success
+/// address is refused for ``firstWait``, doubling with each further failure up to ``longestWait``. A success
 /// clears the user's and the address's count. Kept in the server's memory.
 public final class LoginThrottle: Sendable {
     public static let allowed = 5
     public static let window: TimeInterval = 15 * 60
     public static let longestWait: TimeInterval = 15 * 60
+    /// The first wait, after ``allowed`` failures.
+    public static let firstWait: TimeInterval = 30
 
     private struct Failures { var count = 0; var last = Date.distantPast }
     private let failures = Locked<[String: Failures]>([:])
@@ -152,7 +154,7 @@ public final class LoginThrottle: Sendable {
     func check(user: String?, address: String?, now: Date) throws {
         for key in Self.keys(user: user, address: address) {
             guard let entry = failures.withLock({ $0[key] }), entry.count >= Self.allowed else { continue }
-            let wait = min(Self.longestWait, 2 * pow(2, Double(entry.count - Self.allowed)))
+            let wait = min(Self.longestWait, Self.firstWait * pow(2, Double(entry.count - Self.allowed)))
             let until = entry.last.addingTimeInterval(wait)
             if now < until {
                 let whom = key.hasPrefix("user:") ? "for user '\(user ?? "")'" : "from \(address ?? "this address")"

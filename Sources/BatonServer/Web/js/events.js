@@ -12,6 +12,7 @@ let retryDelay = 1000;
 let retryTimer = null;
 let everOpened = false;
 let lostSinceOpen = false;
+let running = false;       // between startEvents and stopEvents
 
 function setStatus(status) {
   const el = document.getElementById('live');
@@ -77,6 +78,7 @@ function connectHere(url) {
 
 function connect() {
   clearTimeout(retryTimer);
+  if (!running) return;
   const url = new URL(scope ? `/api/events?flowRun=${encodeURIComponent(scope)}` : '/api/events', location.href).href;
   setStatus(everOpened ? 'reconnecting' : 'connecting');
   if (worker === undefined) worker = startWorker();
@@ -84,9 +86,21 @@ function connect() {
   else connectHere(url);
 }
 
-/** Starts the connection once at start-up. */
+/** Starts the connection (at start-up, and after logging in). */
 export function startEvents() {
-  if (worker === undefined && !source) connect();
+  if (running) return;
+  running = true;
+  connect();
+}
+
+/** Ends the connection (on logging out): the server stops sending what the session could see. */
+export function stopEvents() {
+  running = false;
+  clearTimeout(retryTimer);
+  if (worker) worker.postMessage({ cmd: 'disconnect' });
+  if (source) { source.close(); source = null; }
+  everOpened = false;
+  setStatus('connecting');
 }
 
 /** Narrows log and task events to one flow run (or all with null) and brings the caller up to date:

@@ -3,6 +3,7 @@
 import { api, setCsrf, whenUnauthorized } from './api.js';
 import { h, fill } from './dom.js';
 import { buildHash, parseHash } from './router.js';
+import { stopEvents } from './events.js';
 
 let current = null;
 
@@ -30,9 +31,11 @@ export async function logIn(credentials) {
 
 export async function logOut() {
   try { await api.post('/logout'); } finally {
-    // A fresh page: no live stream, nothing shown of what the session could see.
-    location.replace('/#/login');
-    location.reload();
+    stopEvents();
+    current = null;
+    setCsrf(null);
+    showUser();
+    location.hash = '#/login';
   }
 }
 
@@ -44,7 +47,7 @@ export function requireLogin() {
   location.hash = buildHash('/login', next === '/' ? {} : { next });
 }
 
-whenUnauthorized(() => { current = null; setCsrf(null); showUser(); requireLogin(); });
+whenUnauthorized(() => { stopEvents(); current = null; setCsrf(null); showUser(); requireLogin(); });
 
 function showUser() {
   const el = document.getElementById('who');
