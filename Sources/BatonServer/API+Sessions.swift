@@ -8,27 +8,28 @@ import Foundation
 extension API {
     static func sessionRoutes(_ c: APIContext) -> [Route] {
         [
-            Route(method: "POST", pattern: "/api/login", summary: "Log in with a user's name and password, or a one-time login link's token: starts a session, whose cookie the answer sets", tag: "access", permission: nil, body: "Login", response: "Session") { request, _ in
+            Route(method: "POST", pattern: "/api/login", summary: "Log in with a user's name and password: starts a session, whose cookie the answer sets", tag: "access", permission: nil, body: "Login", response: "Session") { request, _ in
                 let body = try request.jsonObject()
-                try body.only(["user", "password", "token"])
-                // Failed logins are counted per client host, whichever connection they came on.
-                let address = request.remoteHost
-                let started: StartedSession
-                if let token = try body.optionalString("token") {
-                    started = try c.services.access.login(link: token, address: address)
-                } else {
-                    let user = try body.string("user")
-                    started = try c.services.access.login(user: user, password: try body.string("password"), address: address)
-                }
-                let (caller, _) = try c.services.access.authenticate(session: started.token, address: request.remoteAddress)
-                var response = try Reply.json(SessionView(caller, csrf: started.csrf, expiresAt: started.record.expiresAt, authRequired: true))
-                response.headers.add("Set-Cookie", SessionCookie.set(started.token, lifetime: AccessService.sessionLifetime, secure: c.secureCookies))
-                response.headers.set("Cache-Control", "no-store")
-                return response
+                try body.only(["user", "password"])
+                let user = try body.string("user")
+                let password = try body.string("password")
+                return try logIn(request, c, target: user) { address in try c.services.access.login(user: user, password: password, address: address) }
+            },
+            Route(method: "POST", pattern: "/api/login/link", summary: "Log in with a one-time login link's token (`baton user link`): starts a session, whose cookie the answer sets; the link lets nobody in again", tag: "access", permission: nil, body: "LoginLink", response: "Session") { request, _ in
+                let body = try request.jsonObject()
+                try body.only(["token"])
+                let token = try body.string("token")
+                return try logIn(request, c, target: "a login link") { address in try c.services.access.login(link: token, address: address) }
             },
             Route(method: "POST", pattern: "/api/logout", summary: "Log out: ends the session of the request's cookie and clears it", tag: "access", permission: nil, body: "NoFields", status: 204) { request, _ in
                 try request.jsonObject().only([])
-                if let token = SessionCookie.token(in: request) { try c.services.access.logout(session: token) }
+                if let token = SessionCookie.token(in: request) {
+                    let caller = try? c.services.access.authenticate(session: token, address: request.remoteHost).caller
+                    try c.services.access.logout(session: token)
+                    if let caller {
+                        c.services.audit.record("POST /api/logout", target: nil, project: nil, by: caller, address: request.remoteHost, result: "ok", log: c.log)
+                    }
+                }
                 var response = Reply.noContent
                 response.headers.add("Set-Cookie", SessionCookie.clear(secure: c.secureCookies))
                 return response
@@ -43,7 +44,39 @@ extension API {
                 response.headers.set("Cache-Control", "no-store")
                 return response
             },
+            Route(method: "GET", pattern: "/api/audit", summary: "The audit log, newest first: every change made through the API (allowed or refused), every login, and every change to users, members and keys", tag: "access", permission: .administer, query: ["project", "actor", "since", "limit"], response: "AuditList") { request, caller in
+                let query = AuditQuery(
+                    project: request.queryString("project"), actor: request.queryString("actor"), since: try request.queryDate("since"),
+                    limit: try request.queryInt("limit", default: AuditService.listDefault, in: AuditService.listLimit))
+                return try Reply.json(Listing(key: "entries", items: try c.services.audit.list(query, caller)))
+            },
         ]
+    }
+}
+
+extension API {
+    /// Starts a session with `start` (given the client's host, by which failed logins are counted
+    /// whichever connection they came on), records the login in the audit log either way, and
+    /// answers with the session and its cookie.
+    static func logIn(_ request: HTTPRequest, _ c: APIContext, target: String, _ start: (String) throws -> StartedSession) throws -> HTTPResponse {
+        let address = request.remoteHost
+        let action = "\(request.method) \(request.path)"
+        let started: StartedSession
+        do {
+            started = try start(address)
+        } catch {
+            let refusal = APIError.from(error)
+            c.services.audit.record(
+                action, target: String(target.prefix(100)), project: nil, by: nil, address: address,
+                result: AuditEntry.result(status: refusal.status.code, code: refusal.code), log: c.log)
+            throw error
+        }
+        let (caller, _) = try c.services.access.authenticate(session: started.token, address: address)
+        c.services.audit.record(action, target: String(target.prefix(100)), project: nil, by: caller, address: address, result: "ok", log: c.log)
+        var response = try Reply.json(SessionView(caller, csrf: started.csrf, expiresAt: started.record.expiresAt, authRequired: true))
+        response.headers.add("Set-Cookie", SessionCookie.set(started.token, lifetime: AccessService.sessionLifetime, secure: c.secureCookies))
+        response.headers.set("Cache-Control", "no-store")
+        return response
     }
 }
 

@@ -58,6 +58,17 @@ extension APIContext {
         }
         return .anonymous(address: request.remoteAddress)
     }
+
+    /// Records a change through the route `pattern` in the audit log: the action is `METHOD
+    /// pattern`, the target the path's parameters (a run id, a deployment or limit name) or, for an
+    /// upload, the library's file name; never a body, a header or a credential.
+    func audit(_ request: HTTPRequest, _ pattern: String, _ caller: Caller?, status: Int, code: String?) {
+        let target = request.pathParameters.isEmpty
+            ? request.queryString("fileName") : request.pathParameters.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
+        services.audit.record(
+            "\(request.method) \(pattern)", target: target.map { String($0.prefix(200)) }, by: caller, address: request.remoteHost,
+            result: AuditEntry.result(status: status, code: code), log: log)
+    }
 }
 
 /// The REST API under `/api`: thin handlers that parse, call the application layer, and encode.
@@ -99,15 +110,33 @@ public final class API: Sendable {
             }
             let handler = route.handler
             let permission = route.permission
+            let (method, pattern) = (route.method, route.pattern)
             router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody) { request in
                 // Credentials first: a key that is not valid gets 401, a caller the route's permission
                 // is not granted 403, before anything about the input.
                 // An open route (health, logging in) serves whoever asks, with credentials that have
                 // ended too: logging in again must not fail on the cookie of an expired session.
-                let caller = try permission == nil ? (try? context.caller(request)) ?? .anonymous(address: request.remoteAddress) : context.caller(request)
-                if let permission { try context.services.authorize(caller, permission) }
-                try contract.validate(request)
-                return try handler(request, caller)
+                guard let permission else {
+                    try contract.validate(request)
+                    return try handler(request, (try? context.caller(request)) ?? .anonymous(address: request.remoteAddress))
+                }
+                // A change, allowed or refused, is one row of the audit log.
+                let audited = method != "GET" && method != "HEAD"
+                var caller: Caller?
+                do {
+                    caller = try context.caller(request)
+                    try context.services.authorize(caller!, permission)
+                    try contract.validate(request)
+                    let response = try handler(request, caller!)
+                    if audited { context.audit(request, pattern, caller, status: response.status.code, code: nil) }
+                    return response
+                } catch {
+                    if audited {
+                        let refusal = APIError.from(error)
+                        context.audit(request, pattern, caller, status: refusal.status.code, code: refusal.code)
+                    }
+                    throw error
+                }
             }
         }
         self.routes = routes
@@ -153,6 +182,7 @@ public final class API: Sendable {
                 try context.services.authorize(try context.caller(request), permission)
             } catch {
                 let refusal = APIError.from(error)
+                context.audit(request, pattern, nil, status: refusal.status.code, code: refusal.code)
                 return .refused(refusal.status, refusal.message)
             }
         }

@@ -187,6 +187,12 @@ enum OpenAPI {
         "Error": object(["error": string, "message": string, "field": string], required: ["error", "message"]),
         "Object": anyObject,
         "Health": object(["status": string], required: ["status"]),
+        "AuditList": list("entries", of: "AuditEntry"),
+        "AuditEntry": object(
+            [
+                "id": integer, "at": date, "actor": string, "project": string, "action": string, "target": string, "address": string,
+                "result": string,
+            ], required: ["id", "at", "action", "result"]),
         "Session": object(
             [
                 "user": string, "admin": boolean, "roles": .object(["type": .string("object"), "additionalProperties": string]),

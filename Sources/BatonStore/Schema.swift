@@ -286,5 +286,25 @@ enum Schema {
         );
         CREATE INDEX sessions_by_user ON sessions(user_id);
         """,
+        // 9: the audit log: who did or tried what, to what, from where, and how it ended. Rows are
+        // only ever appended: the store refuses to change or remove one.
+        """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            actor TEXT,
+            project TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            address TEXT,
+            result TEXT NOT NULL
+        );
+        CREATE INDEX audit_by_actor ON audit(actor, id);
+        CREATE INDEX audit_by_project ON audit(project, id);
+        CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """,
     ]
 }

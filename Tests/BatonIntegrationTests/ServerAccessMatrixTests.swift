@@ -57,7 +57,7 @@ struct ServerAccessMatrixTests {
             let link = try sandbox.baton("user", "link", user).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let token = String(try #require(link.split(separator: "=").last))
             let login = try server.request(
-                "POST", "/api/login", headers: [("Content-Type", "application/json")], body: Array(#"{"token": "\#(token)"}"#.utf8), anonymous: true)
+                "POST", "/api/login/link", headers: [("Content-Type", "application/json")], body: Array(#"{"token": "\#(token)"}"#.utf8), anonymous: true)
             #expect(login.status == 200, "\(login)")
             let cookie = try #require(login.headers.values("Set-Cookie").first?.split(separator: ";").first.map(String.init))
             all.append(
@@ -167,6 +167,7 @@ struct ServerAccessMatrixTests {
         case ("PUT", "/api/limits/{tag}"): #"{"slots": 2}"#
         case ("POST", "/api/deployments/{name}/backfill"): #"{"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T03:00:00Z"}"#
         case ("POST", "/api/login"): #"{"user": "nobody-\#(slug)", "password": "not the password"}"#
+        case ("POST", "/api/login/link"): #"{"token": "\#(String(repeating: "d", count: 64))"}"#
         default: "{}"
         }
         if method == "POST" && path == "/api/libraries" { return ("application/octet-stream", Array("not a library".utf8)) }

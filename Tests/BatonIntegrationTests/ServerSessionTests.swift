@@ -99,9 +99,9 @@ struct ServerSessionTests {
         #expect(link.hasPrefix(fresh.baseURL + "/#/login?token="), "\(link)")
         let token = String(link.split(separator: "=").last ?? "")
         let body = Array(#"{"token": "\#(token)"}"#.utf8)
-        let first = try fresh.request("POST", "/api/login", headers: [("Content-Type", "application/json")], body: body, anonymous: true)
+        let first = try fresh.request("POST", "/api/login/link", headers: [("Content-Type", "application/json")], body: body, anonymous: true)
         #expect(first.status == 200 && first.json["user"] == .string("ada") && first.json["admin"] == .bool(true), "\(first)")
-        let second = try fresh.request("POST", "/api/login", headers: [("Content-Type", "application/json")], body: body, anonymous: true)
+        let second = try fresh.request("POST", "/api/login/link", headers: [("Content-Type", "application/json")], body: body, anonymous: true)
         #expect(second.status == 401 && second.message.contains("the login link is not valid"), "\(second)")
         #expect(!fresh.output.contains(token) && !server.output.contains(token), "the token is never logged")
     }
@@ -150,6 +150,13 @@ struct ServerSessionTests {
         try page.click("#run-submit")
         try page.waitFor(##"location.hash.startsWith("#/runs/") && document.body.dataset.ready === "run""##)
         try page.waitFor(#"document.querySelector("[data-run-state]")?.dataset.runState === "completed""#, timeout: 60)
+
+        // An admin sees the audit log, with the run just started from the form.
+        #expect(try page.evaluate(#"document.querySelector("[data-nav=audit]").hidden"#) as? Bool == false)
+        try page.navigate(server.baseURL + "/#/audit?actor=ada")
+        try page.waitFor(#"document.body.dataset.ready === "audit""#)
+        let actions = try page.evaluate(#"[...document.querySelectorAll("tr[data-audit] code")].map(c => c.textContent).join(",")"#) as? String
+        #expect(actions?.contains("POST /api/flow-runs") == true && actions?.contains("POST /api/login") == true, "\(actions ?? "")")
 
         // Logging out lands on the login page, and the API no longer answers the browser.
         try page.click("[data-action=logout]")

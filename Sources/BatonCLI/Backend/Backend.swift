@@ -61,6 +61,8 @@ protocol Backend: AnyObject {
     // MARK: Workers, limits, artifacts
 
     func workers() throws -> [WorkerView]
+    /// The audit log, newest first (server admins).
+    func audit(_ query: AuditQuery) throws -> [AuditEntry]
     func limits() throws -> [ConcurrencyLimit]
     func setLimit(tag: String, slots: Int) throws
     /// False when the tag had no limit.

@@ -41,6 +41,8 @@ final class LocalBackend: Backend {
 
     func workers() throws -> [WorkerView] { try services.workers.list(caller) }
 
+    func audit(_ query: AuditQuery) throws -> [AuditEntry] { try services.audit.list(query, caller) }
+
     func limits() throws -> [ConcurrencyLimit] { try services.system.limits(caller) }
 
     func setLimit(tag: String, slots: Int) throws { try services.system.setLimit(tag: tag, slots: slots, caller) }

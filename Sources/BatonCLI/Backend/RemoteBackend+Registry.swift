@@ -119,6 +119,13 @@ extension RemoteBackend {
 
     func workers() throws -> [WorkerView] { try list("/api/workers?all=true", key: "workers").items }
 
+    func audit(_ query: AuditQuery) throws -> [AuditEntry] {
+        let target = APITarget.query(
+            "/api/audit",
+            [("project", query.project), ("actor", query.actor), ("since", query.since.map(Timestamps.iso)), ("limit", String(query.limit))])
+        return try list(target, key: "entries").items
+    }
+
     func limits() throws -> [ConcurrencyLimit] { try list("/api/limits", key: "limits").items }
 
     func setLimit(tag: String, slots: Int) throws {

@@ -102,14 +102,21 @@ enum Contracts {
 
         // Access
         "POST /api/login": Contract(
-            body: .json(schema: "Login", fields: [
-                .optional("user", .string(minLength: 1)), .optional("password", .string(minLength: 1)),
-                .optional("token", .string(minLength: 1), "A one-time login link's token, instead of user and password"),
-            ]),
+            body: .json(schema: "Login", fields: [.required("user", .string(minLength: 1)), .required("password", .string(minLength: 1))]),
             responses: [429: "Too many failed logins for the user or from the address: the message says when to try again"],
+            errors: [.unauthorized, .throttled]),
+        "POST /api/login/link": Contract(
+            body: .json(schema: "LoginLink", fields: [.required("token", .string(minLength: 1))]),
+            responses: [429: "Too many failed logins from the address: the message says when to try again"],
             errors: [.unauthorized, .throttled]),
         "POST /api/logout": Contract(body: noFields("NoFields")),
         "GET /api/session": Contract(errors: [.unauthorized]),
+        "GET /api/audit": Contract(inputs: [
+            .query("project", .string(minLength: 0), "Only rows of this project"),
+            .query("actor", .string(minLength: 0), "Only rows of this actor: a user, `key NAME`, or an account"),
+            .query("since", .dateTime, "Rows at or after this time"),
+            .query("limit", .integer(AuditService.listLimit), default: .int(Int64(AuditService.listDefault))),
+        ]),
 
         // Deployments
         "GET /api/deployments": Contract(inputs: [.query("flow", .string(minLength: 0), "Only deployments of this flow")]),

@@ -28,13 +28,15 @@ public struct AccessService: Sendable {
     /// Records a user, with a password when given (then they can log in to the UI) and server
     /// admin when `admin`. Refuses a taken or malformed name and a short password.
     public func createUser(_ name: String, admin: Bool, password: String?, _ caller: Caller) throws -> UserRecord {
-        try services.authorize(caller, .administer)
-        try DeploymentNames.validate(name, what: "user name")
-        let hash = try password.map { try Self.hash($0) }
-        guard let user = try store.insertUser(NewUser(name: name, isAdmin: admin, passwordHash: hash, now: services.options.now())) else {
-            throw BatonError(.conflict, "a user named '\(name)' exists already")
+        try services.audit.recording("user create", target: name, project: nil, caller) {
+            try services.authorize(caller, .administer)
+            try DeploymentNames.validate(name, what: "user name")
+            let hash = try password.map { try Self.hash($0) }
+            guard let user = try store.insertUser(NewUser(name: name, isAdmin: admin, passwordHash: hash, now: services.options.now())) else {
+                throw BatonError(.conflict, "a user named '\(name)' exists already")
+            }
+            return user
         }
-        return user
     }
 
     /// Every project by name.
@@ -51,16 +53,20 @@ public struct AccessService: Sendable {
 
     /// Sets a user's password, replacing the one they had.
     public func setPassword(_ name: String, _ password: String, _ caller: Caller) throws {
-        try services.authorize(caller, .administer)
-        guard try store.setPasswordHash(user: name, try Self.hash(password)) else { throw unknownUser(name) }
+        try services.audit.recording("user password", target: name, project: nil, caller) {
+            try services.authorize(caller, .administer)
+            guard try store.setPasswordHash(user: name, try Self.hash(password)) else { throw unknownUser(name) }
+        }
     }
 
     /// Disables a user (they can no longer log in), or enables them again.
     public func setDisabled(_ name: String, _ disabled: Bool, _ caller: Caller) throws -> UserRecord {
-        try services.authorize(caller, .administer)
-        guard try store.setDisabled(user: name, at: disabled ? services.options.now() : nil), let user = try store.userRecord(named: name)
-        else { throw unknownUser(name) }
-        return user
+        try services.audit.recording(disabled ? "user disable" : "user enable", target: name, project: nil, caller) {
+            try services.authorize(caller, .administer)
+            guard try store.setDisabled(user: name, at: disabled ? services.options.now() : nil), let user = try store.userRecord(named: name)
+            else { throw unknownUser(name) }
+            return user
+        }
     }
 
     /// Whether `password` is `name`'s, for a user who is not disabled. Compares in constant time,
@@ -102,15 +108,19 @@ public struct AccessService: Sendable {
 
     /// Gives `user` `role` in `project`, replacing a role they had there.
     public func addMember(project: String, user: String, role: Role, _ caller: Caller) throws {
-        try services.authorize(caller, .administer)
-        try store.setMembership(Membership(project: try requireProject(project), user: user, role: role))
+        try services.audit.recording("member add", target: user, project: project, caller) {
+            try services.authorize(caller, .administer)
+            try store.setMembership(Membership(project: try requireProject(project), user: user, role: role))
+        }
     }
 
     /// Takes `user`'s role in `project` away.
     public func removeMember(project: String, user: String, _ caller: Caller) throws {
-        try services.authorize(caller, .administer)
-        guard try store.removeMembership(project: try requireProject(project), user: user) else {
-            throw BatonError(.notFound, "user '\(user)' is not a member of project '\(project)'")
+        try services.audit.recording("member rm", target: user, project: project, caller) {
+            try services.authorize(caller, .administer)
+            guard try store.removeMembership(project: try requireProject(project), user: user) else {
+                throw BatonError(.notFound, "user '\(user)' is not a member of project '\(project)'")
+            }
         }
     }
 
@@ -123,23 +133,25 @@ public struct AccessService: Sendable {
     /// Makes an API key with `role` in `project`, lasting `expiresInDays` when given. The key is in
     /// the answer once; only its prefix and hash are stored.
     public func createKey(name: String, project: String, role: Role, expiresInDays: Int?, _ caller: Caller) throws -> CreatedKey {
-        try services.authorize(caller, .administer)
-        try DeploymentNames.validate(name, what: "key name")
-        if let days = expiresInDays, !Self.expiryDays.contains(days) {
-            throw BatonError(
-                .invalidInput,
-                "--expires \(days) is not valid: expected a number of days from \(Self.expiryDays.lowerBound) to \(Self.expiryDays.upperBound)",
-                field: "expires")
+        try services.audit.recording("key create", target: name, project: project, caller) {
+            try services.authorize(caller, .administer)
+            try DeploymentNames.validate(name, what: "key name")
+            if let days = expiresInDays, !Self.expiryDays.contains(days) {
+                throw BatonError(
+                    .invalidInput,
+                    "--expires \(days) is not valid: expected a number of days from \(Self.expiryDays.lowerBound) to \(Self.expiryDays.upperBound)",
+                    field: "expires")
+            }
+            let now = services.options.now()
+            let made = APIKeyText.make()
+            let new = NewAPIKey(
+                name: name, prefix: made.prefix, hash: made.hash, project: try requireProject(project), role: role,
+                createdBy: caller.name, now: now, expiresAt: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) })
+            guard let record = try store.insertKey(new) else {
+                throw BatonError(.conflict, "project '\(project)' has a key named '\(name)' already (`baton key ls` lists them)")
+            }
+            return CreatedKey(key: made.key, record: record)
         }
-        let now = services.options.now()
-        let made = APIKeyText.make()
-        let new = NewAPIKey(
-            name: name, prefix: made.prefix, hash: made.hash, project: try requireProject(project), role: role,
-            createdBy: caller.name, now: now, expiresAt: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) })
-        guard let record = try store.insertKey(new) else {
-            throw BatonError(.conflict, "project '\(project)' has a key named '\(name)' already (`baton key ls` lists them)")
-        }
-        return CreatedKey(key: made.key, record: record)
     }
 
     /// The keys of `project` (nil: of every project), newest first.
@@ -150,15 +162,17 @@ public struct AccessService: Sendable {
 
     /// Revokes the key named `name` in `project` (or given by its prefix): it lets nobody in again.
     public func revokeKey(_ name: String, project: String, _ caller: Caller) throws -> APIKeyRecord {
-        try services.authorize(caller, .administer)
-        let keys = try store.keys(project: try requireProject(project))
-        guard let key = keys.first(where: { $0.name == name }) ?? keys.first(where: { $0.prefix == name }) else {
-            throw BatonError(.notFound, "project '\(project)' has no key named '\(name)' (`baton key ls` lists them)")
+        try services.audit.recording("key revoke", target: name, project: project, caller) {
+            try services.authorize(caller, .administer)
+            let keys = try store.keys(project: try requireProject(project))
+            guard let key = keys.first(where: { $0.name == name }) ?? keys.first(where: { $0.prefix == name }) else {
+                throw BatonError(.notFound, "project '\(project)' has no key named '\(name)' (`baton key ls` lists them)")
+            }
+            guard try store.revokeKey(id: key.id, at: services.options.now()) else {
+                throw BatonError(.conflict, "key '\(key.name)' of project '\(project)' is revoked already")
+            }
+            return try store.keyRecord(prefix: key.prefix) ?? key
         }
-        guard try store.revokeKey(id: key.id, at: services.options.now()) else {
-            throw BatonError(.conflict, "key '\(key.name)' of project '\(project)' is revoked already")
-        }
-        return try store.keyRecord(prefix: key.prefix) ?? key
     }
 
     private func requireProject(_ name: String) throws -> String {

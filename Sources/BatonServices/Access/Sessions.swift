@@ -51,10 +51,12 @@ extension AccessService {
     /// A one-time login link's token for `user`, valid for ``linkLifetime``: what `baton quickstart`
     /// and `baton user link` print as `/login?token=…`.
     public func loginLink(user: String, _ caller: Caller) throws -> String {
-        try services.authorize(caller, .administer)
-        guard let record = try store.userRecord(named: user) else { throw unknownUser(user) }
-        guard record.disabledAt == nil else { throw BatonError(.conflict, "user '\(user)' is disabled: enable them first") }
-        return try start(.link, user: user, lifetime: Self.linkLifetime, address: nil).token
+        try services.audit.recording("user link", target: user, caller) {
+            try services.authorize(caller, .administer)
+            guard let record = try store.userRecord(named: user) else { throw unknownUser(user) }
+            guard record.disabledAt == nil else { throw BatonError(.conflict, "user '\(user)' is disabled: enable them first") }
+            return try start(.link, user: user, lifetime: Self.linkLifetime, address: nil).token
+        }
     }
 
     /// The address of the UI's login page that redeems a link's `token`, on the server at `base`

@@ -38,7 +38,7 @@ async function request(method, path, body) {
   if (textBody) {
     try { json = JSON.parse(textBody); } catch { json = null; }
   }
-  if (response.status === 401 && path !== '/login' && path !== '/session') onUnauthorized();
+  if (response.status === 401 && !path.startsWith('/login') && path !== '/session') onUnauthorized();
   if (!response.ok) {
     const message = (json && json.message) || `${method} ${path} failed with HTTP ${response.status}`;
     throw new ApiError(response.status, (json && json.error) || 'http', message, json && json.field);

@@ -9,6 +9,7 @@ import { runsView } from './views/runs.js';
 import { runView } from './views/run.js';
 import { deploymentsView } from './views/deployments.js';
 import { loginView } from './views/login.js';
+import { auditView } from './views/audit.js';
 import { loadSession, requireLogin } from './session.js';
 
 route('/', 'dashboard', dashboardView);
@@ -18,6 +19,7 @@ route('/runs', 'runs', runsView);
 route('/runs/:id', 'run', runView);
 route('/deployments', 'deployments', deploymentsView);
 route('/login', 'login', loginView);
+route('/audit', 'audit', auditView);
 
 // Live events need a session (or a server without login): start them once there is one.
 const session = await loadSession().catch(() => null);

@@ -22,7 +22,7 @@ export async function loadSession() {
 
 /** Logs in with a name and password, or a one-time link's token; throws the server's refusal. */
 export async function logIn(credentials) {
-  current = await api.post('/login', credentials);
+  current = await api.post(credentials.token ? '/login/link' : '/login', credentials);
   setCsrf(current.csrf);
   showUser();
   window.dispatchEvent(new Event('baton-login'));
@@ -49,7 +49,16 @@ export function requireLogin() {
 
 whenUnauthorized(() => { stopEvents(); current = null; setCsrf(null); showUser(); requireLogin(); });
 
+/** Whether the caller administers (a server admin, an admin key, or anyone on a server without login). */
+function administers(session) {
+  if (!session) return false;
+  if (!session.authRequired) return true;
+  return session.admin === true || session.role === 'admin' || Object.values(session.roles || {}).includes('admin');
+}
+
 function showUser() {
+  const audit = document.querySelector('[data-nav=audit]');
+  if (audit) audit.hidden = !administers(current);
   const el = document.getElementById('who');
   if (!el) return;
   if (!current || !current.user) {

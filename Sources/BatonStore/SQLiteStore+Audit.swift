@@ -1,0 +1,39 @@
+import BatonCore
+import Foundation
+
+extension SQLiteStore {
+    @discardableResult
+    public func appendAudit(_ entry: AuditEntry) throws -> AuditEntry {
+        try write { db in
+            try db.run(
+                "INSERT INTO audit (at, actor, project, action, target, address, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    entry.at.sqlValue, entry.actor.sqlValue, entry.project.sqlValue, .text(entry.action), entry.target.sqlValue,
+                    entry.address.sqlValue, .text(entry.result),
+                ])
+            var stored = entry
+            stored.id = db.lastInsertRowID
+            return stored
+        }
+    }
+
+    public func auditEntries(_ query: AuditQuery) throws -> [AuditEntry] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT id, at, actor, project, action, target, address, result FROM audit
+                WHERE (? IS NULL OR project = ?) AND (? IS NULL OR actor = ?) AND (? IS NULL OR at >= ?)
+                ORDER BY id DESC LIMIT ?
+                """,
+                [
+                    query.project.sqlValue, query.project.sqlValue, query.actor.sqlValue, query.actor.sqlValue,
+                    query.since.map(\.sqlValue) ?? .null, query.since.map(\.sqlValue) ?? .null, .int(Int64(query.limit)),
+                ]
+            ) { row in
+                AuditEntry(
+                    id: row.int(0), at: Date(sql: row.double(1)), actor: row.optionalText(2), project: row.optionalText(3), action: row.text(4),
+                    target: row.optionalText(5), address: row.optionalText(6), result: row.text(7))
+            }
+        }
+    }
+}
