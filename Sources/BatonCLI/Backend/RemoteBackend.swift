@@ -18,7 +18,7 @@ final class RemoteBackend: Backend {
         credentials = key.isEmpty ? [] : [("Authorization", "Bearer " + key)]
         do {
             client = try HTTPClient(baseURL: self.url)
-        } catch {
+        } catch let error as SocketError {
             throw BatonError(.invalidInput, "\(origin) '\(url)' is not valid: \(error.reason)")
         }
     }
