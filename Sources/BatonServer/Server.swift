@@ -23,6 +23,8 @@ public struct ServerOptions: Sendable {
     /// Host names served besides loopback ones and the listening address (`--allowed-host`): the
     /// names a reverse proxy or a team's DNS gives this server. Any other `Host` gets 421.
     public var allowedHosts: [String] = []
+    /// The certificate and key HTTPS is served with (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
+    public var tls: TLSIdentity?
 
     public init() {}
 }
@@ -56,6 +58,7 @@ public final class Server: @unchecked Sendable {
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
         configuration.port = options.port
+        configuration.tls = options.tls
         configuration.maxBodyBytes = options.maxJSONBytes
         configuration.bodyPolicy = { [api] request in api.bodyPolicy(for: request) }
         http = HTTPServer(configuration: configuration, handler: { [self] request in handle(request) }) { status, message in
@@ -82,7 +85,7 @@ public final class Server: @unchecked Sendable {
     }
 
     /// The address the UI and API are served at, once started.
-    public var address: String { "http://\(options.host):\(http.port)" }
+    public var address: String { "\(options.tls == nil ? "http" : "https")://\(options.host):\(http.port)" }
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down in order.
     public func run(ready: (String) -> Void) throws {

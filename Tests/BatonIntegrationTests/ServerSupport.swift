@@ -16,29 +16,33 @@ import Glibc
 final class ServerProcess: @unchecked Sendable {
     let sandbox: Sandbox
     let process: WatchedProcess
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` for a server started with `--tls-cert`.
     let baseURL: String
     let port: Int
+    /// The CA certificates the requests below trust over HTTPS; nil for the system's.
+    let caFile: String?
 
-    private init(sandbox: Sandbox, process: WatchedProcess, baseURL: String, port: Int) {
+    private init(sandbox: Sandbox, process: WatchedProcess, baseURL: String, port: Int, caFile: String?) {
         self.sandbox = sandbox
         self.process = process
         self.baseURL = baseURL
         self.port = port
+        self.caFile = caFile
     }
 
-    /// Starts a server on `sandbox` and waits for its ready line.
-    static func start(_ sandbox: Sandbox, _ arguments: [String] = []) async throws -> ServerProcess {
+    /// Starts a server on `sandbox` and waits for its ready line; `caFile` is what requests to an
+    /// HTTPS server (`--tls-cert` among `arguments`) trust.
+    static func start(_ sandbox: Sandbox, _ arguments: [String] = [], caFile: String? = nil) async throws -> ServerProcess {
         let process = try WatchedProcess(sandbox, ["server", "start", "--port", "0"] + arguments)
         let ready = await process.line(containing: "Baton is ready")
-        guard let ready, let range = ready.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
+        guard let ready, let range = ready.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
             let port = Int(ready[range].split(separator: ":").last ?? "")
         else {
             process.process.terminate()
             _ = process.wait()
             throw ServerFailure(description: "the server did not get ready:\n\(process.output)")
         }
-        return ServerProcess(sandbox: sandbox, process: process, baseURL: String(ready[range]), port: port)
+        return ServerProcess(sandbox: sandbox, process: process, baseURL: String(ready[range]), port: port, caFile: caFile)
     }
 
     /// A server on a new sandbox where the fixture library is registered.
@@ -69,7 +73,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Sends one request on a connection of its own.
     func request(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = []) throws -> APIReply {
-        let client = try HTTPClient(baseURL: baseURL)
+        let client = try HTTPClient(baseURL: baseURL, caFile: caFile)
         let response = try client.request(method, target, headers: headers, body: body)
         return APIReply(status: response.status, headers: response.headers, body: response.body)
     }
@@ -112,12 +116,12 @@ final class ServerProcess: @unchecked Sendable {
         until done: @escaping @Sendable (ServerSentEvent, [ServerSentEvent]) throws -> Bool
     ) async throws -> [ServerSentEvent] {
         let pid = process.process.processIdentifier
-        let baseURL = baseURL
+        let (baseURL, caFile) = (baseURL, caFile)
         let watchdog = DispatchWorkItem { kill(pid, SIGTERM) }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
         defer { watchdog.cancel() }
         let (events, finished) = try await onThread { () throws -> ([ServerSentEvent], Bool) in
-            let client = try HTTPClient(baseURL: baseURL)
+            let client = try HTTPClient(baseURL: baseURL, caFile: caFile)
             var events: [ServerSentEvent] = []
             var finished = false
             try client.events(target) { event in
