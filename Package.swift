@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // Baton: workflow orchestration for Swift. No package dependencies: the toolchain and system C
-// libraries only (SQLite, OpenSSL's libcrypto).
+// libraries only (SQLite, OpenSSL's libcrypto and libssl).
 import PackageDescription
 
 let package = Package(
@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "CBatonABI"),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CTLS", providers: [.apt(["libssl-dev"])]),
 
         // The SDK flow authors import. Depends on nothing of the host.
         .target(name: "Baton", dependencies: ["CBatonABI"]),
@@ -42,8 +43,8 @@ let package = Package(
         .target(
             name: "BatonWorker",
             dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonRunner", "BatonServices", "BatonSchedule", "BatonProcess"]),
-        // A small HTTP/1.1 server that knows nothing of flows.
-        .target(name: "BatonHTTP"),
+        // A small HTTP/1.1 server and client, HTTPS through libssl, that know nothing of flows.
+        .target(name: "BatonHTTP", dependencies: ["CTLS"]),
         // The REST API, live events and the web UI (static files, no build step) over the store.
         .target(
             name: "BatonServer",

@@ -7,14 +7,28 @@ struct OptionSpec: Sendable {
     let value: String?
     let help: String
     var repeatable = false
+    /// A value to show when the option is given without one.
+    var example: String?
 
     static func flag(_ name: String, _ help: String) -> OptionSpec { OptionSpec(name: name, value: nil, help: help) }
-    static func value(_ name: String, _ placeholder: String, _ help: String, repeatable: Bool = false) -> OptionSpec {
-        OptionSpec(name: name, value: placeholder, help: help, repeatable: repeatable)
+    static func value(_ name: String, _ placeholder: String, _ help: String, repeatable: Bool = false, example: String? = nil) -> OptionSpec {
+        OptionSpec(name: name, value: placeholder, help: help, repeatable: repeatable, example: example)
+    }
+
+    /// "option --NAME needs a value (PLACEHOLDER)", with the example when there is one.
+    var missingValue: String {
+        "option --\(name) needs a value (\(value ?? ""))" + (example.map { ", such as --\(name) \($0)" } ?? "")
     }
     static let json = OptionSpec.flag("json", "Print JSON for scripts instead of text")
     /// Every command takes it (also before the command's words); `BATON_API_URL` sets it too.
-    static let api = OptionSpec.value("api", "URL", "Speak to the Baton server at URL (default: $BATON_API_URL)")
+    static let api = OptionSpec.value("api", "URL", "Speak to the Baton server at URL (default: $BATON_API_URL)", example: "http://127.0.0.1:4200")
+    /// Every command that `api` applies to takes it (also before the command's words); `BATON_CA_FILE`
+    /// sets it too.
+    static let caFile = OptionSpec.value(
+        "ca-file", "FILE", "For an https:// server, trust the CA certificates in FILE instead of the system's (default: $BATON_CA_FILE)",
+        example: "ca.pem")
+    /// The options every command takes, which may also come before its words.
+    static let global = [api, caFile]
 }
 
 /// A positional argument.
@@ -78,7 +92,7 @@ enum ArgumentParser {
                 inline = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             }
-            let known = spec.options + [.api]
+            let known = spec.options + OptionSpec.global
             guard let option = known.first(where: { $0.name == name }) else {
                 let near = Spelling.closest(to: name, among: known.map(\.name) + ["help"])
                 throw BatonError(
@@ -97,7 +111,7 @@ enum ArgumentParser {
                 value = arguments[index]
                 index += 1
             } else {
-                throw BatonError(.invalidInput, "option --\(name) needs a value (\(option.value!))")
+                throw BatonError(.invalidInput, option.missingValue)
             }
             if !option.repeatable, parsed.values[name] != nil {
                 throw BatonError(.invalidInput, "option --\(name) was given twice; give it once")

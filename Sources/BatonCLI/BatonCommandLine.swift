@@ -33,6 +33,8 @@ public enum BatonCommandLine {
 
             Every command takes --help. State lives in $BATON_HOME (default ~/.baton); with --api URL (before
             or after the command) or $BATON_API_URL set, commands speak to the Baton server at URL instead.
+            An https:// server's certificate must be signed by a CA the system trusts, or by one in
+            --ca-file FILE or $BATON_CA_FILE.
             """
     }
 
@@ -41,18 +43,20 @@ public enum BatonCommandLine {
         if arguments.first == "runner" { return await RunnerChild.main(Array(arguments.dropFirst())) }
         let err = Terminal.standardError
         var arguments = arguments
-        var leadingAPI: String?
-        // `--api URL` before the command's words.
-        while let first = arguments.first, first == "--api" || first.hasPrefix("--api=") {
-            if first == "--api" {
+        var leading: [String: String] = [:]
+        // Global options (`--api URL`, `--ca-file FILE`) before the command's words.
+        while let first = arguments.first,
+            let option = OptionSpec.global.first(where: { first == "--" + $0.name || first.hasPrefix("--" + $0.name + "=") })
+        {
+            if first == "--" + option.name {
                 guard arguments.count >= 2 else {
-                    err.line(err.paint("error: ", "31") + "option --api needs a value (URL), such as --api http://127.0.0.1:4200")
+                    err.line(err.paint("error: ", "31") + option.missingValue)
                     return 2
                 }
-                leadingAPI = arguments[1]
+                leading[option.name] = arguments[1]
                 arguments.removeFirst(2)
             } else {
-                leadingAPI = String(first.dropFirst("--api=".count))
+                leading[option.name] = String(first.dropFirst(option.name.count + 3))
                 arguments.removeFirst()
             }
         }
@@ -93,7 +97,10 @@ public enum BatonCommandLine {
         do {
             let arguments = try ArgumentParser.parse(rest, for: spec)
             parsed = arguments
-            let context = CommandContext(home: BatonHome.fromEnvironment(), api: apiURL(arguments.value("api") ?? leadingAPI))
+            let context = CommandContext(
+                home: BatonHome.fromEnvironment(),
+                api: setting(arguments.value("api") ?? leading["api"], option: "--api", variable: "BATON_API_URL").map { ($0.value, $0.origin) },
+                caFile: setting(arguments.value("ca-file") ?? leading["ca-file"], option: "--ca-file", variable: "BATON_CA_FILE").map { ($0.value, $0.origin) })
             if let reason = spec.localOnly, let api = context.api {
                 throw BatonError(
                     .invalidInput,
@@ -112,12 +119,13 @@ public enum BatonCommandLine {
 }
 
 extension BatonCommandLine {
-    /// The server to speak to: `--api URL`, else `BATON_API_URL`; nil (the local store) when neither
-    /// is set or the one set is empty.
-    static func apiURL(_ option: String?) -> (url: String, origin: String)? {
-        if let option { return option.isEmpty ? nil : (option, "--api") }
-        guard let variable = ProcessInfo.processInfo.environment["BATON_API_URL"], !variable.isEmpty else { return nil }
-        return (variable, "BATON_API_URL")
+    /// A global option's value and where it was given: the option's, else the environment
+    /// `variable`'s; nil when neither is set or the one set is empty (`--api ''` speaks to the local
+    /// store whatever BATON_API_URL says).
+    static func setting(_ given: String?, option: String, variable: String) -> (value: String, origin: String)? {
+        if let given { return given.isEmpty ? nil : (given, option) }
+        guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else { return nil }
+        return (value, variable)
     }
 }
 

@@ -9,14 +9,18 @@ final class CommandContext {
     let home: BatonHome
     /// The server's URL and where it was named (`--api`, `BATON_API_URL`); nil for the local store.
     let api: (url: String, origin: String)?
+    /// The CA certificates an https:// server's certificate must be signed by, and where the file was
+    /// named (`--ca-file`, `BATON_CA_FILE`); nil for the system's.
+    let caFile: (path: String, origin: String)?
     let out = Terminal.standardOutput
     let err = Terminal.standardError
     private var openedServices: Services?
     private var openedBackend: (any Backend)?
 
-    init(home: BatonHome, api: (url: String, origin: String)? = nil) {
+    init(home: BatonHome, api: (url: String, origin: String)? = nil, caFile: (path: String, origin: String)? = nil) {
         self.home = home
         self.api = api
+        self.caFile = caFile
     }
 
     /// The application layer over the store on this machine, opened (and created) on first use: the
@@ -33,7 +37,7 @@ final class CommandContext {
     func backend() throws -> any Backend {
         if let openedBackend { return openedBackend }
         let backend: any Backend =
-            if let api { try RemoteBackend(url: api.url, origin: api.origin) } else { LocalBackend(services: try services()) }
+            if let api { try RemoteBackend(url: api.url, origin: api.origin, caFile: caFile) } else { LocalBackend(services: try services()) }
         openedBackend = backend
         return backend
     }

@@ -5,7 +5,7 @@ import BatonCore
 extension BatonCommandLine {
     static let helpWords: Set<String> = ["-h", "--help", "help"]
 
-    /// What the words of a command line (after a leading `--api URL`) name.
+    /// What the words of a command line (after leading global options such as `--api URL`) name.
     enum Resolution {
         /// A command; its own words are the first `path.count` of the arguments.
         case command(CommandSpec)
@@ -33,7 +33,7 @@ extension BatonCommandLine {
             return .refused("unknown command '\(first) \(verb)'; expected \(Format.list(listed, or: true))")
         }
         if first.hasPrefix("-") {
-            let near = Spelling.closest(to: first, among: ["--help", "--version", "--api"])
+            let near = Spelling.closest(to: first, among: ["--help", "--version"] + OptionSpec.global.map { "--" + $0.name })
             return .refused("unknown option '\(first)'" + (near.map { "; did you mean '\($0)'?" } ?? "; see `baton --help`"))
         }
         let words = commands.filter { !$0.hidden }.map { $0.path[0] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }

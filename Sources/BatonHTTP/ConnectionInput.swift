@@ -4,7 +4,7 @@ struct ConnectionInput {
     /// Bytes asked of the kernel per receive.
     private static let receiveSize = 32 * 1024
 
-    private let descriptor: Int32
+    private let transport: Transport
     private var buffer: [UInt8] = []
     /// Where the unparsed bytes begin.
     private var start = 0
@@ -14,8 +14,8 @@ struct ConnectionInput {
     private var deadline = Deadline.after(.zero)
     private var timeout = ConnectionFailure.gone
 
-    init(descriptor: Int32) {
-        self.descriptor = descriptor
+    init(transport: Transport) {
+        self.transport = transport
     }
 
     /// Starts a phase (a head, a body) that must be done by `deadline`, failing with `timeout` if not.
@@ -110,19 +110,19 @@ struct ConnectionInput {
             start = 0
         }
         while true {
-            switch try? Socket.waitReadable(descriptor, wake: wake, milliseconds: deadline.remainingMilliseconds) {
+            switch try? transport.waitReadable(wake: wake, milliseconds: deadline.remainingMilliseconds) {
             case .readable: break
             case .woken: return .woken
             case .timedOut: return .timedOut
             case nil: return .closed
             }
-            let descriptor = self.descriptor
+            let transport = self.transport
             var outcome = Fill.closed
             var nothingYet = false
             withUnsafeTemporaryAllocation(byteCount: Self.receiveSize, alignment: 1) { space in
                 let received: Int?
                 do {
-                    received = try Socket.receive(descriptor, into: space)
+                    received = try transport.receive(into: space)
                 } catch {
                     return
                 }

@@ -14,27 +14,36 @@ public struct ServerSentEvent: Sendable, Hashable {
     public var data: String
 }
 
-/// A small blocking HTTP/1.1 client for `http://` URLs: what the CLI uses to speak to a server, and
-/// what tests and benchmarks use to drive one. One connection, kept alive between requests; not
-/// for use from several threads at once.
+/// A small blocking HTTP/1.1 client for `http://` and `https://` URLs: what the CLI uses to speak to
+/// a server, and what tests and benchmarks use to drive one. One connection, kept alive between
+/// requests; not for use from several threads at once.
+///
+/// Over HTTPS the server's certificate must be signed by a CA the client trusts (the system's, or
+/// those in `caFile`) and be valid for the URL's host; a refusal is a `SocketError` whose `kind`
+/// says which, e.g. "https://127.0.0.1:4443: the server's certificate is not trusted
+/// (self-signed certificate)".
 public final class HTTPClient {
     public let host: String
     public let port: Int
     /// Headers every request and event stream carries, such as `Authorization`.
     public var headers: [(String, String)] = []
-    private var connection: Int32 = -1
+    /// "http://HOST:PORT" or "https://HOST:PORT": the server in TLS's errors.
+    private let origin: String
+    /// What verifies servers, for `https://` only.
+    private let tls: TLSContext?
+    private var connection: Transport?
     private var input = ClientInput()
 
-    /// `baseURL` is `http://host[:port]` (a path after it is ignored); anything else is refused.
-    public init(baseURL: String) throws(SocketError) {
-        guard baseURL.hasPrefix("http://") else {
-            throw SocketError("API URL '\(baseURL)'", reason: "expected http://HOST:PORT, such as http://127.0.0.1:4200")
-        }
-        let authority = baseURL.dropFirst(7).prefix { $0 != "/" }
+    /// `baseURL` is `http://HOST[:PORT]` (port 80 by default) or `https://HOST[:PORT]` (443), a path
+    /// after it ignored; anything else is refused with a `SocketError`. For `https://`, `caFile` is
+    /// a PEM file of the CA certificates to trust instead of the system's; one that cannot be used
+    /// is refused with a `TLSFileError`. Plain `http://` ignores it.
+    public init(baseURL: String, caFile: String? = nil) throws {
+        let secure = baseURL.hasPrefix("https://")
+        guard secure || baseURL.hasPrefix("http://") else { throw Self.badURL(baseURL) }
+        let authority = baseURL.dropFirst(secure ? 8 : 7).prefix { $0 != "/" }
         let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
-        guard let first = parts.first, !first.isEmpty, parts.count <= 2 else {
-            throw SocketError("API URL '\(baseURL)'", reason: "expected http://HOST:PORT, such as http://127.0.0.1:4200")
-        }
+        guard let first = parts.first, !first.isEmpty, parts.count <= 2 else { throw Self.badURL(baseURL) }
         host = String(first)
         if parts.count == 2 {
             guard let port = Int(parts[1]), (1...65_535).contains(port) else {
@@ -42,11 +51,17 @@ public final class HTTPClient {
             }
             self.port = port
         } else {
-            port = 80
+            port = secure ? 443 : 80
         }
+        origin = (secure ? "https://" : "http://") + "\(host):\(port)"
+        tls = secure ? try TLSContext.client(caFile: caFile) : nil
     }
 
-    deinit { if connection >= 0 { Socket.close(connection) } }
+    deinit { connection?.close() }
+
+    private static func badURL(_ url: String) -> SocketError {
+        SocketError("API URL '\(url)'", reason: "expected http://HOST:PORT or https://HOST[:PORT], such as http://127.0.0.1:4200")
+    }
 
     /// Sends a request and reads the whole response. A kept-alive connection that the server closed
     /// meanwhile is opened again once.
@@ -59,7 +74,7 @@ public final class HTTPClient {
         if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8) + body
-        let reused = connection >= 0
+        let reused = connection != nil
         do {
             try send(bytes)
             return try readResponse(method: method)
@@ -92,7 +107,7 @@ public final class HTTPClient {
                 guard let chunk = try readChunk() else { return }
                 piece = chunk
             } else {
-                guard let some = try input.readSome(connection) else { return }
+                guard let some = try input.readSome(try transport()) else { return }
                 piece = some
             }
             text += piece
@@ -130,20 +145,27 @@ public final class HTTPClient {
     // MARK: Connection
 
     private func send(_ bytes: [UInt8]) throws(SocketError) {
-        if connection < 0 {
-            connection = try Socket.connect(host: host, port: port)
+        if connection == nil {
+            connection = try Transport.connect(host: host, port: port, tls: tls, url: origin)
             input = ClientInput()
         }
-        try Socket.sendBlocking(connection, bytes)
+        try transport().send(bytes)
+    }
+
+    /// The open connection; one that is gone fails the read as a server that closed it would.
+    private func transport() throws(SocketError) -> Transport {
+        guard let connection else { throw SocketError("reading a response from \(host):\(port)", reason: "the connection is closed") }
+        return connection
     }
 
     private func disconnect() {
-        if connection >= 0 { Socket.close(connection) }
-        connection = -1
+        connection?.close()
+        connection = nil
         input = ClientInput()
     }
 
     private func readHead() throws(SocketError) -> (Int, HTTPHeaders) {
+        let connection = try transport()
         guard let statusLine = try input.line(connection) else {
             throw SocketError("reading a response from \(host):\(port)", reason: "the server closed the connection")
         }
@@ -162,6 +184,7 @@ public final class HTTPClient {
 
     private func readResponse(method: String) throws(SocketError) -> HTTPClientResponse {
         let (status, headers) = try readHead()
+        let connection = try transport()
         var body: [UInt8] = []
         if method == "HEAD" || status == 204 || status == 304 {
             // No body.
@@ -179,6 +202,7 @@ public final class HTTPClient {
 
     /// The next chunk of a chunked body, nil after the last.
     private func readChunk() throws(SocketError) -> [UInt8]? {
+        let connection = try transport()
         guard let sizeLine = try input.line(connection),
             let size = Int(sizeLine.split(separator: ";").first.map(String.init)?.trimmingSpaces ?? "", radix: 16)
         else {
@@ -199,7 +223,7 @@ struct ClientInput {
     private var buffer: [UInt8] = []
 
     /// A line without its CRLF; nil at end of stream.
-    mutating func line(_ descriptor: Int32) throws(SocketError) -> String? {
+    mutating func line(_ connection: Transport) throws(SocketError) -> String? {
         while true {
             if let newline = buffer.firstIndex(of: 10) {
                 var end = newline
@@ -208,13 +232,13 @@ struct ClientInput {
                 buffer.removeSubrange(...newline)
                 return line
             }
-            guard try fill(descriptor) else { return buffer.isEmpty ? nil : String(decoding: buffer, as: UTF8.self) }
+            guard try fill(connection) else { return buffer.isEmpty ? nil : String(decoding: buffer, as: UTF8.self) }
         }
     }
 
-    mutating func read(_ descriptor: Int32, count: Int) throws(SocketError) -> [UInt8] {
+    mutating func read(_ connection: Transport, count: Int) throws(SocketError) -> [UInt8] {
         while buffer.count < count {
-            guard try fill(descriptor) else {
+            guard try fill(connection) else {
                 throw SocketError("reading a response", reason: "the server closed the connection after \(buffer.count) of \(count) bytes")
             }
         }
@@ -224,17 +248,17 @@ struct ClientInput {
     }
 
     /// Whatever is buffered or arrives next; nil at end of stream.
-    mutating func readSome(_ descriptor: Int32) throws(SocketError) -> [UInt8]? {
-        if buffer.isEmpty { guard try fill(descriptor) else { return nil } }
+    mutating func readSome(_ connection: Transport) throws(SocketError) -> [UInt8]? {
+        if buffer.isEmpty { guard try fill(connection) else { return nil } }
         defer { buffer = [] }
         return buffer
     }
 
-    private mutating func fill(_ descriptor: Int32) throws(SocketError) -> Bool {
+    private mutating func fill(_ connection: Transport) throws(SocketError) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let count: Int
         do {
-            count = try chunk.withUnsafeMutableBytes { raw in try Socket.receiveBlocking(descriptor, into: raw) }
+            count = try chunk.withUnsafeMutableBytes { raw in try connection.receiveBlocking(into: raw) }
         } catch {
             throw error as! SocketError
         }

@@ -9,14 +9,14 @@ extension HTTPConnection {
         let encoded = ResponseEncoder(response, method: head?.method, minorVersion: head?.minorVersion ?? 1, keepAlive: keepAlive)
         switch encoded.payload {
         case .none:
-            try Socket.send(descriptor, encoded.head)
+            try transport.send(encoded.head)
         case .bytes(let bytes) where bytes.count <= Self.coalesceLimit:
-            try Socket.send(descriptor, encoded.head + bytes)
+            try transport.send(encoded.head + bytes)
         case .bytes(let bytes):
-            try Socket.send(descriptor, encoded.head)
-            try Socket.send(descriptor, bytes)
+            try transport.send(encoded.head)
+            try transport.send(bytes)
         case .stream(let body, let chunked):
-            try Socket.send(descriptor, encoded.head)
+            try transport.send(encoded.head)
             stream(body, chunked: chunked)
         }
         return encoded.keepAlive
@@ -25,20 +25,20 @@ extension HTTPConnection {
     /// Runs a stream body on this thread. The terminating chunk goes out only when the body returns
     /// normally, so a client can tell a stream that failed half-way from one that ended.
     private func stream(_ body: @Sendable (ResponseStream) throws -> Void, chunked: Bool) {
-        let descriptor = self.descriptor
+        let transport = self.transport
         let stream = ResponseStream(
             sink: { bytes in
                 guard !bytes.isEmpty else { return }
                 if chunked {
-                    try Socket.send(descriptor, Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10])
+                    try transport.send(Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10])
                 } else {
-                    try Socket.send(descriptor, bytes)
+                    try transport.send(bytes)
                 }
             },
-            peerPresent: { !Socket.peerHungUp(descriptor) })
+            peerPresent: { !transport.peerHungUp() })
         do {
             try body(stream)
-            stream.finish { if chunked { try? Socket.send(descriptor, Array("0\r\n\r\n".utf8)) } }
+            stream.finish { if chunked { try? transport.send(Array("0\r\n\r\n".utf8)) } }
         } catch {
             stream.finish()
         }

@@ -6,7 +6,7 @@ final class HTTPConnection {
     private static let lingerTime: Duration = .seconds(1)
     private static let lingerBytes = 1024 * 1024
 
-    let descriptor: Int32
+    let transport: Transport
     let id: Int
     let remote: String
     let server: HTTPServer
@@ -15,22 +15,24 @@ final class HTTPConnection {
     var configuration: HTTPServerConfiguration { server.configuration }
 
     init(descriptor: Int32, id: Int, remote: String, server: HTTPServer, run: ConnectionRegistry) {
-        self.descriptor = descriptor
+        transport = Transport(accepted: descriptor, remote: remote, tls: server.configuration.tls)
         self.id = id
         self.remote = remote
         self.server = server
         self.run = run
-        input = ConnectionInput(descriptor: descriptor)
+        input = ConnectionInput(transport: transport)
     }
 
     /// Serves requests until the connection closes, idles out or the server stops.
     func serve() {
         defer {
             run.leave(id)
-            Socket.close(descriptor)
+            transport.close()
         }
-        // A new connection gets the head's timeout for its first byte: one that never speaks should
-        // not hold a thread for the longer keep-alive time.
+        // A new connection gets the head's timeout for its TLS handshake and for its first byte: one
+        // that never speaks should not hold a thread for the longer keep-alive time. A handshake
+        // that fails (a plain HTTP client, garbage) just closes the connection.
+        guard transport.handshake(before: .after(configuration.headerTimeout), wake: run.wake.read) else { return }
         var idle = configuration.headerTimeout
         while !run.isStopping {
             guard input.awaitRequest(before: .after(idle), wake: run.wake.read) else { return }
@@ -50,7 +52,7 @@ final class HTTPConnection {
             try readBody(of: head, into: &body)
         } catch .reject(let status, let message) {
             _ = try? send(server.errorResponse(status, message), to: nil)
-            Socket.shutdownOutput(descriptor)
+            transport.shutdownOutput()
             input.discard(before: .after(Self.lingerTime), limit: Self.lingerBytes)
             return false
         } catch {
@@ -113,7 +115,7 @@ final class HTTPConnection {
         guard head.framing != .none && head.framing != .length(0) else { return }
         if head.expectsContinue {
             do throws(SocketError) {
-                try Socket.send(descriptor, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                try transport.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             } catch {
                 throw .gone
             }

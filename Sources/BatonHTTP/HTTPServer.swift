@@ -153,8 +153,10 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    /// Answers 503 without a thread of its own; the accept thread must never block on a client.
+    /// Answers 503 without a thread of its own; the accept thread must never block on a client. Over
+    /// TLS an answer would need a handshake, which could block: the connection is just closed.
     private func reject(_ descriptor: Int32, _ message: String) {
+        guard configuration.tls == nil else { return Socket.close(descriptor) }
         var response = errorResponse(.serviceUnavailable, message)
         if case .stream = response.body { response.body = .bytes(Array(message.utf8)) }
         let encoded = ResponseEncoder(response, method: nil, minorVersion: 1, keepAlive: false)

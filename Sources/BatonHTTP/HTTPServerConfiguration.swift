@@ -6,6 +6,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// The port to bind; 0 picks a free one (read it back from `HTTPServer.port`).
     public var port = 4200
+    /// When set, every connection is HTTPS: a TLS handshake (TLS 1.2 or later) with this certificate
+    /// before any HTTP, within `headerTimeout`. A connection whose handshake fails (a plain HTTP
+    /// client, garbage) is closed without an answer.
+    public var tls: TLSIdentity?
     /// The longest request line accepted; longer gets 414.
     public var maxRequestLineBytes = 8 * 1024
     /// The largest header section accepted (after the request line); larger gets 431.

@@ -2,17 +2,33 @@
 import Glibc
 #endif
 
-/// A system call that failed: what was being done and the system's reason.
+/// A connection that failed: what was being done and the reason, the system's or TLS's.
 ///
 /// `HTTPServer.start()` throws one whose `description` reads like
-/// "cannot listen on 127.0.0.1:4200: Address already in use".
+/// "cannot listen on 127.0.0.1:4200: Address already in use"; `HTTPClient` one like
+/// "https://127.0.0.1:4443: the server's certificate is not trusted (self-signed certificate)".
 public struct SocketError: Error, CustomStringConvertible, Sendable {
-    /// What was being done, e.g. "cannot listen on 127.0.0.1:4200" or "send".
+    /// Where the failure lies, for callers that advise on it.
+    public enum Kind: Sendable, Hashable {
+        /// A system call, a name lookup, or a connection that failed once established.
+        case system
+        /// The TLS handshake, for a reason other than the certificate: the peer does not speak TLS,
+        /// or they share no version or cipher.
+        case tlsHandshake
+        /// The server's certificate is not signed by a CA the client trusts, or has expired.
+        case certificateNotTrusted
+        /// The server's certificate is valid, but not for the name or address the client asked for.
+        case certificateNameMismatch
+    }
+
+    /// What was being done, e.g. "cannot listen on 127.0.0.1:4200" or "send"; for a client's TLS
+    /// failure, the server's URL.
     public let operation: String
-    /// The `errno` value, or 0 when the failure has none (a host name that does not resolve).
+    /// The `errno` value, or 0 when the failure has none (a host name that does not resolve, TLS).
     public let code: Int32
-    /// The system's reason, e.g. "Address already in use".
+    /// The reason, e.g. "Address already in use".
     public let reason: String
+    public let kind: Kind
 
     /// "operation: reason".
     public var description: String { "\(operation): \(reason)" }
@@ -21,12 +37,14 @@ public struct SocketError: Error, CustomStringConvertible, Sendable {
         self.operation = operation
         self.code = code
         reason = String(cString: strerror(code))
+        kind = .system
     }
 
-    init(_ operation: String, reason: String) {
+    init(_ operation: String, reason: String, kind: Kind = .system) {
         self.operation = operation
         code = 0
         self.reason = reason
+        self.kind = kind
     }
 }
 
@@ -155,8 +173,10 @@ enum Socket {
         }
     }
 
-    /// Sends what fits without waiting; for the accept thread's 503, which must never block.
+    /// Sends what fits without waiting; for the accept thread's 503 and a TLS close_notify, which
+    /// must never block.
     static func sendWithoutWaiting(_ descriptor: Int32, _ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
         _ = bytes.withUnsafeBytes {
             Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
         }
@@ -240,11 +260,6 @@ enum Socket {
             }
         }
         throw lastError
-    }
-
-    /// Sends all of `bytes` on a client connection; the same as `send`.
-    static func sendBlocking(_ descriptor: Int32, _ bytes: [UInt8]) throws(SocketError) {
-        try send(descriptor, bytes)
     }
 
     /// Waits for input without a deadline (an event stream may be quiet for long) and returns the

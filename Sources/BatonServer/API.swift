@@ -86,7 +86,7 @@ public final class API: Sendable {
 
     /// `maxJSONBytes` limits JSON bodies (413 beyond); uploads stream to disk up to
     /// `InputLimits.maxUploadBytes`.
-    public init(store: any Store, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool, requireCredentials: Bool = true,
+    public init(store: any Store, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool, requireCredentials: Bool = true, secureCookies: Bool = false,
                 maxJSONBytes: Int = InputLimits.defaultMaxJSONBytes, log: @escaping @Sendable (String) -> Void) {
         jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
         uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
@@ -95,7 +95,7 @@ public final class API: Sendable {
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(
-            services: Services(store: store, home: home, options: ServiceOptions(pool: pool, anonymousAccess: !requireCredentials)), events: events, pool: pool, startedAt: Date(), requests: requests, log: log)
+            services: Services(store: store, home: home, options: ServiceOptions(pool: pool, anonymousAccess: !requireCredentials)), events: events, pool: pool, startedAt: Date(), secureCookies: secureCookies, requests: requests, log: log)
         var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context) + Self.sessionRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", permission: nil, response: "Object") { _, _ in
             .bytes([], contentType: "application/json")

@@ -26,6 +26,8 @@ public struct ServerOptions: Sendable {
     /// Whether requests must carry credentials (an API key or a login session); `--no-auth` turns
     /// it off, on a loopback address only.
     public var requireCredentials = true
+    /// The certificate and key HTTPS is served with (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
+    public var tls: TLSIdentity?
 
     public init() {}
 }
@@ -55,15 +57,16 @@ public final class Server: @unchecked Sendable {
         browserGuard = BrowserGuard(listening: options.host, allowed: options.allowedHosts)
         events = try Self.eventHub(store: store, home: home, log: say)
         api = API(
-            store: store, home: home, events: events, pool: options.pool, requireCredentials: options.requireCredentials,
+            store: store, home: home, events: events, pool: options.pool, requireCredentials: options.requireCredentials, secureCookies: options.tls != nil,
             maxJSONBytes: options.maxJSONBytes, log: say)
-        if !Loopback.contains(Self.bare(options.host)) {
-            say("serving beyond this machine on \(options.host) over plain HTTP: passwords and keys cross the network in clear; put a reverse proxy that speaks TLS in front")
+        if !Loopback.contains(Self.bare(options.host)) && options.tls == nil {
+            say("serving beyond this machine on \(options.host) over plain HTTP: passwords and keys cross the network in clear; give --tls-cert and --tls-key, or put a reverse proxy that speaks TLS in front")
         }
         web = try WebAssets.locate().map(WebAssets.init(root:))
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
         configuration.port = options.port
+        configuration.tls = options.tls
         configuration.maxBodyBytes = options.maxJSONBytes
         configuration.bodyPolicy = { [api] request in api.bodyPolicy(for: request) }
         http = HTTPServer(configuration: configuration, handler: { [self] request in handle(request) }) { status, message in
@@ -90,7 +93,7 @@ public final class Server: @unchecked Sendable {
     }
 
     /// The address the UI and API are served at, once started.
-    public var address: String { "http://\(options.host):\(http.port)" }
+    public var address: String { "\(options.tls == nil ? "http" : "https")://\(options.host):\(http.port)" }
 
     /// Serves until Ctrl-C or SIGTERM, then shuts down in order.
     public func run(ready: (String) -> Void) throws {

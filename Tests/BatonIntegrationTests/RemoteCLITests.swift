@@ -212,7 +212,7 @@ struct RemoteCLITests {
         }
         let bad = try sandbox.baton("--api", "ftp://example", "flow", "ls")
         #expect(bad.status == 2)
-        #expect(bad.stderr == "error: --api 'ftp://example' is not valid: expected http://HOST:PORT, such as http://127.0.0.1:4200\n")
+        #expect(bad.stderr == "error: --api 'ftp://example' is not valid: expected http://HOST:PORT or https://HOST[:PORT], such as http://127.0.0.1:4200\n")
         let port = try sandbox.baton("flow", "ls", environment: ["BATON_API_URL": "http://127.0.0.1:99999"])
         #expect(port.status == 2 && port.stderr.contains("BATON_API_URL 'http://127.0.0.1:99999' is not valid"))
         #expect(!FileManager.default.fileExists(atPath: sandbox.home + "/baton.db"), "nothing fell back to the local store")

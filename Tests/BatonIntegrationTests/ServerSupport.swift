@@ -16,18 +16,21 @@ import Glibc
 final class ServerProcess: @unchecked Sendable {
     let sandbox: Sandbox
     let process: WatchedProcess
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` for a server started with `--tls-cert`.
     let baseURL: String
     let port: Int
     /// An admin key of the sandbox's store that the test's requests carry (nil under `--no-auth`).
     let apiKey: String?
+    /// The CA certificates the requests below trust over HTTPS; nil for the system's.
+    let caFile: String?
 
-    private init(sandbox: Sandbox, process: WatchedProcess, baseURL: String, port: Int, apiKey: String?) {
+    private init(sandbox: Sandbox, process: WatchedProcess, baseURL: String, port: Int, apiKey: String?, caFile: String?) {
         self.sandbox = sandbox
         self.process = process
         self.baseURL = baseURL
         self.port = port
         self.apiKey = apiKey
+        self.caFile = caFile
     }
 
     /// The `Authorization` header of the test's admin key, or none.
@@ -38,7 +41,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// A connection to the server whose requests carry the test's admin key.
     func client() throws -> HTTPClient {
-        let client = try HTTPClient(baseURL: baseURL)
+        let client = try HTTPClient(baseURL: baseURL, caFile: caFile)
         client.headers = credentials
         return client
     }
@@ -64,20 +67,21 @@ final class ServerProcess: @unchecked Sendable {
         return link.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Starts a server on `sandbox` and waits for its ready line. Unless started with `--no-auth`,
-    /// the test's requests carry an admin key made first.
-    static func start(_ sandbox: Sandbox, _ arguments: [String] = []) async throws -> ServerProcess {
+    /// Starts a server on `sandbox` and waits for its ready line; `caFile` is what requests to an
+    /// HTTPS server (`--tls-cert` among `arguments`) trust. Unless started with `--no-auth`, the
+    /// test's requests carry an admin key made first.
+    static func start(_ sandbox: Sandbox, _ arguments: [String] = [], caFile: String? = nil) async throws -> ServerProcess {
         let apiKey = arguments.contains("--no-auth") ? nil : try makeKey(sandbox, name: "tests-\(UUID().uuidString.prefix(8).lowercased())")
         let process = try WatchedProcess(sandbox, ["server", "start", "--port", "0"] + arguments)
         let ready = await process.line(containing: "Baton is ready")
-        guard let ready, let range = ready.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
+        guard let ready, let range = ready.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
             let port = Int(ready[range].split(separator: ":").last ?? "")
         else {
             process.process.terminate()
             _ = process.wait()
             throw ServerFailure(description: "the server did not get ready:\n\(process.output)")
         }
-        return ServerProcess(sandbox: sandbox, process: process, baseURL: String(ready[range]), port: port, apiKey: apiKey)
+        return ServerProcess(sandbox: sandbox, process: process, baseURL: String(ready[range]), port: port, apiKey: apiKey, caFile: caFile)
     }
 
     /// A server on a new sandbox where the fixture library is registered.
@@ -109,7 +113,7 @@ final class ServerProcess: @unchecked Sendable {
     /// Sends one request on a connection of its own, with the test's admin key unless the request
     /// carries credentials of its own or `anonymous`.
     func request(_ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = [], anonymous: Bool = false) throws -> APIReply {
-        let client = try HTTPClient(baseURL: baseURL)
+        let client = try HTTPClient(baseURL: baseURL, caFile: caFile)
         if !anonymous && !headers.contains(where: { ["authorization", "cookie"].contains($0.0.lowercased()) }) { client.headers = credentials }
         let response = try client.request(method, target, headers: headers, body: body)
         return APIReply(status: response.status, headers: response.headers, body: response.body)
@@ -153,13 +157,12 @@ final class ServerProcess: @unchecked Sendable {
         until done: @escaping @Sendable (ServerSentEvent, [ServerSentEvent]) throws -> Bool
     ) async throws -> [ServerSentEvent] {
         let pid = process.process.processIdentifier
-        let baseURL = baseURL
-        let credentials = credentials
+        let (baseURL, caFile, credentials) = (baseURL, caFile, credentials)
         let watchdog = DispatchWorkItem { kill(pid, SIGTERM) }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
         defer { watchdog.cancel() }
         let (events, finished) = try await onThread { () throws -> ([ServerSentEvent], Bool) in
-            let client = try HTTPClient(baseURL: baseURL)
+            let client = try HTTPClient(baseURL: baseURL, caFile: caFile)
             client.headers = credentials
             var events: [ServerSentEvent] = []
             var finished = false

@@ -7,27 +7,32 @@ import Foundation
 final class RemoteBackend: Backend {
     /// The server's address as the user gave it, for messages.
     let url: String
+    /// The CA certificates an https:// server must be signed by; nil for the system's.
+    let caFile: String?
     let client: HTTPClient
     /// The `Authorization` header every request carries: the API key in `BATON_API_KEY`, if set.
     let credentials: [(String, String)]
 
-    /// `origin` names where the URL came from (`--api`, `BATON_API_URL`) in the error for a bad one.
-    init(url: String, origin: String) throws {
+    /// `origin` names where the URL came from (`--api`, `BATON_API_URL`), and `caFile`'s where the CA
+    /// file was named (`--ca-file`, `BATON_CA_FILE`), in the error for a bad one.
+    init(url: String, origin: String, caFile: (path: String, origin: String)? = nil) throws {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.caFile = caFile?.path
         let key = ProcessInfo.processInfo.environment["BATON_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         credentials = key.isEmpty ? [] : [("Authorization", "Bearer " + key)]
         do {
-            client = try HTTPClient(baseURL: self.url)
-        } catch {
+            client = try HTTPClient(baseURL: self.url, caFile: caFile?.path)
+        } catch let error as TLSFileError {
+            throw BatonError(.invalidInput, error.message { _ in caFile?.origin ?? "--ca-file" })
+        } catch let error as SocketError {
             throw BatonError(.invalidInput, "\(origin) '\(url)' is not valid: \(error.reason)")
         }
         client.headers = credentials
     }
 
     /// A fresh connection to the server, for a stream or another thread.
-    func connection() -> HTTPClient {
-        // The URL was accepted when this backend was made.
-        let client = try! HTTPClient(baseURL: url)
+    func connection() throws -> HTTPClient {
+        let client = try HTTPClient(baseURL: url, caFile: caFile)
         client.headers = credentials
         return client
     }
@@ -79,8 +84,17 @@ final class RemoteBackend: Backend {
         }
     }
 
+    /// A failure to connect, with what to check: the server, its TLS, or what the client trusts.
     func unreachable(_ error: SocketError) -> BatonError {
-        BatonError(.io, "cannot reach the Baton server at \(url): \(error.reason); is `baton server start` running?", underlying: error.description)
+        let message =
+            switch error.kind {
+            case .system: "cannot reach the Baton server at \(url): \(error.reason); is `baton server start` running?"
+            case .tlsHandshake:
+                "cannot reach the Baton server at \(url): \(error.reason); does it serve https (`baton server start --tls-cert`) at that port?"
+            case .certificateNotTrusted: "\(url): \(error.reason): give the CA that signed it with --ca-file FILE or BATON_CA_FILE"
+            case .certificateNameMismatch: "\(url): \(error.reason): use a host name the certificate names in the URL"
+            }
+        return BatonError(.io, message, underlying: error.description)
     }
 
     /// The server's `{"error": code, "message": text, "field": name}` as Baton's own error.

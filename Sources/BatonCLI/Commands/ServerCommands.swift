@@ -15,9 +15,13 @@ enum ServerCommands {
             execution to `baton worker start` processes). Flows still run in runner children. Ctrl-C or
             SIGTERM stops accepting requests and lets running flows finish for up to --grace seconds.
 
+            With --tls-cert and --tls-key it serves HTTPS (TLS 1.2 or later) instead of plain HTTP; clients
+            that do not trust the certificate's CA are given it with --ca-file or BATON_CA_FILE.
+
             EXAMPLES:
               baton server start
               baton server start --port 8080 --no-worker
+              baton server start --tls-cert cert.pem --tls-key key.pem
             """,
         options: [
             .value("host", "ADDRESS", "The address to listen on (default 127.0.0.1); beyond loopback, credentials are required"),
@@ -26,6 +30,8 @@ enum ServerCommands {
                 "allowed-host", "NAME", "A host name to answer for besides loopback ones, such as a reverse proxy's (any other Host gets 421)",
                 repeatable: true),
             .value("port", "N", "The port (default 4200; 0 picks a free one)"),
+            .value("tls-cert", "FILE", "Serve HTTPS with this PEM certificate chain, the server's certificate first (needs --tls-key)"),
+            .value("tls-key", "FILE", "The unencrypted PEM private key of --tls-cert's certificate"),
             .flag("no-worker", "Schedule only; let separate workers execute the runs"),
             .value("pool", "NAME", "The pool of the built-in worker and of runs created through the API (default 'default')"),
             .value("limit", "N", "How many runs the built-in worker executes at once (default 10)"),
@@ -49,6 +55,7 @@ enum ServerCommands {
             guard port <= 65_535 else { throw BatonError(.invalidInput, "--port \(port) is not valid: expected a port from 0 to 65535") }
             options.port = port
         }
+        options.tls = try tlsIdentity(args)
         options.worker = !args.flag("no-worker")
         options.pool = args.value("pool") ?? options.pool
         options.workerLimit = try args.integer("limit", minimum: 1) ?? options.workerLimit
@@ -61,6 +68,24 @@ enum ServerCommands {
         defer { pruning?.stop() }
         try serve(options, context: context, started: started, log: log)
         return 0
+    }
+
+    /// The certificate and key of `--tls-cert` and `--tls-key`, read and checked; nil when neither is given.
+    static func tlsIdentity(_ args: ParsedArguments) throws -> TLSIdentity? {
+        switch (args.value("tls-cert"), args.value("tls-key")) {
+        case (nil, nil):
+            return nil
+        case (let chain?, let key?):
+            do {
+                return try TLSIdentity(certificateChainFile: chain, privateKeyFile: key)
+            } catch let error as TLSFileError {
+                throw BatonError(.invalidInput, error.message { $0 == .privateKey ? "--tls-key" : "--tls-cert" })
+            }
+        case (_?, nil):
+            throw BatonError(.invalidInput, "--tls-cert needs --tls-key: expected the PEM private key of the certificate too")
+        case (nil, _?):
+            throw BatonError(.invalidInput, "--tls-key needs --tls-cert: expected the PEM certificate chain of the key too")
+        }
     }
 
     /// Runs a server until Ctrl-C, printing its address once it is ready.
