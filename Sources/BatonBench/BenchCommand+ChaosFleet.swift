@@ -34,6 +34,9 @@ final class ChaosFleet {
     private(set) var finishedRuns: [(tag: String, status: Int32, output: String)] = []
     private var sequence = 0
 
+    /// The admin key the fleet's requests carry (made on its store before the first server starts).
+    var credentials: [(String, String)] = []
+
     init(bench: Bench, home: String, markers: String, logs: String, port: Int) {
         self.bench = bench
         self.home = home
@@ -51,7 +54,8 @@ final class ChaosFleet {
     // MARK: Starting
 
     func startServer() throws {
-        _ = try spawn(.server, name: "server", ["server", "start", "--port", String(port)])
+        if credentials.isEmpty && !bench.noAuth { credentials = try bench.credentials(home: home) }
+        _ = try spawn(.server, name: "server", ["server", "start", "--port", String(port)] + (bench.noAuth ? ["--no-auth"] : []))
     }
 
     func startWorker(_ name: String) throws {
@@ -80,7 +84,8 @@ final class ChaosFleet {
         // A client of its own per request: a kept-alive connection would send the request again
         // when the server died after reading it.
         guard let client = try? HTTPClient(baseURL: "http://127.0.0.1:\(port)"),
-            let response = try? client.request("POST", "/api/flow-runs", headers: [("Content-Type", "application/json")], body: Array(body.utf8)),
+            let response = try? client.request(
+                "POST", "/api/flow-runs", headers: [("Content-Type", "application/json")] + credentials, body: Array(body.utf8)),
             response.status == 201, let id = (try? JSONValue(json: response.text))?["id"]?.stringValue
         else { return nil }
         return (tag, id)

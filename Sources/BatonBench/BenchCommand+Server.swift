@@ -69,10 +69,12 @@ extension Bench {
         }
         try store.createFlowRuns(batch)
         let port = try freePort()
+        let credentials = try self.credentials(home: home)
         let started = DispatchTime.now()
         let server = try startServer(home: home, port: port, worker: false)
         defer { stop(server) }
         let client = try waitForHealth(port: port, started: started, server: server)
+        client.headers = credentials
         progress("asking the runs list and the run page's calls 200 times each…")
         let first = try client.request("GET", "/api/flow-runs?limit=50")
         let cursor = (try? JSONValue(json: first.body))?["nextCursor"]?.stringValue ?? ""
@@ -112,7 +114,7 @@ extension Bench {
         return [
             "workload": .string("server-runs"), "n": .int(Int64(n)), "stored_flow_runs": .int(Int64(try store.flowRuns(FlowRunQuery(limit: n + 100)).count)),
             "seconds": .double(round3((listTimes + pageTimes).reduce(0, +))),
-            "runs_list_ms": percentiles(listTimes), "run_page_calls_ms": percentiles(pageTimes), "each_ms": .object(each),
+            "credentials": .bool(!noAuth), "runs_list_ms": percentiles(listTimes), "run_page_calls_ms": percentiles(pageTimes), "each_ms": .object(each),
             "run_page_task_runs": .int(Int64(try store.countTaskRuns(flowRunID: id))),
         ]
     }
@@ -124,6 +126,7 @@ extension Bench {
         let home = scratch + "/server-create-home"
         try expectSuccess(baton, ["register", library], home: home)
         let port = try freePort()
+        let credentials = try self.credentials(home: home)
         let server = try startServer(home: home, port: port, worker: false)
         defer { stop(server) }
         _ = try waitForHealth(port: port, started: DispatchTime.now(), server: server)
@@ -133,6 +136,7 @@ extension Bench {
         let started = DispatchTime.now()
         DispatchQueue.concurrentPerform(iterations: clients) { index in
             guard let client = try? HTTPClient(baseURL: "http://127.0.0.1:\(port)") else { return failures.add() }
+            client.headers = credentials
             let body = Array(#"{"flow":"hello","parameters":{}}"#.utf8)
             var mine: [Double] = []
             for _ in 0..<(n / clients + (index < n % clients ? 1 : 0)) {
@@ -148,7 +152,7 @@ extension Bench {
         return [
             "workload": .string("server-create"), "n": .int(Int64(n)), "clients": .int(Int64(clients)), "seconds": .double(round3(elapsed)),
             "runs_per_second": .double(round3(Double(n) / elapsed)), "request_ms": percentiles(latencies.values),
-            "failed_requests": .int(Int64(failures.value)),
+            "failed_requests": .int(Int64(failures.value)), "credentials": .bool(!noAuth),
             "stored_flow_runs": .int(Int64(try store.flowRuns(FlowRunQuery(flow: "hello", limit: n + 10)).count)),
         ]
     }
@@ -158,7 +162,7 @@ extension Bench {
     private func startServer(home: String, port: Int, worker: Bool) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: baton)
-        process.arguments = ["server", "start", "--port", String(port)] + (worker ? [] : ["--no-worker"])
+        process.arguments = ["server", "start", "--port", String(port)] + (worker ? [] : ["--no-worker"]) + (noAuth ? ["--no-auth"] : [])
         process.environment = ProcessInfo.processInfo.environment.merging(["BATON_HOME": home, "NO_COLOR": "1"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -32,9 +32,10 @@ public enum BenchCommand {
     public static func main(_ arguments: [String]) async -> Int32 {
         var args = arguments
         let json = args.contains("--json")
-        args.removeAll { $0 == "--json" }
+        let noAuth = args.contains("--no-auth")
+        args.removeAll { $0 == "--json" || $0 == "--no-auth" }
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create> [N] [--json]   (from the baton checkout, in release)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create|chaos> [N] [--json] [--no-auth]   (from the baton checkout, in release; --no-auth: servers without credentials)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil
@@ -44,6 +45,7 @@ public enum BenchCommand {
         }
         do {
             let bench = try Bench()
+            bench.noAuth = noAuth
             defer { bench.cleanUp() }
             let report: [String: JSONValue]
             switch workload {
@@ -331,6 +333,20 @@ final class Bench {
     }
 
     // MARK: Helpers
+
+    /// Whether servers run with `--no-auth` and requests carry no key (`baton-bench … --no-auth`), to
+    /// measure what credentials cost.
+    var noAuth = false
+
+    /// The `Authorization` header of an admin key made on the store at `home` (none under --no-auth).
+    func credentials(home: String) throws -> [(String, String)] {
+        guard !noAuth else { return [] }
+        let (status, output) = try shell(baton, ["key", "create", "--name", "bench-\(UUID().uuidString.prefix(8).lowercased())", "--role", "admin", "--json"], home: home, stdoutOnly: true)
+        guard status == 0, let key = (try? JSONValue(json: output))?["key"]?.stringValue else {
+            throw BatonError(.runner, "`baton key create` failed: \(output.suffix(500))")
+        }
+        return [("Authorization", "Bearer " + key)]
+    }
 
     func expectSuccess(_ executable: String, _ arguments: [String], home: String) throws {
         let (status, output) = try shell(executable, arguments, home: home)

@@ -34,7 +34,9 @@ extension API {
                 response.headers.add("Set-Cookie", SessionCookie.clear(secure: c.secureCookies))
                 return response
             },
-            Route(method: "GET", pattern: "/api/session", summary: "Who the caller is: the session's user with their roles and CSRF token, an API key, or nobody on a server that needs no credentials", tag: "access", permission: nil, response: "Session") { request, caller in
+            Route(method: "GET", pattern: "/api/session", summary: "Who the caller is: the session's user with their roles and CSRF token, an API key, or nobody on a server that needs no credentials", tag: "access", permission: nil, response: "Session") { request, _ in
+                // Credentials that are not valid are said to be so, not taken for none.
+                let caller = try c.caller(request)
                 let required = !c.services.options.anonymousAccess
                 if case .anonymous = caller.identity, required {
                     throw BatonError(.unauthorized, "not logged in: log in to the UI, or send an API key as Authorization: Bearer baton_…")

@@ -78,4 +78,41 @@ struct ServerAPIKeyTests {
         #expect(wrong.status == 2 && wrong.stderr.contains("the API key is not valid"), "\(wrong)")
         #expect(wrong.stderr.split(separator: "\n").count == 1, "\(wrong.stderr)")
     }
+
+    @Test func batonLoginSavesACheckedKeyPrivatelyAndCommandsThroughTheServerSendIt() async throws {
+        let server = try await ServerProcess.withFixtures(["--no-worker"])
+        defer { _ = server.stop() }
+        let viewer = try key(server.sandbox, "laptop", "viewer")
+        let other = try Sandbox()
+        let config = other.directory + "/config"
+        let env = ["XDG_CONFIG_HOME": config]
+        let file = config + "/baton/credentials.json"
+
+        // A key the server refuses is not saved.
+        let wrong = try other.baton("login", server.baseURL, "--key-stdin", environment: env, input: "baton_" + String(repeating: "z", count: 40) + "\n")
+        #expect(wrong.status == 2 && wrong.stderr.contains("the API key is not valid"), "\(wrong)")
+        #expect(!FileManager.default.fileExists(atPath: file))
+        let empty = try other.baton("login", server.baseURL, "--key-stdin", environment: env, input: "\n")
+        #expect(empty.status == 2 && empty.stderr.contains("--key-stdin read no key"), "\(empty)")
+
+        let saved = try other.baton("login", server.baseURL, "--key-stdin", environment: env, input: viewer + "\n")
+        #expect(saved.status == 0 && saved.stdout.contains("as key 'laptop' (viewer in project 'default')"), "\(saved)")
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "\(String(describing: mode))")
+        #expect(try FileManager.default.attributesOfItem(atPath: config + "/baton")[.posixPermissions] as? Int == 0o700)
+
+        // Commands through that server send it; BATON_API_KEY goes first.
+        let listed = try other.baton("flow", "ls", environment: env.merging(["BATON_API_URL": server.baseURL]) { $1 })
+        #expect(listed.status == 0 && listed.stdout.contains("hello"), "\(listed)")
+        let overridden = try other.baton(
+            "flow", "ls", environment: env.merging(["BATON_API_URL": server.baseURL, "BATON_API_KEY": "baton_" + String(repeating: "y", count: 40)]) { $1 })
+        #expect(overridden.status == 2, "\(overridden)")
+
+        let out = try other.baton("logout", server.baseURL + "/", environment: env)
+        #expect(out.status == 0 && out.stdout.contains("Forgot the key"), "\(out)")
+        let after = try other.baton("flow", "ls", environment: env.merging(["BATON_API_URL": server.baseURL]) { $1 })
+        #expect(after.status == 2 && after.stderr.contains("requires credentials"), "\(after)")
+        let nowhere = try other.baton("login", "--key-stdin", environment: env, input: viewer + "\n")
+        #expect(nowhere.status == 2 && nowhere.stderr.contains("no server given"), "\(nowhere)")
+    }
 }

@@ -10,15 +10,18 @@ final class RemoteBackend: Backend {
     /// The CA certificates an https:// server must be signed by; nil for the system's.
     let caFile: String?
     let client: HTTPClient
-    /// The `Authorization` header every request carries: the API key in `BATON_API_KEY`, if set.
+    /// The `Authorization` header every request carries: the API key given, in `BATON_API_KEY`, or
+    /// saved by `baton login` for this server.
     let credentials: [(String, String)]
 
     /// `origin` names where the URL came from (`--api`, `BATON_API_URL`), and `caFile`'s where the CA
     /// file was named (`--ca-file`, `BATON_CA_FILE`), in the error for a bad one.
-    init(url: String, origin: String, caFile: (path: String, origin: String)? = nil) throws {
+    /// `key` is the API key to send; nil for `BATON_API_KEY`, else the one `baton login` saved.
+    init(url: String, origin: String, caFile: (path: String, origin: String)? = nil, key: String? = nil) throws {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.caFile = caFile?.path
-        let key = ProcessInfo.processInfo.environment["BATON_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let environment = ProcessInfo.processInfo.environment["BATON_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let key = key ?? (environment.isEmpty ? SavedKeys.key(for: self.url) ?? "" : environment)
         credentials = key.isEmpty ? [] : [("Authorization", "Bearer " + key)]
         do {
             client = try HTTPClient(baseURL: self.url, caFile: caFile?.path)
