@@ -88,6 +88,8 @@ public struct APIKeyRecord: Sendable, Hashable, Codable {
     public var hash: String
     public var project: String
     public var role: Role
+    /// The user it belongs to, when it belongs to one: it lets nobody in while they are disabled.
+    public var user: String?
     /// Who created it (a user's name, or the store owner's account).
     public var createdBy: String?
     public var createdAt: Date
@@ -96,9 +98,10 @@ public struct APIKeyRecord: Sendable, Hashable, Codable {
     public var revokedAt: Date?
 
     public init(
-        id: Int64, name: String, prefix: String, hash: String, project: String, role: Role, createdBy: String?, createdAt: Date,
-        lastUsedAt: Date?, expiresAt: Date?, revokedAt: Date?
+        id: Int64, name: String, prefix: String, hash: String, project: String, role: Role, user: String? = nil, createdBy: String?,
+        createdAt: Date, lastUsedAt: Date?, expiresAt: Date?, revokedAt: Date?
     ) {
+        self.user = user
         self.id = id
         self.name = name
         self.prefix = prefix
@@ -123,11 +126,17 @@ public struct NewAPIKey: Sendable {
     public var hash: String
     public var project: String
     public var role: Role
+    /// The user it belongs to, if any.
+    public var user: String?
     public var createdBy: String?
     public var now: Date
     public var expiresAt: Date?
 
-    public init(name: String, prefix: String, hash: String, project: String, role: Role, createdBy: String?, now: Date, expiresAt: Date?) {
+    public init(
+        name: String, prefix: String, hash: String, project: String, role: Role, user: String? = nil, createdBy: String?, now: Date,
+        expiresAt: Date?
+    ) {
+        self.user = user
         self.name = name
         self.prefix = prefix
         self.hash = hash

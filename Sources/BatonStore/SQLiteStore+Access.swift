@@ -95,15 +95,15 @@ extension SQLiteStore {
     }
 
     static let keyColumns = """
-        k.id, k.name, k.prefix, k.hash, p.name, k.role, k.created_by, k.created_at, k.last_used_at, k.expires_at, k.revoked_at
-        FROM api_keys k JOIN projects p ON p.id = k.project_id
+        k.id, k.name, k.prefix, k.hash, p.name, k.role, k.created_by, k.created_at, k.last_used_at, k.expires_at, k.revoked_at, u.name
+        FROM api_keys k JOIN projects p ON p.id = k.project_id LEFT JOIN users u ON u.id = k.user_id
         """
 
     static func key(_ row: SQLiteConnection.Row) -> APIKeyRecord {
         APIKeyRecord(
             id: row.int(0), name: row.text(1), prefix: row.text(2), hash: row.text(3), project: row.text(4),
             // A role this build does not know grants the least.
-            role: Role(rawValue: row.text(5)) ?? .viewer, createdBy: row.optionalText(6), createdAt: Date(sql: row.double(7)),
+            role: Role(rawValue: row.text(5)) ?? .viewer, user: row.optionalText(11), createdBy: row.optionalText(6), createdAt: Date(sql: row.double(7)),
             lastUsedAt: row.optionalDouble(8).map(Date.init(sql:)), expiresAt: row.optionalDouble(9).map(Date.init(sql:)),
             revokedAt: row.optionalDouble(10).map(Date.init(sql:)))
     }
@@ -113,13 +113,20 @@ extension SQLiteStore {
             let project = try Self.projectID(new.project, db)
             guard try db.scalar("SELECT count(*) FROM api_keys WHERE project_id = ? AND name = ?", [.int(project), .text(new.name)]) ?? 0 == 0
             else { return nil }
+            var user: SQLValue = .null
+            if let name = new.user {
+                guard let id = try db.scalar("SELECT id FROM users WHERE name = ?", [.text(name)]) else {
+                    throw BatonError(.notFound, "no user '\(name)' (`baton user ls` lists them)")
+                }
+                user = .int(id)
+            }
             try db.run(
                 """
-                INSERT INTO api_keys (name, prefix, hash, project_id, role, created_by, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO api_keys (name, prefix, hash, project_id, role, user_id, created_by, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    .text(new.name), .text(new.prefix), .text(new.hash), .int(project), .text(new.role.rawValue), new.createdBy.sqlValue,
+                    .text(new.name), .text(new.prefix), .text(new.hash), .int(project), .text(new.role.rawValue), user, new.createdBy.sqlValue,
                     new.now.sqlValue, new.expiresAt.map(\.sqlValue) ?? .null,
                 ])
             return try db.query("SELECT \(Self.keyColumns) WHERE k.id = ?", [.int(db.lastInsertRowID)], row: Self.key).first

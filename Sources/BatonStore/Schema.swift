@@ -306,5 +306,9 @@ enum Schema {
         CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """,
+        // 10: an API key may belong to a user, and lets nobody in while they are disabled.
+        """
+        ALTER TABLE api_keys ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE CASCADE;
+        """,
     ]
 }

@@ -115,4 +115,22 @@ struct ServerAPIKeyTests {
         let nowhere = try other.baton("login", "--key-stdin", environment: env, input: viewer + "\n")
         #expect(nowhere.status == 2 && nowhere.stderr.contains("no server given"), "\(nowhere)")
     }
+
+    @Test func aKeyOfADisabledUserLetsNobodyInUntilTheyAreEnabledAgain() async throws {
+        let server = try await ServerProcess.start(try Sandbox(), ["--no-worker"])
+        defer { _ = server.stop() }
+        #expect(try server.sandbox.baton("user", "create", "ada").status == 0)
+        let made = try server.sandbox.baton("key", "create", "--name", "adas", "--role", "viewer", "--user", "ada", "--json")
+        let key = try #require(made.json["key"]?.stringValue, "\(made)")
+        #expect(made.json["user"] == .string("ada"))
+        let auth = [("Authorization", "Bearer " + key)]
+        #expect(try server.request("GET", "/api/flows", headers: auth).status == 200)
+        #expect(try server.sandbox.baton("user", "disable", "ada").status == 0)
+        let refused = try server.request("GET", "/api/flows", headers: auth)
+        #expect(refused.status == 401 && refused.message == "API key 'adas' belongs to user 'ada', who is disabled", "\(refused)")
+        #expect(try server.sandbox.baton("user", "enable", "ada").status == 0)
+        #expect(try server.request("GET", "/api/flows", headers: auth).status == 200)
+        let stranger = try server.sandbox.baton("key", "create", "--name", "x", "--role", "viewer", "--user", "nobody")
+        #expect(stranger.status == 2 && stranger.stderr.contains("no user 'nobody'"), "\(stranger)")
+    }
 }

@@ -181,6 +181,7 @@ enum AccessCommands {
         options: [
             .value("name", "N", "A name for the key, unique in its project"), project,
             .value("role", "R", "viewer, operator, developer or admin"), .value("expires", "DAYS", "Expire after this many days (default never)"),
+            .value("user", "U", "The user the key belongs to: it lets nobody in while they are disabled"),
             .json,
         ]
     ) { args, context in
@@ -188,7 +189,7 @@ enum AccessCommands {
         let role = try role(args)
         let expires = try args.integer("expires", minimum: 1)
         let created = try context.services().access.createKey(
-            name: name, project: project(args), role: role, expiresInDays: expires, .storeOwner())
+            name: name, project: project(args), role: role, user: args.value("user"), expiresInDays: expires, .storeOwner())
         if args.flag("json") {
             var view = KeyView(created.record)
             view.key = created.key
@@ -220,13 +221,13 @@ enum AccessCommands {
         let now = Date()
         let rows = keys.map { key in
             [
-                context.out.bold(key.name), key.project, key.prefix + "…", key.role.rawValue, Format.ago(key.createdAt),
+                context.out.bold(key.name), key.project, key.prefix + "…", key.role.rawValue, key.user ?? "-", Format.ago(key.createdAt),
                 key.lastUsedAt.map { Format.ago($0) } ?? "never",
                 key.revokedAt.map { "revoked \(Format.ago($0))" }
                     ?? key.expiresAt.map { $0 <= now ? "expired \(Format.ago($0))" : "expires \(Format.dateTime($0))" } ?? "never expires",
             ]
         }
-        context.out.line(Format.table(["KEY", "PROJECT", "PREFIX", "ROLE", "CREATED", "LAST USED", "EXPIRY"], rows))
+        context.out.line(Format.table(["KEY", "PROJECT", "PREFIX", "ROLE", "USER", "CREATED", "LAST USED", "EXPIRY"], rows))
         return 0
     }
 
@@ -309,6 +310,7 @@ struct KeyView: Encodable {
     var prefix: String
     var project: String
     var role: String
+    var user: String?
     var createdBy: String?
     var createdAt: Date
     var lastUsedAt: Date?
@@ -320,6 +322,7 @@ struct KeyView: Encodable {
         prefix = record.prefix
         project = record.project
         role = record.role.rawValue
+        user = record.user
         createdBy = record.createdBy
         createdAt = record.createdAt
         lastUsedAt = record.lastUsedAt

@@ -102,6 +102,9 @@ public struct AccessService: Sendable {
         if let expires = record.expiresAt, expires <= now {
             throw BatonError(.unauthorized, "API key '\(record.name)' expired at \(Timestamps.iso(expires))")
         }
+        if let user = record.user, try store.userRecord(named: user)?.disabledAt != nil {
+            throw BatonError(.unauthorized, "API key '\(record.name)' belongs to user '\(user)', who is disabled")
+        }
         try store.touchKey(id: record.id, at: now)
         return Caller(.apiKey(name: record.name, project: record.project, role: record.role), address: address)
     }
@@ -132,7 +135,8 @@ public struct AccessService: Sendable {
 
     /// Makes an API key with `role` in `project`, lasting `expiresInDays` when given. The key is in
     /// the answer once; only its prefix and hash are stored.
-    public func createKey(name: String, project: String, role: Role, expiresInDays: Int?, _ caller: Caller) throws -> CreatedKey {
+    /// When `user` is given the key belongs to them, and lets nobody in while they are disabled.
+    public func createKey(name: String, project: String, role: Role, user: String? = nil, expiresInDays: Int?, _ caller: Caller) throws -> CreatedKey {
         try services.audit.recording("key create", target: name, project: project, caller) {
             try services.authorize(caller, .administer)
             try DeploymentNames.validate(name, what: "key name")
@@ -145,7 +149,7 @@ public struct AccessService: Sendable {
             let now = services.options.now()
             let made = APIKeyText.make()
             let new = NewAPIKey(
-                name: name, prefix: made.prefix, hash: made.hash, project: try requireProject(project), role: role,
+                name: name, prefix: made.prefix, hash: made.hash, project: try requireProject(project), role: role, user: user,
                 createdBy: caller.name, now: now, expiresAt: expiresInDays.map { now.addingTimeInterval(Double($0) * 86_400) })
             guard let record = try store.insertKey(new) else {
                 throw BatonError(.conflict, "project '\(project)' has a key named '\(name)' already (`baton key ls` lists them)")

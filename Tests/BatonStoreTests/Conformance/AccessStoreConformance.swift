@@ -82,4 +82,21 @@ import Testing
         let revoked = try #require(try store.keyRecord(prefix: "baton_aaaaaaaa"))
         #expect(revoked.revokedAt == t0.addingTimeInterval(300) && !revoked.isValid(at: t0))
     }
+
+    @Test(arguments: StoreBackend.all)
+    func aKeyMayBelongToAKnownUser(_ backend: StoreBackend) throws {
+        let store = try backend.make().store
+        _ = try store.insertUser(NewUser(name: "ada", isAdmin: false, passwordHash: nil, now: t0))
+        var owned = key("laptop", prefix: "baton_owned001")
+        owned.user = "ada"
+        let record = try #require(try store.insertKey(owned))
+        #expect(record.user == "ada")
+        #expect(try store.keyRecord(prefix: "baton_owned001")?.user == "ada")
+        #expect(try store.insertKey(key("ci", prefix: "baton_owned002"))?.user == nil)
+        var stranger = key("other", prefix: "baton_owned003")
+        stranger.user = "nobody"
+        let refused = #expect(throws: BatonError.self) { try store.insertKey(stranger) }
+        #expect(refused?.code == .notFound)
+        #expect(try store.keyRecord(prefix: "baton_owned003") == nil, "nothing recorded")
+    }
 }
