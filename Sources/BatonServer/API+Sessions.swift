@@ -31,7 +31,7 @@ extension API {
                     }
                 }
                 var response = Reply.noContent
-                response.headers.add("Set-Cookie", SessionCookie.clear(secure: c.secureCookies))
+                response.headers.add("Set-Cookie", SessionCookie.clear(secure: c.secureCookie(request)))
                 return response
             },
             Route(method: "GET", pattern: "/api/session", summary: "Who the caller is: the session's user with their roles and CSRF token, an API key, or nobody on a server that needs no credentials", tag: "access", permission: nil, response: "Session") { request, _ in
@@ -76,7 +76,7 @@ extension API {
         let (caller, _) = try c.services.access.authenticate(session: started.token, address: address)
         c.services.audit.record(action, target: String(target.prefix(100)), project: nil, by: caller, address: address, result: "ok", log: c.log)
         var response = try Reply.json(SessionView(caller, csrf: started.csrf, expiresAt: started.record.expiresAt, authRequired: true))
-        response.headers.add("Set-Cookie", SessionCookie.set(started.token, lifetime: AccessService.sessionLifetime, secure: c.secureCookies))
+        response.headers.add("Set-Cookie", SessionCookie.set(started.token, lifetime: AccessService.sessionLifetime, secure: c.secureCookie(request)))
         response.headers.set("Cache-Control", "no-store")
         return response
     }

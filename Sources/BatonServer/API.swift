@@ -37,6 +37,8 @@ struct APIContext: Sendable {
     let startedAt: Date
     /// Whether the server speaks TLS, so that the session cookie is marked Secure.
     var secureCookies = false
+    /// Whether the proxy's `X-Forwarded-Proto` is believed (`--trust-proxy`).
+    var trustProxy = false
     /// Request latencies, which the server records and `/metrics` reports.
     let requests: RequestMetrics
     let log: @Sendable (String) -> Void
@@ -58,6 +60,10 @@ extension APIContext {
         }
         return .anonymous(address: request.remoteAddress)
     }
+
+    /// Whether the session cookie answering `request` is marked Secure: the server speaks TLS, or a
+    /// trusted proxy says the client did.
+    func secureCookie(_ request: HTTPRequest) -> Bool { secureCookies || (trustProxy && ForwardedRequest.isHTTPS(request)) }
 
     /// Records a change through the route `pattern` in the audit log: the action is `METHOD
     /// pattern`, the target the path's parameters (a run id, a deployment or limit name) or, for an
@@ -86,7 +92,7 @@ public final class API: Sendable {
 
     /// `maxJSONBytes` limits JSON bodies (413 beyond); uploads stream to disk up to
     /// `InputLimits.maxUploadBytes`.
-    public init(store: any Store, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool, requireCredentials: Bool = true, secureCookies: Bool = false,
+    public init(store: any Store, home: BatonHome, events: EventHub, pool: String = DeploymentNames.defaultPool, requireCredentials: Bool = true, secureCookies: Bool = false, trustProxy: Bool = false,
                 maxJSONBytes: Int = InputLimits.defaultMaxJSONBytes, log: @escaping @Sendable (String) -> Void) {
         jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
         uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
@@ -95,7 +101,7 @@ public final class API: Sendable {
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(
-            services: Services(store: store, home: home, options: ServiceOptions(pool: pool, anonymousAccess: !requireCredentials)), events: events, pool: pool, startedAt: Date(), secureCookies: secureCookies, requests: requests, log: log)
+            services: Services(store: store, home: home, options: ServiceOptions(pool: pool, anonymousAccess: !requireCredentials)), events: events, pool: pool, startedAt: Date(), secureCookies: secureCookies, trustProxy: trustProxy, requests: requests, log: log)
         var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context) + Self.sessionRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", permission: nil, response: "Object") { _, _ in
             .bytes([], contentType: "application/json")

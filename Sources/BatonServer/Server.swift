@@ -26,6 +26,9 @@ public struct ServerOptions: Sendable {
     /// Whether requests must carry credentials (an API key or a login session); `--no-auth` turns
     /// it off, on a loopback address only.
     public var requireCredentials = true
+    /// Whether a reverse proxy's `X-Forwarded-For` and `X-Forwarded-Proto` are believed
+    /// (`--trust-proxy`): only when every request comes through a proxy that sets them.
+    public var trustProxy = false
     /// The certificate and key HTTPS is served with (`--tls-cert`, `--tls-key`); nil serves plain HTTP.
     public var tls: TLSIdentity?
 
@@ -57,7 +60,7 @@ public final class Server: @unchecked Sendable {
         browserGuard = BrowserGuard(listening: options.host, allowed: options.allowedHosts)
         events = try Self.eventHub(store: store, home: home, log: say)
         api = API(
-            store: store, home: home, events: events, pool: options.pool, requireCredentials: options.requireCredentials, secureCookies: options.tls != nil,
+            store: store, home: home, events: events, pool: options.pool, requireCredentials: options.requireCredentials, secureCookies: options.tls != nil, trustProxy: options.trustProxy,
             maxJSONBytes: options.maxJSONBytes, log: say)
         if !Loopback.contains(Self.bare(options.host)) && options.tls == nil {
             say("serving beyond this machine on \(options.host) over plain HTTP: passwords and keys cross the network in clear; give --tls-cert and --tls-key, or put a reverse proxy that speaks TLS in front")
@@ -152,7 +155,9 @@ public final class Server: @unchecked Sendable {
     /// The wake-up byte of a worker that ended with an error (signals are 1…64).
     private static let workerStopped: UInt8 = 250
 
-    private func handle(_ request: HTTPRequest) -> HTTPResponse {
+    private func handle(_ received: HTTPRequest) -> HTTPResponse {
+        var request = received
+        if options.trustProxy { ForwardedRequest.apply(to: &request) }
         let started = Date()
         let response: HTTPResponse
         let route: String

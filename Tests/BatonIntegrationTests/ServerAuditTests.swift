@@ -78,4 +78,26 @@ struct ServerAuditTests {
         #expect(!String(describing: rows).contains("horse"), "no password in the log")
         #expect(rows.contains { $0["action"] == .string("user create") && $0["target"] == .string("ada") })
     }
+
+    @Test func forwardedHeadersAreBelievedOnlyWithTrustProxy() async throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.baton("user", "create", "ada", "--password-stdin", input: "correct horse\n").status == 0)
+        let forwarded = [("X-Forwarded-For", "198.51.100.7, 203.0.113.9"), ("X-Forwarded-Proto", "https"), ("Content-Type", "application/json")]
+        let login = Array(#"{"user": "ada", "password": "correct horse"}"#.utf8)
+        for trusted in [false, true] {
+            let server = try await ServerProcess.start(sandbox, ["--no-worker"] + (trusted ? ["--trust-proxy"] : []))
+            let reply = try server.request("POST", "/api/login", headers: forwarded, body: login, anonymous: true)
+            #expect(reply.status == 200, "\(reply)")
+            let cookie = reply.headers.values("Set-Cookie").first ?? ""
+            #expect(cookie.contains("; Secure") == trusted, "\(cookie)")
+            let row = try server.get("/api/audit?actor=ada&limit=1").json["entries"]?.arrayValue?.first
+            #expect(row?["address"] == .string(trusted ? "203.0.113.9" : "127.0.0.1"), "the proxy's last hop names the client: \(String(describing: row))")
+            #expect(server.stop() == 0)
+        }
+        // Something that is not an address is not believed.
+        let server = try await ServerProcess.start(sandbox, ["--no-worker", "--trust-proxy"])
+        defer { _ = server.stop() }
+        _ = try server.request("POST", "/api/login", headers: [("X-Forwarded-For", "evil.example"), ("Content-Type", "application/json")], body: login, anonymous: true)
+        #expect(try server.get("/api/audit?actor=ada&limit=1").json["entries"]?.arrayValue?.first?["address"] == .string("127.0.0.1"))
+    }
 }

@@ -26,6 +26,7 @@ enum ServerCommands {
         options: [
             .value("host", "ADDRESS", "The address to listen on (default 127.0.0.1); beyond loopback, credentials are required"),
             .flag("no-auth", "Let requests without credentials do everything: on a loopback address only"),
+            .flag("trust-proxy", "Believe a reverse proxy's X-Forwarded-For and X-Forwarded-Proto (only when every request comes through it)"),
             .value(
                 "allowed-host", "NAME", "A host name to answer for besides loopback ones, such as a reverse proxy's (any other Host gets 421)",
                 repeatable: true),
@@ -45,6 +46,7 @@ enum ServerCommands {
         var options = ServerOptions()
         options.host = args.value("host") ?? options.host
         options.requireCredentials = !args.flag("no-auth")
+        options.trustProxy = args.flag("trust-proxy")
         options.allowedHosts = try args.all("allowed-host").map { name in
             guard let host = Loopback.hostName(ofAuthority: name), host == name.lowercased() else {
                 throw BatonError(.invalidInput, "--allowed-host '\(name)' is not valid: expected a host name such as baton.example.com, without a port")
