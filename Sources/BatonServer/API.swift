@@ -130,10 +130,11 @@ public final class API: Sendable {
                 let audited = method != "GET" && method != "HEAD"
                 var caller: Caller?
                 do {
-                    caller = try context.caller(request)
-                    try context.services.authorize(caller!, permission)
+                    let known = try context.caller(request)
+                    caller = known
+                    try context.services.authorize(known, permission)
                     try contract.validate(request)
-                    let response = try handler(request, caller!)
+                    let response = try handler(request, known)
                     if audited { context.audit(request, pattern, caller, status: response.status.code, code: nil) }
                     return response
                 } catch {
@@ -193,6 +194,13 @@ public final class API: Sendable {
             }
         }
         return policy
+    }
+
+    /// Records in the audit log a change the server refused before any route saw it (from another
+    /// origin, or for a Host it does not serve); reads are not recorded.
+    public func auditRefusal(_ request: HTTPRequest, _ refusal: APIError) {
+        guard request.method != "GET" && request.method != "HEAD" else { return }
+        context.audit(request, router.pattern(for: request) ?? request.path, nil, status: refusal.status.code, code: refusal.code)
     }
 
     /// The route pattern that answers `request`, for metrics; nil when none does.

@@ -164,6 +164,7 @@ public final class Server: @unchecked Sendable {
         if let refusal = browserGuard.refusal(request) {
             response = refusal.response
             route = "refused"
+            api.auditRefusal(request, refusal)
             say("\(request.method) \(LogText.abbreviated(request.target)) \(refusal.status.code) from \(request.remoteAddress): \(refusal.message)")
         } else if request.path == "/api" || request.path.hasPrefix("/api/") || request.path == "/metrics" {
             response = api.handle(request)

@@ -21,6 +21,8 @@ struct ServerAuditTests {
         #expect(try server.request("DELETE", "/api/deployments/missing").status == 404)
         // A refused upload is recorded from its head.
         #expect(try server.request("POST", "/api/libraries?fileName=libX.so", headers: [("Content-Type", "application/octet-stream")], body: [1, 2], anonymous: true).status == 401)
+        // A change from another origin is refused before any route, and recorded too.
+        #expect(try server.request("DELETE", "/api/cache", headers: [("Origin", "http://attacker.example")]).status == 403)
         // Reads are not rows.
         #expect(try server.get("/api/flows").status == 200)
 
@@ -37,10 +39,11 @@ struct ServerAuditTests {
         #expect(row("POST /api/deployments/{name}/pause")?["address"] == .string("127.0.0.1"))
         #expect(row("POST /api/deployments/{name}/resume")?["actor"] == .string("key dash"))
         #expect(row("POST /api/deployments/{name}/resume")?["result"] == .string("denied: forbidden"))
-        #expect(row("DELETE /api/cache")?["actor"] == nil && row("DELETE /api/cache")?["result"] == .string("denied: unauthorized"))
+        #expect(rows.contains { $0["action"] == .string("DELETE /api/cache") && $0["actor"] == nil && $0["result"] == .string("denied: unauthorized") })
         #expect(row("DELETE /api/deployments/{name}", target: "missing")?["result"] == .string("failed: not_found"))
         #expect(row("POST /api/libraries")?["target"] == .string("libX.so") && row("POST /api/libraries")?["result"] == .string("denied: unauthorized"))
         #expect(row("key create", target: "dash")?["result"] == .string("ok"), "key administration is audited")
+        #expect(rows.contains { $0["action"] == .string("DELETE /api/cache") && $0["result"] == .string("denied: cross_origin") }, "\(rows)")
         #expect(!rows.contains { $0["action"]?.stringValue?.hasPrefix("GET ") == true }, "reads are not rows")
         #expect(rows.first?["id"]?.intValue ?? 0 > rows.last?["id"]?.intValue ?? 0, "newest first")
 
