@@ -103,4 +103,25 @@ struct ServerAuditTests {
         _ = try server.request("POST", "/api/login", headers: [("X-Forwarded-For", "evil.example"), ("Content-Type", "application/json")], body: login, anonymous: true)
         #expect(try server.get("/api/audit?actor=ada&limit=1").json["entries"]?.arrayValue?.first?["address"] == .string("127.0.0.1"))
     }
+
+    @Test func whatTheLocalCommandLineChangesIsRecordedAsTheAccountThatDidIt() async throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows")).status == 0)
+        let account = ["USER": "ops-account"]
+        #expect(try sandbox.baton("run", "hello", environment: account).status == 0)
+        #expect(try sandbox.baton("deployment", "create", "hello", "--name", "nightly", "--cron", "0 3 * * *", environment: account).status == 0)
+        #expect(try sandbox.baton("deployment", "pause", "nightly", environment: account).status == 0)
+        #expect(try sandbox.baton("limit", "set", "db", "2", environment: account).status == 0)
+        #expect(try sandbox.baton("deployment", "pause", "missing", environment: account).status != 0)
+        let rows = try sandbox.baton("audit", "ls", "--actor", "ops-account", "--json").json.arrayValue ?? []
+        let seen = rows.map { "\($0["action"]?.stringValue ?? "") \($0["target"]?.stringValue ?? "") \($0["result"]?.stringValue ?? "")" }
+        #expect(seen == [
+            "deployment pause missing failed: not_found", "limit set db ok", "deployment pause nightly ok", "deployment create nightly ok",
+            "run create hello ok",
+        ], "\(seen)")
+        #expect(rows.allSatisfy { $0["address"] == nil && $0["project"] == .string("default") })
+        // Reading records nothing.
+        #expect(try sandbox.baton("run", "ls", environment: account).status == 0)
+        #expect(try sandbox.baton("audit", "ls", "--actor", "ops-account", "--json").json.arrayValue?.count == rows.count)
+    }
 }

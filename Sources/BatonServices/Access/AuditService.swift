@@ -48,6 +48,14 @@ public struct AuditService: Sendable {
         }
     }
 
+    /// Does `body` and, when the store's owner asked for it on this machine, records it as `action`
+    /// on `target`. What comes through the API is recorded by the API's router, which sees refusals
+    /// before any operation runs; this records what the local command line changes.
+    func local<T>(_ action: String, target: String?, _ caller: Caller, _ body: () throws -> T) throws -> T {
+        guard case .storeOwner = caller.identity else { return try body() }
+        return try recording(action, target: target, project: ProjectNames.default, caller, body)
+    }
+
     /// Rows matching `query`, newest first. Needs `administer`.
     public func list(_ query: AuditQuery, _ caller: Caller) throws -> [AuditEntry] {
         try services.authorize(caller, .administer)

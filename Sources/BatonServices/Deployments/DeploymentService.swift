@@ -25,18 +25,20 @@ public struct DeploymentService: Sendable {
     /// not pinned), and its schedule is settled and must fire within a few years (`requireFireTime`),
     /// so that nothing invalid is stored. Slots before now are never scheduled.
     public func create(_ new: NewDeployment, _ caller: Caller) throws -> DeploymentView {
-        try services.authorize(caller, .develop)
-        let now = self.now
-        try new.validate()
-        _ = try store.version(of: new.flow, number: new.version).resolveRunParameters(new.parameters)
-        let schedule = try new.schedule.map { try $0.settled(now: now) }
-        if let schedule { try CompiledSchedule(schedule, defaultStart: now).requireFireTime(after: Int64(floor(now.timeIntervalSince1970))) }
-        guard let created = try store.insertDeployment(new, schedule: schedule, isDefault: false, now: now) else {
-            let existing = try store.deploymentRecord(named: new.name)
-            throw BatonError(
-                .conflict, "a deployment named '\(new.name)' exists already (of flow '\(existing?.flow ?? new.flow)'); choose another name")
+        try services.audit.local("deployment create", target: new.name, caller) {
+            try services.authorize(caller, .develop)
+            let now = self.now
+            try new.validate()
+            _ = try store.version(of: new.flow, number: new.version).resolveRunParameters(new.parameters)
+            let schedule = try new.schedule.map { try $0.settled(now: now) }
+            if let schedule { try CompiledSchedule(schedule, defaultStart: now).requireFireTime(after: Int64(floor(now.timeIntervalSince1970))) }
+            guard let created = try store.insertDeployment(new, schedule: schedule, isDefault: false, now: now) else {
+                let existing = try store.deploymentRecord(named: new.name)
+                throw BatonError(
+                    .conflict, "a deployment named '\(new.name)' exists already (of flow '\(existing?.flow ?? new.flow)'); choose another name")
+            }
+            return try view(created)
         }
-        return try view(created)
     }
 
     /// Every deployment, of one flow or all, by name, each with `nextCount` fire times.
@@ -57,46 +59,54 @@ public struct DeploymentService: Sendable {
     /// claimed, so that nothing of it starts; resuming schedules from where it stopped, replaying the
     /// slots missed meanwhile only when catchup is on.
     public func setPaused(_ name: String, _ paused: Bool, _ caller: Caller) throws -> DeploymentView {
-        try services.authorize(caller, .run)
-        let now = self.now
-        var deployment = try store.deployment(named: name)
-        if deployment.paused != paused {
-            let change = paused
-                ? DeploymentChange(paused: true, scheduledThrough: Int64(floor(now.timeIntervalSince1970)), updatedAt: now)
-                : DeploymentChange(paused: false, updatedAt: now)
-            guard let changed = try store.updateDeployment(id: deployment.id, change) else { return try get(name, caller) }
-            deployment = changed
-            if paused { _ = try store.removeUnstartedRuns(deploymentID: deployment.id) }
+        try services.audit.local(paused ? "deployment pause" : "deployment resume", target: name, caller) {
+            try services.authorize(caller, .run)
+            let now = self.now
+            var deployment = try store.deployment(named: name)
+            if deployment.paused != paused {
+                let change = paused
+                    ? DeploymentChange(paused: true, scheduledThrough: Int64(floor(now.timeIntervalSince1970)), updatedAt: now)
+                    : DeploymentChange(paused: false, updatedAt: now)
+                guard let changed = try store.updateDeployment(id: deployment.id, change) else { return try get(name, caller) }
+                deployment = changed
+                if paused { _ = try store.removeUnstartedRuns(deploymentID: deployment.id) }
+            }
+            return try view(deployment)
         }
-        return try view(deployment)
     }
 
     /// Deletes a deployment and its runs that have not started; finished runs stay, without it.
     public func delete(_ name: String, _ caller: Caller) throws {
-        try services.authorize(caller, .develop)
-        try store.deleteDeployment(id: store.deployment(named: name).id)
+        try services.audit.local("deployment delete", target: name, caller) {
+            try services.authorize(caller, .develop)
+            try store.deleteDeployment(id: store.deployment(named: name).id)
+        }
     }
 
     /// A run of a deployment now, outside its schedule, with `overrides` on top of its parameters.
     public func runNow(_ name: String, overrides: [String: JSONValue] = [:], _ caller: Caller) throws -> RunView {
-        try services.authorize(caller, .run)
-        let now = self.now
-        let deployment = try store.deployment(named: name)
-        var given = deployment.parameters
-        for (key, value) in overrides { given[key] = value }
-        let version = try store.version(of: deployment.flow, number: deployment.version)
-        let run = NewFlowRun(
-            flow: deployment.flow, version: version.number, parameters: try version.resolveRunParameters(given),
-            state: RunState(.scheduled, at: now), deploymentID: deployment.id, scheduledTime: now, pool: deployment.pool)
-        return RunView(try store.insertDeploymentRun(run, given: given))
+        try services.audit.local("deployment run", target: name, caller) {
+            try services.authorize(caller, .run)
+            let now = self.now
+            let deployment = try store.deployment(named: name)
+            var given = deployment.parameters
+            for (key, value) in overrides { given[key] = value }
+            let version = try store.version(of: deployment.flow, number: deployment.version)
+            let run = NewFlowRun(
+                flow: deployment.flow, version: version.number, parameters: try version.resolveRunParameters(given),
+                state: RunState(.scheduled, at: now), deploymentID: deployment.id, scheduledTime: now, pool: deployment.pool)
+            return RunView(try store.insertDeploymentRun(run, given: given))
+        }
     }
 
     /// Runs for every fire time of a deployment's schedule in `range` that has none (see
     /// ``Scheduler/backfill(_:_:now:limit:)``): a second backfill of the range makes nothing.
     public func backfill(_ name: String, _ range: BackfillRange, _ caller: Caller) throws -> Backfilled {
-        try services.authorize(caller, .run)
-        let (created, existing) = try Scheduler(store: store).backfill(store.deployment(named: name), range, now: now)
-        return Backfilled(created: created, existing: existing)
+        try services.audit.local("deployment backfill", target: name, caller) {
+            try services.authorize(caller, .run)
+            let (created, existing) = try Scheduler(store: store).backfill(store.deployment(named: name), range, now: now)
+            return Backfilled(created: created, existing: existing)
+        }
     }
 
     /// A deployment's view: its next `nextCount` fire times at `now` and its runs counted.

@@ -29,15 +29,17 @@ public struct RegistrationService: Sendable {
     /// this layer decides what a registration changes. `register` and `registerUpload` check the
     /// library first; this records what they found.
     public func record(_ registration: LibraryRegistration, _ caller: Caller) throws -> [RegisteredVersion] {
-        try services.authorize(caller, .develop)
-        let versions = try services.store.register(registration)
-        let created = versions.filter(\.created).map(\.flow)
-        guard !created.isEmpty else { return versions }
-        let notes = try services.deployments.followRegistration(flows: created, now: services.options.now())
-        return versions.map { version in
-            var version = version
-            if version.created { version.deploymentNote = notes[version.flow] }
-            return version
+        try services.audit.local("register", target: registration.fileName, caller) {
+            try services.authorize(caller, .develop)
+            let versions = try services.store.register(registration)
+            let created = versions.filter(\.created).map(\.flow)
+            guard !created.isEmpty else { return versions }
+            let notes = try services.deployments.followRegistration(flows: created, now: services.options.now())
+            return versions.map { version in
+                var version = version
+                if version.created { version.deploymentNote = notes[version.flow] }
+                return version
+            }
         }
     }
 

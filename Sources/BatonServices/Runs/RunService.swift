@@ -47,52 +47,58 @@ public struct RunService: Sendable {
     public func create(
         flow: String, _ version: VersionChoice, given: [String: JSONValue], _ placement: RunPlacement, _ caller: Caller
     ) throws -> StartedRun {
-        try services.authorize(caller, .run)
-        let record = try store.version(of: flow, number: version.number)
-        let parameters = try record.resolveRunParameters(given)
-        return try start(NewFlowRun(flow: record.flow, version: record.number, parameters: parameters), placement, pool: nil)
+        try services.audit.local("run create", target: flow, caller) {
+            try services.authorize(caller, .run)
+            let record = try store.version(of: flow, number: version.number)
+            let parameters = try record.resolveRunParameters(given)
+            return try start(NewFlowRun(flow: record.flow, version: record.number, parameters: parameters), placement, pool: nil)
+        }
     }
 
     /// A new run with the parameters of the run `reference` names, on its version (`version` nil) or
     /// another; a refusal of its parameters says they are the original's.
     public func rerun(_ reference: String, _ version: VersionChoice?, _ placement: RunPlacement, _ caller: Caller) throws -> StartedRun {
-        try services.authorize(caller, .run)
-        let original = try store.flowRun(reference)
-        let record = try store.version(of: original.flow, number: version.map { $0.number } ?? original.version)
-        let parameters = try record.resolveRunParameters(original.parameters, rerunOf: original.name)
-        return try start(
-            NewFlowRun(flow: record.flow, version: record.number, parameters: parameters, rerunOf: original.id), placement,
-            pool: original.pool)
+        try services.audit.local("run rerun", target: reference, caller) {
+            try services.authorize(caller, .run)
+            let original = try store.flowRun(reference)
+            let record = try store.version(of: original.flow, number: version.map { $0.number } ?? original.version)
+            let parameters = try record.resolveRunParameters(original.parameters, rerunOf: original.name)
+            return try start(
+                NewFlowRun(flow: record.flow, version: record.number, parameters: parameters, rerunOf: original.id), placement,
+                pool: original.pool)
+        }
     }
 
     /// The next attempt of a failed, crashed or cancelled run, reusing its completed task results.
     public func resume(_ reference: String, _ placement: RunPlacement, _ caller: Caller) throws -> StartedRun {
-        try services.authorize(caller, .run)
-        let run = try store.flowRun(reference)
-        let now = services.options.now()
-        switch placement {
-        case .here:
-            let transition = try RunTransitions.resume(run, queuedTo: nil, supervisor: .current, now: now)
-            let reusable = try store.completedResults(flowRunID: run.id).count
-            let lock = try RunLock.take(locks: services.home.locksPath, flowRunID: run.id, attempt: run.attempt + 1)
-            let resumed: FlowRunRecord
-            do {
-                guard let updated = try store.updateFlowRun(run.id, if: transition.guardedBy, transition.change) else {
+        try services.audit.local("run resume", target: reference, caller) {
+            try services.authorize(caller, .run)
+            let run = try store.flowRun(reference)
+            let now = services.options.now()
+            switch placement {
+            case .here:
+                let transition = try RunTransitions.resume(run, queuedTo: nil, supervisor: .current, now: now)
+                let reusable = try store.completedResults(flowRunID: run.id).count
+                let lock = try RunLock.take(locks: services.home.locksPath, flowRunID: run.id, attempt: run.attempt + 1)
+                let resumed: FlowRunRecord
+                do {
+                    guard let updated = try store.updateFlowRun(run.id, if: transition.guardedBy, transition.change) else {
+                        throw RunTransitions.resumedMeanwhile(run)
+                    }
+                    resumed = updated
+                } catch {
+                    lock.release(over: true)
+                    throw error
+                }
+                return StartedRun(run: RunView(resumed), reusable: reusable)
+            case .queue(let pool):
+                let transition = try RunTransitions.resume(run, queuedTo: pool ?? services.options.pool, now: now)
+                guard let resumed = try store.updateFlowRun(run.id, if: transition.guardedBy, transition.change) else {
                     throw RunTransitions.resumedMeanwhile(run)
                 }
-                resumed = updated
-            } catch {
-                lock.release(over: true)
-                throw error
+                store.ring(StoreTopic.runs)
+                return StartedRun(run: RunView(resumed))
             }
-            return StartedRun(run: RunView(resumed), reusable: reusable)
-        case .queue(let pool):
-            let transition = try RunTransitions.resume(run, queuedTo: pool ?? services.options.pool, now: now)
-            guard let resumed = try store.updateFlowRun(run.id, if: transition.guardedBy, transition.change) else {
-                throw RunTransitions.resumedMeanwhile(run)
-            }
-            store.ring(StoreTopic.runs)
-            return StartedRun(run: RunView(resumed))
         }
     }
 
@@ -102,34 +108,36 @@ public struct RunService: Sendable {
     public func cancel(
         _ reference: String, wait: TimeInterval? = nil, waiting: () -> Void = {}, _ caller: Caller
     ) throws -> FlowRunRecord {
-        try services.authorize(caller, .run)
-        var run = try store.flowRun(reference)
-        let doorbell = wait == nil ? nil : try store.doorbell()
-        for attempt in 1...Self.cancelAttempts {
-            let supervisor = try store.supervisor(of: run.id)
-            let transition = try RunTransitions.cancel(
-                run, supervisor: supervisor, supervisorAlive: supervisor?.isAlive ?? false, now: services.options.now())
-            if let updated = try store.updateFlowRun(run.id, if: transition.guardedBy, transition.change) {
-                run = updated
-                if run.state.type == .cancelling, let supervisor { Nudge.send(to: supervisor) }
-                break
+        try services.audit.local("run cancel", target: reference, caller) {
+            try services.authorize(caller, .run)
+            var run = try store.flowRun(reference)
+            let doorbell = wait == nil ? nil : try store.doorbell()
+            for attempt in 1...Self.cancelAttempts {
+                let supervisor = try store.supervisor(of: run.id)
+                let transition = try RunTransitions.cancel(
+                    run, supervisor: supervisor, supervisorAlive: supervisor?.isAlive ?? false, now: services.options.now())
+                if let updated = try store.updateFlowRun(run.id, if: transition.guardedBy, transition.change) {
+                    run = updated
+                    if run.state.type == .cancelling, let supervisor { Nudge.send(to: supervisor) }
+                    break
+                }
+                // The run moved (it ended, or a supervisor took it up) between reading and writing: decide again.
+                guard attempt < Self.cancelAttempts else {
+                    throw BatonError(.conflict, "flow run '\(run.name)' kept changing while it was being cancelled; try again")
+                }
+                run = try store.flowRun(run.id)
             }
-            // The run moved (it ended, or a supervisor took it up) between reading and writing: decide again.
-            guard attempt < Self.cancelAttempts else {
-                throw BatonError(.conflict, "flow run '\(run.name)' kept changing while it was being cancelled; try again")
+            guard run.state.type == .cancelling, let doorbell, let wait else { return run }
+            waiting()
+            let deadline = Date().addingTimeInterval(wait)
+            while !run.state.type.isFinal, Date() < deadline {
+                var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, Int32(max(1, min(1000, deadline.timeIntervalSinceNow * 1000))))
+                _ = doorbell.drain()
+                run = try store.flowRun(run.id)
             }
-            run = try store.flowRun(run.id)
+            return run
         }
-        guard run.state.type == .cancelling, let doorbell, let wait else { return run }
-        waiting()
-        let deadline = Date().addingTimeInterval(wait)
-        while !run.state.type.isFinal, Date() < deadline {
-            var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, Int32(max(1, min(1000, deadline.timeIntervalSinceNow * 1000))))
-            _ = doorbell.drain()
-            run = try store.flowRun(run.id)
-        }
-        return run
     }
 
     /// How often a cancellation reads a run that moves under it again before it gives up.

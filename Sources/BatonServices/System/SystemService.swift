@@ -28,23 +28,29 @@ public struct SystemService: Sendable {
 
     /// Limits how many task runs with `tag` run at once; 0 pauses the tag.
     public func setLimit(tag: String, slots: Int, _ caller: Caller) throws {
-        try services.authorize(caller, .develop)
-        guard Self.slots.contains(slots) else {
-            throw BatonError(.invalidInput, "slots '\(slots)' is not valid: expected a whole number of at least \(Self.slots.lowerBound)", field: "slots")
+        try services.audit.local("limit set", target: tag, caller) {
+            try services.authorize(caller, .develop)
+            guard Self.slots.contains(slots) else {
+                throw BatonError(.invalidInput, "slots '\(slots)' is not valid: expected a whole number of at least \(Self.slots.lowerBound)", field: "slots")
+            }
+            try store.setLimit(tag: tag, slots: slots)
         }
-        try store.setLimit(tag: tag, slots: slots)
     }
 
     /// Removes a tag's limit; false when it had none.
     public func removeLimit(tag: String, _ caller: Caller) throws -> Bool {
-        try services.authorize(caller, .develop)
-        return try store.removeLimit(tag: tag)
+        try services.audit.local("limit rm", target: tag, caller) {
+            try services.authorize(caller, .develop)
+            return try store.removeLimit(tag: tag)
+        }
     }
 
     /// Forgets cached task results, of one task or all; returns how many.
     public func clearCache(task: String?, _ caller: Caller) throws -> Int {
-        try services.authorize(caller, .develop)
-        return try store.clearCache(task: task)
+        try services.audit.local("cache clear", target: task, caller) {
+            try services.authorize(caller, .develop)
+            return try store.clearCache(task: task)
+        }
     }
 
     /// Artifacts, newest first: of one run, of one key, or all.
@@ -86,7 +92,9 @@ public struct SystemService: Sendable {
 
     /// Removes final runs that ended before a time, with everything they left.
     public func prune(_ options: PruneOptions, _ caller: Caller) throws -> PruneReport {
-        try services.authorize(caller, .administer)
-        return try store.prune(options)
+        try services.audit.local("store prune", target: nil, caller) {
+            try services.authorize(caller, .administer)
+            return try store.prune(options)
+        }
     }
 }
