@@ -23,12 +23,10 @@ extension API {
             },
             Route(method: "POST", pattern: "/api/logout", summary: "Log out: ends the session of the request's cookie and clears it", tag: "access", permission: nil, body: "NoFields", status: 204) { request, _ in
                 try request.jsonObject().only([])
-                if let token = SessionCookie.token(in: request) {
-                    let caller = try? c.services.access.authenticate(session: token, address: request.remoteHost).caller
-                    try c.services.access.logout(session: token)
-                    if let caller {
-                        c.services.audit.record("POST /api/logout", target: nil, project: nil, by: caller, address: request.remoteHost, result: "ok", log: c.log)
-                    }
+                if let token = SessionCookie.token(in: request), let user = try c.services.access.logout(session: token) {
+                    c.services.audit.record(
+                        "POST /api/logout", target: nil, project: nil, by: Caller(.user(name: user.name, admin: user.isAdmin, roles: [:])),
+                        address: request.remoteHost, result: "ok", log: c.log)
                 }
                 var response = Reply.noContent
                 response.headers.add("Set-Cookie", SessionCookie.clear(secure: c.secureCookie(request)))

@@ -118,15 +118,15 @@ public final class API: Sendable {
             let permission = route.permission
             let (method, pattern) = (route.method, route.pattern)
             router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody) { request in
-                // Credentials first: a key that is not valid gets 401, a caller the route's permission
-                // is not granted 403, before anything about the input.
                 // An open route (health, logging in) serves whoever asks, with credentials that have
                 // ended too: logging in again must not fail on the cookie of an expired session.
                 guard let permission else {
                     try contract.validate(request)
                     return try handler(request, (try? context.caller(request)) ?? .anonymous(address: request.remoteAddress))
                 }
-                // A change, allowed or refused, is one row of the audit log.
+                // Credentials first: a key that is not valid gets 401, a caller the route's permission
+                // is not granted 403, before anything about the input. A change, allowed or refused,
+                // is one row of the audit log.
                 let audited = method != "GET" && method != "HEAD"
                 var caller: Caller?
                 do {

@@ -188,8 +188,9 @@ public final class Server: @unchecked Sendable {
     private static func code(_ status: HTTPStatus) -> String {
         switch status.code {
         case 400: "bad_request"
-        case 401: "unauthorized"
-        case 403: "forbidden"
+        // An upload refused from its head: the codes the API answers its refusals with.
+        case 401: BatonError.Code.unauthorized.apiCode
+        case 403: BatonError.Code.forbidden.apiCode
         case 404: "not_found"
         case 405: "method_not_allowed"
         case 408: "request_timeout"

@@ -55,7 +55,7 @@ struct BrowserGuard: Sendable {
 
     private func crossOrigin(_ from: String) -> APIError {
         APIError(
-            HTTPStatus(403, "Forbidden"), "cross_origin",
+            .forbidden, "cross_origin",
             "a request from \(from) may not change anything here: expected a page of this server's own origin, or a client that is not a browser")
     }
 

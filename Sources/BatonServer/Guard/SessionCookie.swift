@@ -37,7 +37,7 @@ enum SessionCookie {
         guard request.method != "GET" && request.method != "HEAD" else { return }
         guard let sent = request.headers[csrfHeader], ConstantTime.equal(sent, expected) else {
             throw APIError(
-                .standard(403), "csrf",
+                .forbidden, "csrf",
                 "a change made with a login session must carry the session's CSRF token in \(csrfHeader): reload the page, or use an API key")
         }
     }

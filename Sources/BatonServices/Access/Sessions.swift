@@ -93,11 +93,14 @@ extension AccessService {
         return (Caller(.user(name: user.name, admin: user.isAdmin, roles: roles), address: address), SessionToken.csrf(for: token))
     }
 
-    /// Ends the session `token` names; nothing happens for one that is not valid.
-    public func logout(session token: String) throws {
-        if let session = try store.sessionRecord(tokenHash: SessionToken.hash(token)), session.kind == .session {
-            _ = try store.endSession(id: session.id, at: services.options.now())
-        }
+    /// Ends the session `token` names and returns its user; nil, and nothing happens, for a token
+    /// that names no session still open.
+    @discardableResult
+    public func logout(session token: String) throws -> UserRecord? {
+        guard SessionToken.isWellFormed(token), let session = try store.sessionRecord(tokenHash: SessionToken.hash(token)), session.kind == .session,
+            try store.endSession(id: session.id, at: services.options.now())
+        else { return nil }
+        return session.user
     }
 
     private func start(_ kind: SessionRecord.Kind, user: String, lifetime: TimeInterval, address: String?) throws -> StartedSession {
