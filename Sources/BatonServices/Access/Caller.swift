@@ -27,9 +27,10 @@ public struct Caller: Sendable, Hashable {
         self.address = address
     }
 
-    /// The local CLI: this machine's account, from `USER` (or `LOGNAME`).
+    /// The local CLI: this machine's account, from `USER` (or `LOGNAME`), else the process's user
+    /// id's name (cron and service managers set neither).
     public static func storeOwner(environment: [String: String] = ProcessInfo.processInfo.environment) -> Caller {
-        Caller(.storeOwner(user: environment["USER"] ?? environment["LOGNAME"]))
+        Caller(.storeOwner(user: environment["USER"] ?? environment["LOGNAME"] ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) }))
     }
 
     /// Who the caller is by name, as records of what they did keep it (a key's creator); nil for
