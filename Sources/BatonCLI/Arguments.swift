@@ -27,8 +27,12 @@ struct OptionSpec: Sendable {
     static let caFile = OptionSpec.value(
         "ca-file", "FILE", "For an https:// server, trust the CA certificates in FILE instead of the system's (default: $BATON_CA_FILE)",
         example: "ca.pem")
+    /// Every command that works on flows, runs, deployments, limits or the cache takes it (also
+    /// before the command's words); `BATON_PROJECT` sets it too.
+    static let project = OptionSpec.value(
+        "project", "P", "Work in project P (default: $BATON_PROJECT, else an API key's own project, else 'default')", example: "analytics")
     /// The options every command takes, which may also come before its words.
-    static let global = [api, caFile]
+    static let global = [api, caFile, project]
 }
 
 /// A positional argument.

@@ -100,7 +100,8 @@ public enum BatonCommandLine {
             let context = CommandContext(
                 home: BatonHome.fromEnvironment(),
                 api: setting(arguments.value("api") ?? leading["api"], option: "--api", variable: "BATON_API_URL").map { ($0.value, $0.origin) },
-                caFile: setting(arguments.value("ca-file") ?? leading["ca-file"], option: "--ca-file", variable: "BATON_CA_FILE").map { ($0.value, $0.origin) })
+                caFile: setting(arguments.value("ca-file") ?? leading["ca-file"], option: "--ca-file", variable: "BATON_CA_FILE").map { ($0.value, $0.origin) },
+                project: setting(arguments.value("project") ?? leading["project"], option: "--project", variable: "BATON_PROJECT")?.value)
             if let reason = spec.localOnly, let api = context.api {
                 throw BatonError(
                     .invalidInput,

@@ -12,16 +12,23 @@ final class CommandContext {
     /// The CA certificates an https:// server's certificate must be signed by, and where the file was
     /// named (`--ca-file`, `BATON_CA_FILE`); nil for the system's.
     let caFile: (path: String, origin: String)?
+    /// The project commands work in (`--project`, `BATON_PROJECT`); nil: `default` here, and on a
+    /// server an API key's own project.
+    let project: String?
     let out = Terminal.standardOutput
     let err = Terminal.standardError
     private var openedServices: Services?
     private var openedBackend: (any Backend)?
 
-    init(home: BatonHome, api: (url: String, origin: String)? = nil, caFile: (path: String, origin: String)? = nil) {
+    init(home: BatonHome, api: (url: String, origin: String)? = nil, caFile: (path: String, origin: String)? = nil, project: String? = nil) {
         self.home = home
         self.api = api
         self.caFile = caFile
+        self.project = project
     }
+
+    /// This machine's user working on its store, in the project commands work in.
+    var storeOwner: Caller { Caller.storeOwner().inProject(project ?? ProjectNames.default) }
 
     /// The application layer over the store on this machine, opened (and created) on first use: the
     /// one place a command opens a concrete store (SQLite at `BATON_HOME`). Commands that can speak
@@ -37,7 +44,11 @@ final class CommandContext {
     func backend() throws -> any Backend {
         if let openedBackend { return openedBackend }
         let backend: any Backend =
-            if let api { try RemoteBackend(url: api.url, origin: api.origin, caFile: caFile) } else { LocalBackend(services: try services()) }
+            if let api {
+                try RemoteBackend(url: api.url, origin: api.origin, caFile: caFile, project: project)
+            } else {
+                LocalBackend(services: try services(), caller: storeOwner)
+            }
         openedBackend = backend
         return backend
     }

@@ -25,12 +25,15 @@ public struct DeploymentRecord: Codable, Sendable, Hashable {
     public var scheduledThrough: Date?
     /// Where its runs execute; nil: each in its own folder, `BATON_HOME/runs/<run id>/`.
     public var workingDirectory: String?
+    /// The project it and its flow belong to.
+    public var project: String
 
     public init(
         id: Int64, name: String, flow: String, version: Int?, parameters: [String: JSONValue], schedule: ScheduleSpec?,
         pool: String, catchup: Bool, maxActive: Int?, paused: Bool, isDefault: Bool, createdAt: Date, updatedAt: Date,
-        scheduledThrough: Date?, workingDirectory: String? = nil
+        scheduledThrough: Date?, workingDirectory: String? = nil, project: String = ProjectNames.default
     ) {
+        self.project = project
         self.id = id
         self.name = name
         self.flow = flow
@@ -61,11 +64,15 @@ public struct NewDeployment: Sendable, Hashable {
     public var maxActive: Int?
     /// Where its runs execute (an absolute path); nil: each in its own folder under `BATON_HOME/runs/`.
     public var workingDirectory: String?
+    /// The project of the flow, which the deployment joins (the application layer sets the caller's).
+    public var project: String
 
     public init(
         name: String, flow: String, version: Int? = nil, parameters: [String: JSONValue] = [:], schedule: ScheduleSpec? = nil,
-        pool: String = DeploymentNames.defaultPool, catchup: Bool = false, maxActive: Int? = nil, workingDirectory: String? = nil
+        pool: String = DeploymentNames.defaultPool, catchup: Bool = false, maxActive: Int? = nil, workingDirectory: String? = nil,
+        project: String = ProjectNames.default
     ) {
+        self.project = project
         self.name = name
         self.flow = flow
         self.version = version

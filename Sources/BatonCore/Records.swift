@@ -30,11 +30,14 @@ public struct VersionRecord: Codable, Sendable, Hashable {
     public var registeredBy: String?
     public var sourcePath: String?
     public var label: String?
+    /// The project of its flow.
+    public var project: String
 
     public init(
         flow: String, number: Int, libraryHash: String, libraryPath: String, manifest: FlowManifest, registeredAt: Date,
-        registeredBy: String?, sourcePath: String?, label: String?
+        registeredBy: String?, sourcePath: String?, label: String?, project: String = ProjectNames.default
     ) {
+        self.project = project
         self.flow = flow
         self.number = number
         self.libraryHash = libraryHash
@@ -121,13 +124,16 @@ public struct FlowRunRecord: Codable, Sendable, Hashable {
     public var scheduledTime: Date?
     public var pool: String?
     public var workerID: String?
+    /// The project it belongs to: its flow's.
+    public var project: String
 
     public init(
         id: String, name: String, flow: String, version: Int, state: RunState, parameters: [String: JSONValue],
         result: JSONValue?, createdAt: Date, startTime: Date?, endTime: Date?, attempt: Int, rerunOf: String?,
         parentFlowRunID: String? = nil, parentTaskRunID: String? = nil, deployment: String? = nil,
-        scheduledTime: Date? = nil, pool: String? = nil, workerID: String? = nil
+        scheduledTime: Date? = nil, pool: String? = nil, workerID: String? = nil, project: String = ProjectNames.default
     ) {
+        self.project = project
         self.deployment = deployment
         self.scheduledTime = scheduledTime
         self.pool = pool
@@ -279,13 +285,17 @@ public struct NewFlowRun: Sendable, Hashable {
     public var deploymentID: Int64?
     public var scheduledTime: Date?
     public var pool: String?
+    /// The project whose flow it runs. A subflow run is always in its parent's project, and a
+    /// deployment's run in the deployment's, whatever this says.
+    public var project: String
 
     public init(
         flow: String, version: Int, parameters: [String: JSONValue], state: RunState = RunState(.pending),
         rerunOf: String? = nil, parentFlowRunID: String? = nil, parentTaskRunID: String? = nil,
         id: String = RunID.random(), name: String = RunNames.make(), deploymentID: Int64? = nil, scheduledTime: Date? = nil,
-        pool: String? = nil
+        pool: String? = nil, project: String = ProjectNames.default
     ) {
+        self.project = project
         self.deploymentID = deploymentID
         self.scheduledTime = scheduledTime
         self.pool = pool
@@ -303,6 +313,8 @@ public struct NewFlowRun: Sendable, Hashable {
 
 /// Filters for listing flow runs: past, upcoming or all (see ``RunWhen`` for each one's order).
 public struct FlowRunQuery: Sendable {
+    /// The project whose runs to list; nil: every project's (the store's own work, never a caller's).
+    public var project: String?
     public var flow: String?
     public var version: Int?
     public var state: StateType?
@@ -318,8 +330,9 @@ public struct FlowRunQuery: Sendable {
 
     public init(
         flow: String? = nil, version: Int? = nil, state: StateType? = nil, deployment: String? = nil, since: Date? = nil,
-        until: Date? = nil, after: RunCursor? = nil, when: RunWhen = .all, limit: Int = 50
+        until: Date? = nil, after: RunCursor? = nil, when: RunWhen = .all, limit: Int = 50, project: String? = nil
     ) {
+        self.project = project
         self.flow = flow
         self.version = version
         self.state = state

@@ -55,12 +55,12 @@ public final class RunSupervisor: Sendable {
         _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], control: RunControl? = nil, interruptible: Bool = true,
         workingDirectory: String? = nil, observer: @escaping (RunEvent) -> Void = { _ in }
     ) throws -> FlowRunRecord {
-        let version = try store.version(of: run.flow, number: run.version)
+        let version = try store.version(of: run.flow, number: run.version, project: run.project)
         let flows = try store.library(hash: version.libraryHash)?.manifest.flows ?? [version.manifest]
         let spec = FlowRunSpec(
             flowRunID: run.id, flowRunName: run.name, flow: run.flow, version: run.version, parameters: run.parameters,
             attempt: run.attempt, libraryHash: version.libraryHash,
-            flowVersions: try store.flowVersions(libraryHash: version.libraryHash), reuse: reuse,
+            flowVersions: try store.flowVersions(libraryHash: version.libraryHash, project: run.project), reuse: reuse,
             flowOptions: Dictionary(flows.map { ($0.name, $0.options ?? FlowOptionsSpec()) }, uniquingKeysWith: { a, _ in a }),
             notBefore: run.scheduledTime.flatMap { $0 > Date() ? $0 : nil })
         let wakeup = try WakeupPipe()
@@ -103,7 +103,7 @@ public final class RunSupervisor: Sendable {
                             if signal == RunControl.cancelByte, let control {
                                 session.requestCancel(reason: control.reason, grace: stopGrace)
                             } else if signal == SIGUSR1 {
-                                if try store.flowRun(run.id).state.type == .cancelling {
+                                if try store.flowRun(run.id, project: nil).state.type == .cancelling {
                                     session.requestCancel(reason: "cancelled by request", grace: stopGrace)
                                 }
                             } else {
@@ -139,7 +139,7 @@ public final class RunSupervisor: Sendable {
             } failed: { session.noteOutage($0) }
             ended = true
             store.ring("finished")
-            return try store.flowRun(run.id)
+            return try store.flowRun(run.id, project: nil)
         }
         let status = child.wait()
         try persistently(wakeup) {
@@ -163,7 +163,7 @@ public final class RunSupervisor: Sendable {
         } failed: { session.noteOutage($0) }
         ended = true
         store.ring("finished")
-        return try store.flowRun(run.id)
+        return try store.flowRun(run.id, project: nil)
     }
 
     /// Runs a write that ends a run again while it fails, waiting longer each time (up to

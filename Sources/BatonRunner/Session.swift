@@ -191,7 +191,7 @@ struct Session {
     mutating func answer(_ id: UInt64, _ request: RunnerRequest) throws {
         switch request {
         case .cacheLookup(let key):
-            try child.send(.response(id: id, .cache(try store.cachedResult(key: key, now: Date()))))
+            try child.send(.response(id: id, .cache(try store.cachedResult(key: key, forRun: run.id, now: Date()))))
         case .acquireSlots(let tags, let taskRunID, let flowRunID):
             let granted = try store.acquireSlots(tags: tags, taskRunID: taskRunID, flowRunID: flowRunID, holder: .current)
             try child.send(.response(id: id, .slots(granted: granted)))

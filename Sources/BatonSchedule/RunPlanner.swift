@@ -28,15 +28,16 @@ struct RunPlanner {
         }
         let run = NewFlowRun(
             flow: deployment.flow, version: version, parameters: parameters ?? deployment.parameters, state: state,
-            deploymentID: deployment.id, scheduledTime: Date(timeIntervalSince1970: Double(time)), pool: deployment.pool)
+            deploymentID: deployment.id, scheduledTime: Date(timeIntervalSince1970: Double(time)), pool: deployment.pool,
+            project: deployment.project)
         return SlotClaim(time: time, run: run, given: deployment.parameters)
     }
 
     private mutating func resolve() throws -> (version: Int, parameters: [String: JSONValue]?, problem: String?) {
         if let resolved { return resolved }
-        let version = try deployment.version ?? store.version(of: deployment.flow, number: nil).number
+        let version = try deployment.version ?? store.version(of: deployment.flow, number: nil, project: deployment.project).number
         do {
-            resolved = (version, try store.version(of: deployment.flow, number: version).resolveRunParameters(deployment.parameters), nil)
+            resolved = (version, try store.version(of: deployment.flow, number: version, project: deployment.project).resolveRunParameters(deployment.parameters), nil)
         } catch let error as BatonError {
             resolved = (version, nil, error.message)
         }

@@ -24,7 +24,7 @@ extension Scheduler {
         let result = try store.claimSlots(SlotBatch(deploymentID: deployment.id, expectedCursor: nil, newCursor: nil, claims: claims, now: now))
         guard !result.stale else {
             // Deleted meanwhile: say so as a lookup by name does.
-            _ = try store.deployment(named: deployment.name)
+            _ = try store.deployment(named: deployment.name, project: deployment.project)
             throw BatonError(.conflict, "deployment '\(deployment.name)' changed while it was backfilled; try again")
         }
         return (result.created, result.existing)

@@ -24,7 +24,7 @@ public struct Scheduler: Sendable {
     /// One pass at `now`.
     public func pass(now: Date = Date()) throws -> SchedulingReport {
         var report = SchedulingReport()
-        for deployment in try store.deployments(flow: nil) where !deployment.paused && deployment.schedule != nil {
+        for deployment in try store.deployments(flow: nil, project: nil) where !deployment.paused && deployment.schedule != nil {
             try schedule(deployment, now: now, into: &report)
         }
         try markLate(now: now, into: &report)
@@ -47,7 +47,7 @@ public struct Scheduler: Sendable {
                 report.wake(at: wake)
                 return
             }
-            guard attempt < Self.attempts, let again = try store.deploymentRecord(named: deployment.name), again.id == deployment.id else {
+            guard attempt < Self.attempts, let again = try store.deploymentRecord(named: deployment.name, project: deployment.project), again.id == deployment.id else {
                 // Someone else keeps scheduling it (or it is gone): look again soon.
                 report.wake(at: now)
                 return

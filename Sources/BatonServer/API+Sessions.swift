@@ -40,7 +40,9 @@ extension API {
                     throw BatonError(.unauthorized, "not logged in: log in to the UI, or send an API key as Authorization: Bearer baton_…")
                 }
                 var response = try Reply.json(
-                    SessionView(caller, csrf: SessionCookie.token(in: request).map(SessionToken.csrf(for:)), expiresAt: nil, authRequired: required))
+                    SessionView(
+                        caller, csrf: SessionCookie.token(in: request).map(SessionToken.csrf(for:)), expiresAt: nil, authRequired: required,
+                        projects: try c.services.access.projects(caller)))
                 response.headers.set("Cache-Control", "no-store")
                 return response
             },
@@ -73,7 +75,8 @@ extension API {
         }
         let (caller, _) = try c.services.access.authenticate(session: started.token, address: address)
         c.services.audit.record(action, target: String(target.prefix(100)), project: nil, by: caller, address: address, result: "ok", log: c.log)
-        var response = try Reply.json(SessionView(caller, csrf: started.csrf, expiresAt: started.record.expiresAt, authRequired: true))
+        var response = try Reply.json(SessionView(
+            caller, csrf: started.csrf, expiresAt: started.record.expiresAt, authRequired: true, projects: try c.services.access.projects(caller)))
         response.headers.add("Set-Cookie", SessionCookie.set(started.token, lifetime: AccessService.sessionLifetime, secure: c.secureCookie(request)))
         response.headers.set("Cache-Control", "no-store")
         return response
@@ -92,8 +95,11 @@ struct SessionView: Encodable {
     var expiresAt: Date?
     /// Whether the server requires credentials (false under `--no-auth`).
     var authRequired: Bool
+    /// The projects the caller may work in, by name: the UI's project switcher offers these.
+    var projects: [String]
 
-    init(_ caller: Caller, csrf: String?, expiresAt: Date?, authRequired: Bool) {
+    init(_ caller: Caller, csrf: String?, expiresAt: Date?, authRequired: Bool, projects: [String]) {
+        self.projects = projects
         switch caller.identity {
         case .user(let name, let admin, let roles):
             user = name

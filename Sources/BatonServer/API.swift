@@ -49,16 +49,28 @@ extension APIContext {
     /// cookie (whose changes must carry the session's CSRF token), else nobody (`anonymous`, which
     /// the application layer refuses unless the server runs with `--no-auth`). Credentials that are
     /// not valid get 401.
+    ///
+    /// The caller works in the project the `project` query parameter names; without one, a key
+    /// works in its own project and anyone else in `default`, so that the routes of a store made
+    /// before projects keep working.
     func caller(_ request: HTTPRequest) throws -> Caller {
+        let caller: Caller
         if let authorization = request.headers["Authorization"] {
-            return try services.access.authenticate(authorization: authorization, address: request.remoteAddress)
-        }
-        if let token = SessionCookie.token(in: request) {
+            caller = try services.access.authenticate(authorization: authorization, address: request.remoteAddress)
+        } else if let token = SessionCookie.token(in: request) {
             let session = try services.access.authenticate(session: token, address: request.remoteAddress)
             try SessionCookie.requireCSRF(request, expected: session.csrf)
-            return session.caller
+            caller = session.caller
+        } else {
+            caller = .anonymous(address: request.remoteAddress)
         }
-        return .anonymous(address: request.remoteAddress)
+        if let project = request.queryString("project"), !project.isEmpty {
+            // A malformed name is refused as the contract refuses any input, before it is looked up.
+            try Contract(inputs: [Contracts.project]).validate(request)
+            return caller.inProject(project)
+        }
+        if case .apiKey(_, let project, _) = caller.identity { return caller.inProject(project) }
+        return caller
     }
 
     /// Whether the session cookie answering `request` is marked Secure: the server speaks TLS, or a
@@ -72,7 +84,8 @@ extension APIContext {
         let target = request.pathParameters.isEmpty
             ? request.queryString("fileName") : request.pathParameters.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
         services.audit.record(
-            "\(request.method) \(pattern)", target: target.map { String($0.prefix(200)) }, by: caller, address: request.remoteHost,
+            "\(request.method) \(pattern)", target: target.map { String($0.prefix(200)) },
+            project: caller?.project ?? request.queryString("project") ?? ProjectNames.default, by: caller, address: request.remoteHost,
             result: AuditEntry.result(status: status, code: code), log: log)
     }
 }
@@ -111,7 +124,7 @@ public final class API: Sendable {
         var router = Router()
         for route in routes {
             // Each request meets its route's contract before the handler sees it (Contract+Validate.swift).
-            guard let contract = Contracts.contract(route.method, route.pattern) else {
+            guard let contract = Contracts.contract(for: route) else {
                 preconditionFailure("\(route.method) \(route.pattern) has no contract: declare one in Contract/Contracts.swift")
             }
             let handler = route.handler

@@ -17,6 +17,8 @@ struct LiveEvent: Sendable {
     var flowRunID: String?
     /// The runs above it when it is a subflow run's: a client following a run sees its subflows too.
     var ancestors: [String] = []
+    /// The project it belongs to; nil for what every project shares (workers).
+    var project: String?
     var data: String
 }
 
@@ -44,7 +46,8 @@ public final class EventHub: @unchecked Sendable {
     private var position = FeedPosition(stateID: 0, logID: 0, versionID: 0)
     private var watermarks: [String: Date] = [:]
     private var seen: [String: [String: String]] = [:]
-    private var parents: [String: String?] = [:]
+    /// Each run's parent (nil for a top-level run) and project, remembered: neither ever changes.
+    private var lineage: [String: (parent: String?, project: String)] = [:]
     private var bell: (any StoreDoorbell)?
 
     /// A hub over the store of `services`.
@@ -124,10 +127,10 @@ public final class EventHub: @unchecked Sendable {
             position = changes.position
             changedRuns += changes.flowRunIDs
             for id in changes.flowRunIDs {
-                if let run = try? store.flowRun(id) { publish("flow_run", flowRunID: id, RunView(run)) }
+                if let run = try? store.flowRun(id, project: nil) { publish("flow_run", flowRunID: id, RunView(run)) }
             }
             for line in changes.logs { publish("log", flowRunID: line.flowRunID, LogView(line)) }
-            for version in changes.versions { publish("version", flowRunID: nil, VersionView(version)) }
+            for version in changes.versions { publish("version", flowRunID: nil, project: version.project, VersionView(version)) }
             if !changes.more { break }
         }
         // Task runs of runs under way, and of runs that just changed (their last task states): the
@@ -171,54 +174,64 @@ public final class EventHub: @unchecked Sendable {
 
     private func readTopics(_ topics: Set<String>) throws {
         if topics.contains("deployments") {
-            for deployment in try store.deployments(flow: nil) { publish("deployment", flowRunID: nil, try DeploymentService.view(deployment, in: store)) }
+            for deployment in try store.deployments(flow: nil, project: nil) {
+                publish("deployment", flowRunID: nil, project: deployment.project, try DeploymentService.view(deployment, in: store))
+            }
         }
         if topics.contains("workers") {
             for worker in try store.workers(includeStopped: false, limit: 50) { publish("worker", flowRunID: nil, WorkerView(worker)) }
         }
     }
 
-    private func publish(_ type: String, flowRunID: String?, _ value: some Encodable) {
+    /// Hands an event to the subscribers that want it: one about a run goes to its project's
+    /// subscribers only (its project read from the run), any other to `project`'s, or to every
+    /// subscriber when it has none.
+    private func publish(_ type: String, flowRunID: String?, project: String? = nil, _ value: some Encodable) {
         guard let data = try? BatonCoding.encoder().encode(value) else { return }
-        let ancestors = flowRunID.map(self.ancestors(of:)) ?? []
+        var ancestors: [String] = []
+        var project = project
+        if let flowRunID {
+            guard let found = self.ancestors(of: flowRunID) else { return }
+            (ancestors, project) = (found.ancestors, found.project)
+        }
         let targets = lock.withLock { () -> [(Subscription, LiveEvent)] in
             guard !subscribers.isEmpty else { return [] }
             let event = LiveEvent(
-                id: nextID, type: type, flowRunID: flowRunID, ancestors: ancestors, data: String(decoding: data, as: UTF8.self))
+                id: nextID, type: type, flowRunID: flowRunID, ancestors: ancestors, project: project,
+                data: String(decoding: data, as: UTF8.self))
             nextID += 1
             return subscribers.values.filter { $0.wants(event) }.map { ($0, event) }
         }
         for (subscriber, event) in targets { subscriber.push(event) }
     }
 
-    /// The flow runs above a subflow run, nearest first (hub thread only; remembered, since a run's
-    /// parent never changes).
-    private func ancestors(of flowRunID: String) -> [String] {
-        var chain: [String] = []
-        var current = flowRunID
-        while chain.count < 16 {
-            let parent: String?
-            if let known = parents[current] {
-                parent = known
-            } else {
-                parent = (try? store.flowRun(current))?.parentFlowRunID
-                if parents.count > 100_000 { parents.removeAll() }
-                parents[current] = .some(parent)
-            }
-            guard let parent else { break }
-            chain.append(parent)
-            current = parent
+    /// The flow runs above a run, nearest first, and its project (hub thread only; remembered,
+    /// since neither ever changes); nil when the run is gone.
+    private func ancestors(of flowRunID: String) -> (ancestors: [String], project: String)? {
+        func known(_ id: String) -> (parent: String?, project: String)? {
+            if let found = lineage[id] { return found }
+            guard let run = try? store.flowRun(id, project: nil) else { return nil }
+            if lineage.count > 100_000 { lineage.removeAll() }
+            lineage[id] = (run.parentFlowRunID, run.project)
+            return lineage[id]
         }
-        return chain
+        guard let own = known(flowRunID) else { return nil }
+        var chain: [String] = []
+        var parent = own.parent
+        while let current = parent, chain.count < 16 {
+            chain.append(current)
+            parent = known(current)?.parent
+        }
+        return (chain, own.project)
     }
 
     // MARK: Subscribers
 
     /// The SSE response for one client: events as they happen, a comment every 15 s so that proxies
     /// keep the connection and a client that went away is noticed.
-    public func stream(flowRun: String?) -> HTTPResponse {
+    public func stream(project: String, flowRun: String?) -> HTTPResponse {
         .eventStream { [self] writer in
-            let subscription = Subscription(flowRun: flowRun)
+            let subscription = Subscription(project: project, flowRun: flowRun)
             let admitted = lock.withLock { () -> Bool in
                 guard !stopped else { return false }
                 subscribers[ObjectIdentifier(subscription)] = subscription
@@ -241,9 +254,10 @@ public final class EventHub: @unchecked Sendable {
     public var subscriberCount: Int { lock.withLock { subscribers.count } }
 }
 
-/// One client's queue of events.
+/// One client's queue of events: those of one project (the one its caller was allowed to read).
 final class Subscription: @unchecked Sendable {
     // @unchecked: every field is guarded by `condition`.
+    private let project: String
     private let flowRun: String?
     private let condition = NSCondition()
     private var queue: [LiveEvent] = []
@@ -252,9 +266,13 @@ final class Subscription: @unchecked Sendable {
     /// dropped for a `resync` event telling it to fetch afresh.
     private static let capacity = 10_000
 
-    init(flowRun: String?) { self.flowRun = flowRun }
+    init(project: String, flowRun: String?) {
+        self.project = project
+        self.flowRun = flowRun
+    }
 
     func wants(_ event: LiveEvent) -> Bool {
+        if let owner = event.project, owner != project { return false }
         guard let flowRun, let subject = event.flowRunID else { return true }
         return event.type == "flow_run" || subject == flowRun || event.ancestors.contains(flowRun)
     }

@@ -9,7 +9,7 @@ enum OpenAPI {
         var paths: [String: [String: JSONValue]] = [:]
         var bodySchemas: [String: JSONValue] = [:]
         for route in routes {
-            let contract = Contracts.contract(route.method, route.pattern) ?? Contract()
+            let contract = Contracts.contract(for: route) ?? Contract()
             var operation: [String: JSONValue] = [
                 "summary": .string(route.summary),
                 "tags": .array([.string(route.tag)]),

@@ -39,28 +39,33 @@ public final class Services: Sendable {
         self.options = options
     }
 
-    /// Whether `caller` may do what needs `permission` in `project`; throws when not. Every
-    /// operation asks this first, and the API's router asks it for the permission each route
-    /// declares, so that a refusal comes before anything about the input. The store's owner may do
-    /// everything; a caller without credentials only what the server's options allow them
-    /// (`unauthorized` otherwise); a key or a user what their role in the project allows
-    /// (`forbidden` otherwise), a server admin everything.
-    public func authorize(_ caller: Caller, _ permission: Permission, in project: String = ProjectNames.default) throws {
+    /// Whether `caller` may do what needs `permission` in `project` (nil: the project the caller
+    /// works in); throws when not. Every operation asks this first, and the API's router asks it for
+    /// the permission each route declares, so that a refusal comes before anything about the input.
+    /// The store's owner may do everything; a caller without credentials only what the server's
+    /// options allow them (`unauthorized` otherwise); a key or a user what their role in the project
+    /// allows (`forbidden` otherwise), a server admin everything. A project that does not exist is
+    /// `notFound` for those who could work in any.
+    ///
+    /// What concerns the whole server (users, projects) needs its permission in the `default`
+    /// project: the default project's admins are the server's admins.
+    public func authorize(_ caller: Caller, _ permission: Permission, in project: String? = nil) throws {
+        let project = project ?? caller.project
         let role: Role?
         let who: String
         switch caller.identity {
-        case .storeOwner: return
+        case .storeOwner: return try requireProject(project)
         case .anonymous:
             guard options.anonymousAccess else {
                 throw BatonError(
                     .unauthorized, "this server requires credentials: log in to the UI, or send an API key as Authorization: Bearer baton_…")
             }
-            return
+            return try requireProject(project)
         case .apiKey(let name, let keyProject, let keyRole):
             role = keyProject == project ? keyRole : nil
             who = "API key '\(name)'"
         case .user(let name, let admin, let roles):
-            if admin { return }
+            if admin { return try requireProject(project) }
             role = roles[project]
             who = "user '\(name)'"
         }
@@ -72,6 +77,16 @@ public final class Services: Sendable {
                 .forbidden,
                 "\(who) is \(role.rawValue) in project '\(project)': it may not \(permission.verb) "
                     + "(that needs the role \(Role.allCases.first { $0.permission >= permission }?.rawValue ?? "admin") or above)")
+        }
+    }
+
+    /// Refuses a project that does not exist, naming those that do.
+    func requireProject(_ name: String) throws {
+        let names = try store.projectNames()
+        guard names.contains(name) else {
+            throw BatonError(
+                .notFound,
+                "no project '\(name)'; projects: \(names.joined(separator: ", ")) (`baton project create NAME` makes one)")
         }
     }
 }

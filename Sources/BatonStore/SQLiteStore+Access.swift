@@ -6,6 +6,23 @@ extension SQLiteStore {
         try withConnection { db in try db.query("SELECT name FROM projects ORDER BY name") { $0.text(0) } }
     }
 
+    public func insertProject(_ name: String, at: Date) throws -> Bool {
+        try write { db in
+            try db.run("INSERT INTO projects (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [.text(name), at.sqlValue])
+            return db.changes > 0
+        }
+    }
+
+    public func deleteProject(_ name: String) throws -> [String] {
+        try write { db in
+            let id = try Self.projectID(name, db)
+            let flows = try db.query("SELECT name FROM flows WHERE project_id = ? ORDER BY name", [.int(id)]) { $0.text(0) }
+            guard flows.isEmpty else { return flows }
+            try db.run("DELETE FROM projects WHERE id = ?", [.int(id)])
+            return []
+        }
+    }
+
     static let userColumns = "id, name, is_admin, password_hash, created_at, disabled_at FROM users"
 
     static func user(_ row: SQLiteConnection.Row) -> UserRecord {

@@ -97,12 +97,12 @@ extension SQLiteStore {
             let (inline, path) = try keep(entry.result, name: "cache-" + entry.taskRunID)
             try db.run(
                 """
-                INSERT OR REPLACE INTO cache (key, task_name, result, result_path, flow_run_id, task_run_id, task_run_name,
-                                              created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO cache (project_id, key, task_name, result, result_path, flow_run_id, task_run_id,
+                                              task_run_name, created_at, expires_at)
+                VALUES ((SELECT project_id FROM flow_runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
-                    .text(entry.key), .text(entry.taskName), inline.sqlValue, path.sqlValue, .text(entry.flowRunID),
+                    .text(entry.flowRunID), .text(entry.key), .text(entry.taskName), inline.sqlValue, path.sqlValue, .text(entry.flowRunID),
                     .text(entry.taskRunID), entry.taskRunName.sqlValue, entry.createdAt.sqlValue,
                     entry.expiresAt.map(\.sqlValue) ?? .null,
                 ])
@@ -139,27 +139,37 @@ extension SQLiteStore {
             ])
     }
 
+    /// Records a run in its project: a subflow run in its parent's, a deployment's run in the
+    /// deployment's, any other in the project it names.
     func insertFlowRun(_ run: NewFlowRun, _ db: SQLiteConnection) throws {
+        let projectID: Int64?
+        if let parent = run.parentFlowRunID {
+            projectID = try db.scalar("SELECT project_id FROM flow_runs WHERE id = ?", [.text(parent)])
+        } else if let deployment = run.deploymentID {
+            projectID = try db.scalar("SELECT project_id FROM deployments WHERE id = ?", [.int(deployment)])
+        } else {
+            projectID = try db.scalar("SELECT id FROM projects WHERE name = ?", [.text(run.project)])
+        }
         let ids = try db.query(
-            "SELECT f.id, v.id FROM versions v JOIN flows f ON f.id = v.flow_id WHERE f.name = ? AND v.number = ?",
-            [.text(run.flow), .int(Int64(run.version))]
+            "SELECT f.id, v.id FROM versions v JOIN flows f ON f.id = v.flow_id WHERE f.project_id = ? AND f.name = ? AND v.number = ?",
+            [projectID.map { .int($0) } ?? .null, .text(run.flow), .int(Int64(run.version))]
         ) { ($0.int(0), $0.int(1)) }
-        guard let (flowID, versionID) = ids.first else {
+        guard let projectID, let (flowID, versionID) = ids.first else {
             throw BatonError(.notFound, "flow '\(run.flow)' has no version \(run.version)")
         }
         try db.run(
             """
             INSERT INTO flow_runs (id, name, flow_id, version_id, state_type, state_name, state_message, state_time,
                                    parameters, created_at, rerun_of, parent_flow_run_id, parent_task_run_id,
-                                   deployment_id, scheduled_time, pool)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   deployment_id, scheduled_time, pool, project_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(run.id), .text(run.name), .int(flowID), .int(versionID), .text(run.state.type.rawValue),
                 .text(run.state.name), run.state.message.sqlValue, run.state.timestamp.sqlValue,
                 .text(JSONValue.object(run.parameters).jsonText), run.state.timestamp.sqlValue, run.rerunOf.sqlValue,
                 run.parentFlowRunID.sqlValue, run.parentTaskRunID.sqlValue, run.deploymentID.map { .int($0) } ?? .null,
-                run.scheduledTime?.sqlValue ?? .null, run.pool.sqlValue,
+                run.scheduledTime?.sqlValue ?? .null, run.pool.sqlValue, .int(projectID),
             ])
         try insertState(db, flowRunID: run.id, taskRunID: nil, run.state)
     }

@@ -12,14 +12,14 @@ extension SQLiteStore {
     /// Flow runs that ran since `since` (by list time: started then, or due then and not started),
     /// counted by state, in all and for each of `hours` hours. Upcoming runs are not counted: they
     /// have not happened.
-    public func dashboardCounts(since: Date, hours: Int, now: Date = Date()) throws -> DashboardCounts {
+    public func dashboardCounts(project: String, since: Date, hours: Int, now: Date = Date()) throws -> DashboardCounts {
         var counts = DashboardCounts(hourly: Array(repeating: [:], count: hours))
         let rows = try withConnection { db in
             try db.query(
                 """
                 SELECT CAST((\(Self.listTimeSQL) - ?) / 3600 AS INTEGER), r.state_type, count(*) FROM flow_runs r
-                WHERE \(Self.listTimeSQL) >= ? AND NOT \(Self.upcomingSQL) GROUP BY 1, 2
-                """, [since.sqlValue, since.sqlValue, now.sqlValue]
+                WHERE r.project_id = \(Self.projectIDSQL) AND \(Self.listTimeSQL) >= ? AND NOT \(Self.upcomingSQL) GROUP BY 1, 2
+                """, [since.sqlValue, .text(project), since.sqlValue, now.sqlValue]
             ) { (Int($0.int(0)), $0.text(1), Int($0.int(2))) }
         }
         for (hour, state, n) in rows {

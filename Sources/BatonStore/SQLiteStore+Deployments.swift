@@ -9,8 +9,8 @@ extension SQLiteStore {
 
     static let deploymentColumns = """
         d.id, d.name, f.name, d.version, d.parameters, d.schedule, d.pool, d.catchup, d.max_active, d.paused,
-        d.is_default, d.created_at, d.updated_at, d.scheduled_through, d.working_directory
-        FROM deployments d JOIN flows f ON f.id = d.flow_id
+        d.is_default, d.created_at, d.updated_at, d.scheduled_through, d.working_directory, p.name
+        FROM deployments d JOIN flows f ON f.id = d.flow_id JOIN projects p ON p.id = d.project_id
         """
 
     static func deployment(_ row: SQLiteConnection.Row) throws -> DeploymentRecord {
@@ -21,25 +21,33 @@ extension SQLiteStore {
             pool: row.text(6), catchup: row.int(7) != 0, maxActive: row.optionalInt(8).map(Int.init), paused: row.int(9) != 0,
             isDefault: row.int(10) != 0, createdAt: Date(sql: row.double(11)), updatedAt: Date(sql: row.double(12)),
             scheduledThrough: row.optionalInt(13).map { Date(timeIntervalSince1970: Double($0)) },
-            workingDirectory: row.optionalText(14))
+            workingDirectory: row.optionalText(14), project: row.text(15))
     }
 
     static func deployment(id: Int64, _ db: SQLiteConnection) throws -> DeploymentRecord? {
         try db.query("SELECT \(deploymentColumns) WHERE d.id = ?", [.int(id)], row: deployment).first
     }
 
-    public func deployments(flow: String? = nil) throws -> [DeploymentRecord] {
-        try withConnection { db in
-            if let flow {
-                return try db.query("SELECT \(Self.deploymentColumns) WHERE f.name = ? ORDER BY d.name", [.text(flow)], row: Self.deployment)
-            }
-            return try db.query("SELECT \(Self.deploymentColumns) ORDER BY d.name", row: Self.deployment)
+    public func deployments(flow: String? = nil, project: String?) throws -> [DeploymentRecord] {
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        if let project {
+            conditions.append("p.name = ?")
+            values.append(.text(project))
+        }
+        if let flow {
+            conditions.append("f.name = ?")
+            values.append(.text(flow))
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try withConnection { db in
+            try db.query("SELECT \(Self.deploymentColumns) \(filter) ORDER BY p.name, d.name", values, row: Self.deployment)
         }
     }
 
-    public func deploymentRecord(named name: String) throws -> DeploymentRecord? {
+    public func deploymentRecord(named name: String, project: String) throws -> DeploymentRecord? {
         try withConnection { db in
-            try db.query("SELECT \(Self.deploymentColumns) WHERE d.name = ?", [.text(name)], row: Self.deployment).first
+            try db.query("SELECT \(Self.deploymentColumns) WHERE p.name = ? AND d.name = ?", [.text(project), .text(name)], row: Self.deployment).first
         }
     }
 
@@ -81,19 +89,25 @@ extension SQLiteStore {
 
     /// Inserts a deployment row; false when the name is taken.
     static func insertDeployment(_ new: NewDeployment, schedule: ScheduleSpec?, isDefault: Bool, now: Date, _ db: SQLiteConnection) throws -> Bool {
-        guard try db.scalar("SELECT count(*) FROM deployments WHERE name = ?", [.text(new.name)]) ?? 0 == 0 else { return false }
-        guard let flowID = try db.scalar("SELECT id FROM flows WHERE name = ?", [.text(new.flow)]) else {
+        let project: [SQLValue] = [.text(new.project)]
+        guard let projectID = try db.scalar("SELECT id FROM projects WHERE name = ?", project) else {
+            throw BatonError(.notFound, "no project '\(new.project)'")
+        }
+        guard try db.scalar("SELECT count(*) FROM deployments WHERE project_id = ? AND name = ?", [.int(projectID), .text(new.name)]) ?? 0 == 0 else {
+            return false
+        }
+        guard let flowID = try db.scalar("SELECT id FROM flows WHERE project_id = ? AND name = ?", [.int(projectID), .text(new.flow)]) else {
             throw BatonError(.notFound, "no flow '\(new.flow)'")
         }
         let scheduleText = try schedule.map { String(decoding: try BatonCoding.encoder().encode($0), as: UTF8.self) }
         try db.run(
             """
-            INSERT INTO deployments (name, flow_id, version, parameters, schedule, pool, catchup, max_active, paused,
+            INSERT INTO deployments (project_id, name, flow_id, version, parameters, schedule, pool, catchup, max_active, paused,
                                      is_default, created_at, updated_at, scheduled_through, working_directory)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
             """,
             [
-                .text(new.name), .int(flowID), new.version.map { .int(Int64($0)) } ?? .null,
+                .int(projectID), .text(new.name), .int(flowID), new.version.map { .int(Int64($0)) } ?? .null,
                 .text(JSONValue.object(new.parameters).jsonText), scheduleText.sqlValue, .text(new.pool),
                 .int(new.catchup ? 1 : 0), new.maxActive.map { .int(Int64($0)) } ?? .null, .int(isDefault ? 1 : 0),
                 now.sqlValue, now.sqlValue, .int(Int64(floor(now.timeIntervalSince1970))), new.workingDirectory.sqlValue,
@@ -173,7 +187,7 @@ extension SQLiteStore {
     public func insertDeploymentRun(_ run: NewFlowRun, given: [String: JSONValue]) throws -> FlowRunRecord {
         try write { db in try insertRun(run, given: given, db) }
         ring("runs")
-        return try flowRun(run.id)
+        return try flowRun(run.id, project: nil)
     }
 
     /// Inserts a run with the parameters it was given (read again when its deployment follows a new version).

@@ -24,13 +24,13 @@ public struct ConcurrencyLimit: Codable, Sendable, Hashable {
 extension SQLiteStore {
     // MARK: Cache
 
-    public func cachedResult(key: String, now: Date = Date()) throws -> CacheHit? {
+    public func cachedResult(key: String, forRun flowRunID: String, now: Date = Date()) throws -> CacheHit? {
         try withConnection { db in
             try db.query(
                 """
                 SELECT result, result_path, task_run_id, flow_run_id, created_at, task_run_name FROM cache
-                WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)
-                """, [.text(key), now.sqlValue]
+                WHERE project_id = (SELECT project_id FROM flow_runs WHERE id = ?) AND key = ? AND (expires_at IS NULL OR expires_at > ?)
+                """, [.text(flowRunID), .text(key), now.sqlValue]
             ) { row in
                 CacheHit(
                     result: result(inline: row.optionalText(0), path: row.optionalText(1)) ?? "null", taskRunID: row.text(2),
@@ -41,12 +41,12 @@ extension SQLiteStore {
 
     /// Removes cached results, of one task or all; returns how many.
     @discardableResult
-    public func clearCache(task: String?) throws -> Int {
+    public func clearCache(task: String?, project: String) throws -> Int {
         try write { db in
             if let task {
-                try db.run("DELETE FROM cache WHERE task_name = ?", [.text(task)])
+                try db.run("DELETE FROM cache WHERE project_id = \(Self.projectIDSQL) AND task_name = ?", [.text(project), .text(task)])
             } else {
-                try db.run("DELETE FROM cache")
+                try db.run("DELETE FROM cache WHERE project_id = \(Self.projectIDSQL)", [.text(project)])
             }
             return db.changes
         }
@@ -54,35 +54,42 @@ extension SQLiteStore {
 
     // MARK: Concurrency limits
 
-    public func setLimit(tag: String, slots: Int) throws {
+    public func setLimit(tag: String, slots: Int, project: String) throws {
         try write { db in
+            guard let projectID = try db.scalar("SELECT id FROM projects WHERE name = ?", [.text(project)]) else {
+                throw BatonError(.notFound, "no project '\(project)'")
+            }
             try db.run(
-                "INSERT INTO concurrency_limits (tag, slots, created_at) VALUES (?, ?, ?) ON CONFLICT (tag) DO UPDATE SET slots = excluded.slots",
-                [.text(tag), .int(Int64(slots)), Date().sqlValue])
+                """
+                INSERT INTO concurrency_limits (project_id, tag, slots, created_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (project_id, tag) DO UPDATE SET slots = excluded.slots
+                """,
+                [.int(projectID), .text(tag), .int(Int64(slots)), Date().sqlValue])
         }
         // Tasks waiting for a slot of this tag may start now.
         ring("limits")
     }
 
     @discardableResult
-    public func removeLimit(tag: String) throws -> Bool {
+    public func removeLimit(tag: String, project: String) throws -> Bool {
         let removed = try write { db in
-            try db.run("DELETE FROM concurrency_limits WHERE tag = ?", [.text(tag)])
+            let key: [SQLValue] = [.text(project), .text(tag)]
+            try db.run("DELETE FROM concurrency_limits WHERE project_id = \(Self.projectIDSQL) AND tag = ?", key)
             let removed = db.changes > 0
-            try db.run("DELETE FROM concurrency_slots WHERE tag = ?", [.text(tag)])
+            try db.run("DELETE FROM concurrency_slots WHERE project_id = \(Self.projectIDSQL) AND tag = ?", key)
             return removed
         }
         if removed { ring("limits") }
         return removed
     }
 
-    public func limits() throws -> [ConcurrencyLimit] {
+    public func limits(project: String) throws -> [ConcurrencyLimit] {
         try withConnection { db in
             try db.query(
                 """
-                SELECT l.tag, l.slots, (SELECT count(*) FROM concurrency_slots s WHERE s.tag = l.tag)
-                FROM concurrency_limits l ORDER BY l.tag
-                """
+                SELECT l.tag, l.slots, (SELECT count(*) FROM concurrency_slots s WHERE s.project_id = l.project_id AND s.tag = l.tag)
+                FROM concurrency_limits l WHERE l.project_id = \(Self.projectIDSQL) ORDER BY l.tag
+                """, [.text(project)]
             ) { ConcurrencyLimit(tag: $0.text(0), slots: Int($0.int(1)), active: Int($0.int(2))) }
         }
     }
@@ -92,25 +99,32 @@ extension SQLiteStore {
     public func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: ProcessIdentity = .current) throws -> Bool {
         guard !tags.isEmpty else { return true }
         return try write { db in
+            // The limits of the run's project: a tag limited in one project does not hold back
+            // another's. (A run not recorded, as some benchmarks ask for, counts as the default project's.)
+            guard
+                let projectID = try db.scalar(
+                    "SELECT COALESCE((SELECT project_id FROM flow_runs WHERE id = ?), (SELECT id FROM projects WHERE name = ?))",
+                    [.text(flowRunID), .text(ProjectNames.default)])
+            else { return true }
             let marks = tags.map { _ in "?" }.joined(separator: ", ")
             let limited = try db.query(
-                "SELECT tag, slots FROM concurrency_limits WHERE tag IN (\(marks))", tags.map { .text($0) }
+                "SELECT tag, slots FROM concurrency_limits WHERE project_id = ? AND tag IN (\(marks))", [.int(projectID)] + tags.map { .text($0) }
             ) { ($0.text(0), Int($0.int(1))) }
             guard !limited.isEmpty else { return true }
             for (tag, slots) in limited {
-                var taken = Int(try db.scalar("SELECT count(*) FROM concurrency_slots WHERE tag = ?", [.text(tag)]) ?? 0)
+                var taken = Int(try db.scalar("SELECT count(*) FROM concurrency_slots WHERE project_id = ? AND tag = ?", [.int(projectID), .text(tag)]) ?? 0)
                 if taken >= slots {
-                    taken -= try reclaimDeadHolders(tag: tag, db)
+                    taken -= try reclaimDeadHolders(projectID: projectID, tag: tag, db)
                 }
                 if taken >= slots { return false }
             }
             for (tag, _) in limited {
                 try db.run(
                     """
-                    INSERT OR IGNORE INTO concurrency_slots (tag, task_run_id, flow_run_id, holder_pid, holder_start, acquired_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO concurrency_slots (project_id, tag, task_run_id, flow_run_id, holder_pid, holder_start, acquired_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                    [.text(tag), .text(taskRunID), .text(flowRunID), .int(Int64(holder.pid)), .text(holder.start), Date().sqlValue])
+                    [.int(projectID), .text(tag), .text(taskRunID), .text(flowRunID), .int(Int64(holder.pid)), .text(holder.start), Date().sqlValue])
             }
             return true
         }
@@ -134,9 +148,9 @@ extension SQLiteStore {
         }
     }
 
-    private func reclaimDeadHolders(tag: String, _ db: SQLiteConnection) throws -> Int {
+    private func reclaimDeadHolders(projectID: Int64, tag: String, _ db: SQLiteConnection) throws -> Int {
         let holders = try db.query(
-            "SELECT DISTINCT holder_pid, holder_start FROM concurrency_slots WHERE tag = ?", [.text(tag)]
+            "SELECT DISTINCT holder_pid, holder_start FROM concurrency_slots WHERE project_id = ? AND tag = ?", [.int(projectID), .text(tag)]
         ) { ProcessIdentity(pid: Int32($0.int(0)), start: $0.text(1)) }
         var reclaimed = 0
         for holder in holders where !holder.isAlive {
@@ -151,23 +165,24 @@ extension SQLiteStore {
     // MARK: Artifacts and the run graph
 
     /// Artifacts, newest first: of one flow run, of one key, or all.
-    public func artifacts(flowRunID: String? = nil, key: String? = nil, limit: Int = 100) throws -> [ArtifactRecord] {
-        var conditions: [String] = []
-        var parameters: [SQLValue] = []
+    public func artifacts(flowRunID: String? = nil, key: String? = nil, limit: Int = 100, project: String) throws -> [ArtifactRecord] {
+        // Each artifact is its run's project's: the run's row says which.
+        var conditions = ["r.project_id = \(Self.projectIDSQL)"]
+        var parameters: [SQLValue] = [.text(project)]
         if let flowRunID {
-            conditions.append("flow_run_id = ?")
+            conditions.append("a.flow_run_id = ?")
             parameters.append(.text(flowRunID))
         }
         if let key {
-            conditions.append("key = ?")
+            conditions.append("a.key = ?")
             parameters.append(.text(key))
         }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try withConnection { db in
             try db.query(
                 """
-                SELECT id, key, kind, data, description, flow_run_id, task_run_id, created_at FROM artifacts \(filter)
-                ORDER BY id DESC LIMIT ?
+                SELECT a.id, a.key, a.kind, a.data, a.description, a.flow_run_id, a.task_run_id, a.created_at
+                FROM artifacts a JOIN flow_runs r ON r.id = a.flow_run_id WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY a.id DESC LIMIT ?
                 """, parameters + [.int(Int64(limit))]
             ) { row in
                 ArtifactRecord(

@@ -70,12 +70,15 @@ extension SQLiteStore {
 
         let versions = try withConnection { db in
             try db.query(
-                "SELECT v.id, f.name, v.number FROM versions v JOIN flows f ON f.id = v.flow_id WHERE v.id > ? ORDER BY v.id",
+                """
+                SELECT v.id, f.name, v.number, p.name FROM versions v JOIN flows f ON f.id = v.flow_id JOIN projects p ON p.id = f.project_id
+                WHERE v.id > ? ORDER BY v.id
+                """,
                 [.int(position.versionID)]
-            ) { ($0.int(0), $0.text(1), Int($0.int(2))) }
+            ) { ($0.int(0), $0.text(1), Int($0.int(2)), $0.text(3)) }
         }
-        for (id, flow, number) in versions {
-            changes.versions.append(try version(of: flow, number: number))
+        for (id, flow, number, project) in versions {
+            changes.versions.append(try version(of: flow, number: number, project: project))
             changes.position.versionID = id
         }
         return changes
@@ -93,13 +96,13 @@ extension SQLiteStore {
 
 extension SQLiteStore {
     /// The next scheduled run of each flow that has one.
-    public func nextScheduledRuns() throws -> [String: Date] {
+    public func nextScheduledRuns(project: String) throws -> [String: Date] {
         try withConnection { db in
             let rows = try db.query(
                 """
                 SELECT f.name, MIN(r.scheduled_time) FROM flow_runs r JOIN flows f ON f.id = r.flow_id
-                WHERE r.state_type = 'scheduled' AND r.scheduled_time IS NOT NULL GROUP BY f.name
-                """, []
+                WHERE r.state_type = 'scheduled' AND r.scheduled_time IS NOT NULL AND f.project_id = \(Self.projectIDSQL) GROUP BY f.name
+                """, [.text(project)]
             ) { ($0.text(0), Date(sql: $0.double(1))) }
             return Dictionary(rows, uniquingKeysWith: { a, _ in a })
         }

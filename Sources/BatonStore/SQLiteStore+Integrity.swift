@@ -91,18 +91,27 @@ extension SQLiteStore {
 }
 
 extension Schema {
-    /// The tables and indexes the migrations create and no later one drops, read from their statements.
+    /// The tables and indexes the migrations leave, read from their statements in order: each
+    /// `CREATE` adds one, each `DROP` removes one (a dropped table its indexes too), each
+    /// `ALTER TABLE … RENAME TO` renames one.
     static let objectNames: [String] = {
-        func named(_ verb: String) -> [String] {
-            migrations.flatMap { migration in
-                migration.components(separatedBy: verb + " ").dropFirst().compactMap { statement -> String? in
-                    let words = statement.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" || $0 == ";" }).map(String.init)
-                    guard let kind = words.first, kind == "TABLE" || kind == "INDEX" else { return nil }
-                    return words.count > 1 ? words[1] : nil
+        // Each object with the table it indexes (nil for a table).
+        var objects: [(name: String, table: String?)] = []
+        for migration in migrations {
+            for statement in migration.components(separatedBy: ";") {
+                let words = statement.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" }).map(String.init)
+                guard words.count > 2 else { continue }
+                switch (words[0], words[1]) {
+                case ("CREATE", "TABLE"): objects.append((words[2], nil))
+                case ("CREATE", "INDEX"): objects.append((words[2], words.count > 4 && words[3] == "ON" ? words[4] : nil))
+                case ("DROP", "TABLE"): objects.removeAll { $0.name == words[2] || $0.table == words[2] }
+                case ("DROP", "INDEX"): objects.removeAll { $0.name == words[2] }
+                case ("ALTER", "TABLE") where words.count > 5 && words[3] == "RENAME" && words[4] == "TO":
+                    objects = objects.map { ($0.name == words[2] ? words[5] : $0.name, $0.table == words[2] ? words[5] : $0.table) }
+                default: continue
                 }
             }
         }
-        let dropped = Set(named("DROP"))
-        return named("CREATE").filter { !dropped.contains($0) }
+        return objects.map(\.name)
     }()
 }

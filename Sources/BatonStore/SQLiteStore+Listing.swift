@@ -22,6 +22,10 @@ extension SQLiteStore {
         var conditions: [String] = []
         var parameters: [SQLValue] = []
         var source = ""
+        if let project = query.project {
+            conditions.append("r.project_id = \(Self.projectIDSQL)")
+            parameters.append(.text(project))
+        }
         if let flow = query.flow {
             conditions.append("f.name = ?")
             parameters.append(.text(flow))
@@ -102,20 +106,26 @@ extension SQLiteStore {
         }.map { (id: $0.id, storedName: $0.storedName, scheduledTime: $0.scheduledTime) }
     }
 
-    /// Runs that read as `Late` now, the latest scheduled first.
-    public func lateRuns(limit: Int, now: Date = Date()) throws -> [FlowRunRecord] {
+    /// A project's runs that read as `Late` now, the latest scheduled first.
+    public func lateRuns(project: String, limit: Int, now: Date = Date()) throws -> [FlowRunRecord] {
         try withConnection { db in
-            try lateRunRows(now: now, db).prefix(limit).compactMap { late in
-                try db.query("SELECT \(Self.runColumns) WHERE r.id = ?", [.text(late.id)]) { try Self.storedRun($0).shown(now: now) }.first
+            var runs: [FlowRunRecord] = []
+            for late in try lateRunRows(now: now, db) where runs.count < limit {
+                runs += try db.query("SELECT \(Self.runColumns) WHERE r.id = ? AND p.name = ?", [.text(late.id), .text(project)]) {
+                    try Self.storedRun($0).shown(now: now)
+                }
             }
+            return runs
         }
     }
 
-    /// The next upcoming runs (soonest first) and how many there are in all.
-    public func upcomingRuns(limit: Int, now: Date = Date()) throws -> (runs: [FlowRunRecord], count: Int) {
-        let runs = try flowRuns(FlowRunQuery(when: .upcoming, limit: limit), now: now)
+    /// A project's next upcoming runs (soonest first) and how many there are in all.
+    public func upcomingRuns(project: String, limit: Int, now: Date = Date()) throws -> (runs: [FlowRunRecord], count: Int) {
+        let runs = try flowRuns(FlowRunQuery(when: .upcoming, limit: limit, project: project), now: now)
         let count = try withConnection { db in
-            try db.scalar("SELECT count(*) FROM flow_runs r WHERE \(Self.upcomingSQL)", [now.sqlValue]) ?? 0
+            try db.scalar(
+                "SELECT count(*) FROM flow_runs r WHERE \(Self.upcomingSQL) AND r.project_id = \(Self.projectIDSQL)", [now.sqlValue, .text(project)]
+            ) ?? 0
         }
         return (runs, Int(count))
     }

@@ -13,11 +13,15 @@ extension SQLiteStore {
                 ON CONFLICT (hash) DO NOTHING
                 """,
                 [.text(r.hash), .text(r.fileName), .text(r.path), .int(Int64(r.size)), .text(manifestText), now.sqlValue])
+            guard let projectID = try db.scalar("SELECT id FROM projects WHERE name = ?", [.text(r.project)]) else {
+                throw BatonError(.notFound, "no project '\(r.project)'")
+            }
             var results: [RegisteredVersion] = []
             for flow in r.manifest.flows {
-                var flowID = try db.scalar("SELECT id FROM flows WHERE name = ?", [.text(flow.name)])
+                var flowID = try db.scalar("SELECT id FROM flows WHERE project_id = ? AND name = ?", [.int(projectID), .text(flow.name)])
                 if flowID == nil {
-                    try db.run("INSERT INTO flows (name, created_at) VALUES (?, ?)", [.text(flow.name), now.sqlValue])
+                    try db.run(
+                        "INSERT INTO flows (project_id, name, created_at) VALUES (?, ?, ?)", [.int(projectID), .text(flow.name), now.sqlValue])
                     flowID = db.lastInsertRowID
                 }
                 let id = flowID!
@@ -46,7 +50,7 @@ extension SQLiteStore {
         }
     }
 
-    public func flows() throws -> [FlowSummary] {
+    public func flows(project: String) throws -> [FlowSummary] {
         try withConnection { db in
             try db.query(
                 """
@@ -58,8 +62,9 @@ extension SQLiteStore {
                         ORDER BY \(Self.listTimeSQL) DESC, r.id DESC LIMIT 1)
                 FROM flows f
                 JOIN versions v ON v.flow_id = f.id AND v.number = (SELECT MAX(number) FROM versions WHERE flow_id = f.id)
+                WHERE f.project_id = \(Self.projectIDSQL)
                 ORDER BY f.name
-                """
+                """, [.text(project)]
             ) { row in
                 FlowSummary(
                     name: row.text(0), description: row.optionalText(1), latestVersion: Int(row.int(2)),
@@ -71,8 +76,8 @@ extension SQLiteStore {
     }
 
     static let versionColumns = """
-        f.name, v.number, v.library_hash, l.path, v.manifest, v.registered_at, v.registered_by, v.source_path, v.label
-        FROM versions v JOIN flows f ON f.id = v.flow_id JOIN libraries l ON l.hash = v.library_hash
+        f.name, v.number, v.library_hash, l.path, v.manifest, v.registered_at, v.registered_by, v.source_path, v.label, p.name
+        FROM versions v JOIN flows f ON f.id = v.flow_id JOIN libraries l ON l.hash = v.library_hash JOIN projects p ON p.id = f.project_id
         """
 
     static func version(_ row: SQLiteConnection.Row) throws -> VersionRecord {
@@ -80,32 +85,38 @@ extension SQLiteStore {
             flow: row.text(0), number: Int(row.int(1)), libraryHash: row.text(2), libraryPath: row.text(3),
             manifest: try BatonCoding.decoder().decode(FlowManifest.self, from: Data(row.text(4).utf8)),
             registeredAt: Date(sql: row.double(5)), registeredBy: row.optionalText(6), sourcePath: row.optionalText(7),
-            label: row.optionalText(8))
+            label: row.optionalText(8), project: row.text(9))
     }
 
-    public func versionRecords(of flow: String) throws -> [VersionRecord] {
+    /// A flow of a project, by name, in SQL: `f.project_id = … AND f.name = ?`, bound to the project and the name.
+    static let flowSQL = "f.project_id = \(projectIDSQL) AND f.name = ?"
+
+    public func versionRecords(of flow: String, project: String) throws -> [VersionRecord] {
         try withConnection { db in
-            try db.query("SELECT \(Self.versionColumns) WHERE f.name = ? ORDER BY v.number", [.text(flow)], row: Self.version)
+            try db.query(
+                "SELECT \(Self.versionColumns) WHERE \(Self.flowSQL) ORDER BY v.number", [.text(project), .text(flow)], row: Self.version)
         }
     }
 
-    public func versionRecord(of flow: String, number: Int?) throws -> VersionRecord? {
+    public func versionRecord(of flow: String, number: Int?, project: String) throws -> VersionRecord? {
         try withConnection { db in
             if let number {
                 return try db.query(
-                    "SELECT \(Self.versionColumns) WHERE f.name = ? AND v.number = ?", [.text(flow), .int(Int64(number))],
+                    "SELECT \(Self.versionColumns) WHERE \(Self.flowSQL) AND v.number = ?", [.text(project), .text(flow), .int(Int64(number))],
                     row: Self.version
                 ).first
             }
             return try db.query(
-                "SELECT \(Self.versionColumns) WHERE f.name = ? ORDER BY v.number DESC LIMIT 1", [.text(flow)],
+                "SELECT \(Self.versionColumns) WHERE \(Self.flowSQL) ORDER BY v.number DESC LIMIT 1", [.text(project), .text(flow)],
                 row: Self.version
             ).first
         }
     }
 
-    public func flowNames() throws -> [String] {
-        try withConnection { db in try db.query("SELECT name FROM flows ORDER BY name") { $0.text(0) } }
+    public func flowNames(project: String) throws -> [String] {
+        try withConnection { db in
+            try db.query("SELECT name FROM flows WHERE project_id = \(Self.projectIDSQL) ORDER BY name", [.text(project)]) { $0.text(0) }
+        }
     }
 
     public func library(hash: String) throws -> LibraryRecord? {

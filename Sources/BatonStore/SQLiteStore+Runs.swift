@@ -4,7 +4,7 @@ import Foundation
 extension SQLiteStore {
     public func createFlowRun(_ run: NewFlowRun) throws -> FlowRunRecord {
         try write { db in try insertFlowRun(run, db) }
-        return try flowRun(run.id)
+        return try flowRun(run.id, project: nil)
     }
 
     /// Records many flow runs in one transaction (imports, backfills of history, benchmarks).
@@ -41,9 +41,9 @@ extension SQLiteStore {
         """
         r.id, r.name, f.name, v.number, r.state_type, r.state_name, r.state_message, r.state_time, r.parameters,
         r.result, r.created_at, r.start_time, r.end_time, r.attempt, r.rerun_of, r.parent_flow_run_id, r.parent_task_run_id,
-        d.name, r.scheduled_time, r.pool, r.worker_id
+        d.name, r.scheduled_time, r.pool, r.worker_id, p.name
         FROM \(source) r JOIN flows f ON f.id = r.flow_id JOIN versions v ON v.id = r.version_id
-        LEFT JOIN deployments d ON d.id = r.deployment_id
+        JOIN projects p ON p.id = r.project_id LEFT JOIN deployments d ON d.id = r.deployment_id
         """
     }
 
@@ -62,22 +62,26 @@ extension SQLiteStore {
             startTime: row.optionalDouble(11).map(Date.init(sql:)), endTime: row.optionalDouble(12).map(Date.init(sql:)),
             attempt: Int(row.int(13)), rerunOf: row.optionalText(14), parentFlowRunID: row.optionalText(15),
             parentTaskRunID: row.optionalText(16), deployment: row.optionalText(17),
-            scheduledTime: row.optionalDouble(18).map(Date.init(sql:)), pool: row.optionalText(19), workerID: row.optionalText(20))
+            scheduledTime: row.optionalDouble(18).map(Date.init(sql:)), pool: row.optionalText(19), workerID: row.optionalText(20),
+            project: row.text(21))
     }
 
-    public func flowRun(_ reference: String) throws -> FlowRunRecord {
+    public func flowRun(_ reference: String, project: String?) throws -> FlowRunRecord {
         let reference = reference.trimmingCharacters(in: .whitespaces)
+        // Another project's run is not there at all: the same answer as a run that never existed.
+        let inProject = project == nil ? "" : " AND p.name = ?"
+        let projectValue: [SQLValue] = project.map { [.text($0)] } ?? []
         let candidates = try withConnection { db -> [FlowRunRecord] in
-            let exact = try db.query("SELECT \(Self.runColumns) WHERE r.id = ?", [.text(reference)], row: Self.run)
+            let exact = try db.query("SELECT \(Self.runColumns) WHERE r.id = ?\(inProject)", [.text(reference)] + projectValue, row: Self.run)
             if !exact.isEmpty { return exact }
             if reference.count >= 4, reference.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
                 let byPrefix = try db.query(
-                    "SELECT \(Self.runColumns) WHERE r.id >= ? AND r.id < ? LIMIT 5",
-                    [.text(reference.lowercased()), .text(reference.lowercased() + "~")], row: Self.run)
+                    "SELECT \(Self.runColumns) WHERE r.id >= ? AND r.id < ?\(inProject) LIMIT 5",
+                    [.text(reference.lowercased()), .text(reference.lowercased() + "~")] + projectValue, row: Self.run)
                 if !byPrefix.isEmpty { return byPrefix }
             }
             return try db.query(
-                "SELECT \(Self.runColumns) WHERE r.name = ? ORDER BY r.created_at DESC LIMIT 5", [.text(reference)],
+                "SELECT \(Self.runColumns) WHERE r.name = ?\(inProject) ORDER BY r.created_at DESC LIMIT 5", [.text(reference)] + projectValue,
                 row: Self.run)
         }
         switch candidates.count {

@@ -51,7 +51,7 @@ extension SQLiteStore {
             if change.releaseSlots { try db.run("DELETE FROM concurrency_slots WHERE flow_run_id = ?", [.text(flowRunID)]) }
             return true
         }
-        return applied ? try flowRun(flowRunID) : nil
+        return applied ? try flowRun(flowRunID, project: nil) : nil
     }
 
     /// The process recorded as supervising a run, if any.

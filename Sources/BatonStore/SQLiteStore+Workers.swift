@@ -114,7 +114,7 @@ extension SQLiteStore {
             try apply(.flowRunState(FlowRunStateChange(flowRunID: id, state: claim.pending(stored))), db)
             return id
         }
-        return try id.map { try flowRun($0) }
+        return try id.map { try flowRun($0, project: nil) }
     }
 
     /// When the next run of `pool` that a worker could claim is due, if any: runs waiting for their
@@ -144,7 +144,7 @@ extension SQLiteStore {
                 "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
                 [.int(Int64(supervisor.pid)), .text(supervisor.start), .text(run.id)])
         }
-        return try flowRun(run.id)
+        return try flowRun(run.id, project: nil)
     }
 
     /// The runs that are not over and name the process supervising them, with the attempt it

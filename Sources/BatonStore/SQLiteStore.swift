@@ -37,6 +37,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     /// How long a writer waits for another process's transaction.
     static let busyTimeoutMilliseconds: Int32 = 60_000
+    /// A project's id by name, in SQL, bound to the name: every table that belongs to a project
+    /// keeps its id, and every query of a project's things is narrowed by it.
+    static let projectIDSQL = "(SELECT id FROM projects WHERE name = ?)"
 
     /// Opens the store of `home`, creating its directories and the database as needed.
     public convenience init(home: BatonHome) throws {
@@ -103,11 +106,20 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     private static func migrate(_ connection: SQLiteConnection) throws {
         guard (try connection.scalar("PRAGMA user_version") ?? 0) < Schema.migrations.count else { return }
+        // A migration that rebuilds a table others refer to (SQLite's way to change a constraint)
+        // runs with foreign keys off, which SQLite allows only outside a transaction; every
+        // reference is checked before the migration commits instead.
+        try connection.execute("PRAGMA foreign_keys=OFF")
+        defer { try? connection.execute("PRAGMA foreign_keys=ON") }
         try connection.transaction {
             // Checked again under the write lock: another process may have migrated meanwhile.
             let current = Int(try connection.scalar("PRAGMA user_version") ?? 0)
             guard current < Schema.migrations.count else { return }
             for migration in Schema.migrations[current...] { try connection.execute(migration) }
+            let broken = try connection.query("PRAGMA foreign_key_check") { "\($0.text(0)) row \($0.int(1))" }
+            guard broken.isEmpty else {
+                throw BatonError(.store, "migrating the store left references broken (\(broken.prefix(3).joined(separator: ", "))); nothing was changed")
+            }
             try connection.execute(
                 "PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(Schema.migrations.count)")
         }

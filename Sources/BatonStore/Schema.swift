@@ -310,5 +310,80 @@ enum Schema {
         """
         ALTER TABLE api_keys ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE CASCADE;
         """,
+        // 11: everything belongs to a project (migration 7 made `default` first, so its id is 1, and
+        // everything so far moves there). Flow and deployment names, limits' tags and cache keys are
+        // unique within a project, which SQLite changes only by rebuilding the table (the migration
+        // runs with foreign keys off and checks them before it commits). A run carries its flow's
+        // project, so that a project's runs list stays an index walk.
+        """
+        CREATE TABLE flows_v11 (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            name TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            UNIQUE (project_id, name)
+        );
+        INSERT INTO flows_v11 (id, project_id, name, created_at) SELECT id, 1, name, created_at FROM flows;
+        DROP TABLE flows;
+        ALTER TABLE flows_v11 RENAME TO flows;
+        CREATE TABLE deployments_v11 (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id),
+            name TEXT NOT NULL,
+            flow_id INTEGER NOT NULL REFERENCES flows(id),
+            version INTEGER,
+            parameters TEXT NOT NULL,
+            schedule TEXT,
+            pool TEXT NOT NULL,
+            catchup INTEGER NOT NULL DEFAULT 0,
+            max_active INTEGER,
+            paused INTEGER NOT NULL DEFAULT 0,
+            is_default INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            scheduled_through INTEGER,
+            working_directory TEXT,
+            UNIQUE (project_id, name)
+        );
+        INSERT INTO deployments_v11 (id, project_id, name, flow_id, version, parameters, schedule, pool, catchup, max_active,
+                                     paused, is_default, created_at, updated_at, scheduled_through, working_directory)
+            SELECT id, 1, name, flow_id, version, parameters, schedule, pool, catchup, max_active,
+                   paused, is_default, created_at, updated_at, scheduled_through, working_directory FROM deployments;
+        DROP TABLE deployments;
+        ALTER TABLE deployments_v11 RENAME TO deployments;
+        ALTER TABLE flow_runs ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1;
+        DROP INDEX flow_runs_by_time;
+        DROP INDEX flow_runs_by_state_time;
+        CREATE INDEX flow_runs_by_project_time ON flow_runs(project_id, COALESCE(start_time, scheduled_time, created_at), id);
+        CREATE INDEX flow_runs_by_project_state_time ON flow_runs(project_id, state_type, COALESCE(start_time, scheduled_time, created_at), id);
+        CREATE TABLE cache_v11 (
+            project_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            task_name TEXT NOT NULL,
+            result TEXT,
+            result_path TEXT,
+            flow_run_id TEXT NOT NULL,
+            task_run_id TEXT NOT NULL,
+            task_run_name TEXT,
+            created_at REAL NOT NULL,
+            expires_at REAL,
+            PRIMARY KEY (project_id, key)
+        );
+        INSERT INTO cache_v11 SELECT 1, key, task_name, result, result_path, flow_run_id, task_run_id, task_run_name, created_at, expires_at FROM cache;
+        DROP TABLE cache;
+        ALTER TABLE cache_v11 RENAME TO cache;
+        CREATE INDEX cache_by_project_task ON cache(project_id, task_name);
+        CREATE TABLE concurrency_limits_v11 (
+            project_id INTEGER NOT NULL,
+            tag TEXT NOT NULL,
+            slots INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (project_id, tag)
+        );
+        INSERT INTO concurrency_limits_v11 SELECT 1, tag, slots, created_at FROM concurrency_limits;
+        DROP TABLE concurrency_limits;
+        ALTER TABLE concurrency_limits_v11 RENAME TO concurrency_limits;
+        ALTER TABLE concurrency_slots ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1;
+        """,
     ]
 }

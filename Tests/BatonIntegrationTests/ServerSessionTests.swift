@@ -122,7 +122,7 @@ struct ServerSessionTests {
         defer { _ = open.stop() }
         #expect(open.apiKey == nil)
         #expect(try open.get("/api/flows").status == 200)
-        #expect(try open.get("/api/session").json == .object(["authRequired": .bool(false)]))
+        #expect(try open.get("/api/session").json == .object(["authRequired": .bool(false), "projects": .array([.string("default")])]))
         _ = try await open.events("/api/events", subscribed: { true }) { _, _ in true }
     }
 

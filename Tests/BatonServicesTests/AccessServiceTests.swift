@@ -86,7 +86,7 @@ import Testing
         let project = #expect(throws: BatonError.self) {
             try access.createKey(name: "ci", project: "nope", role: .viewer, expiresInDays: nil, f.caller)
         }
-        #expect(project?.message == "no project 'nope'; projects: default")
+        #expect(project?.message == "no project 'nope'; projects: default (`baton project create NAME` makes one)")
         _ = try access.createKey(name: "ci", project: "default", role: .viewer, expiresInDays: nil, f.caller)
         let taken = #expect(throws: BatonError.self) {
             try access.createKey(name: "ci", project: "default", role: .viewer, expiresInDays: nil, f.caller)

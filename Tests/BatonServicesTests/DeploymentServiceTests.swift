@@ -95,7 +95,7 @@ import Testing
         let note = try s.services.registration.record(registration, caller)[0].deploymentNote
         #expect(note == "default deployment 'etl' created: every 1 minute, pool default")
         for _ in 0..<2 {
-            #expect(try s.services.deployments.followRegistration(flows: ["etl"], now: t0) == [:])
+            #expect(try s.services.deployments.followRegistration(flows: ["etl"], project: ProjectNames.default, now: t0) == [:])
         }
         #expect(try store.flowRun(follows.id).version == 2)
         #expect(try store.flowRun(follows.id).parameters["n"] == .int(8), "the run's own given parameters")
@@ -112,7 +112,7 @@ import Testing
             try db.run("UPDATE flow_runs SET version_id = (SELECT id FROM versions WHERE number = 1)")
         }
         #expect(try other.store.flowRun(waiting.id).version == 1)
-        #expect(try other.services.deployments.followRegistration(flows: ["etl"], now: t0) == [:])
+        #expect(try other.services.deployments.followRegistration(flows: ["etl"], project: ProjectNames.default, now: t0) == [:])
         #expect(try other.store.flowRun(waiting.id).version == 2)
     }
 
@@ -127,8 +127,8 @@ import Testing
             let text = String(decoding: try BatonCoding.encoder().encode(manifest), as: UTF8.self)
             try db.run("UPDATE versions SET manifest = ?", [.text(text)])
         }
-        #expect(try services.deployments.followRegistration(flows: ["etl"], now: t0) == ["etl": "default deployment 'etl' created: every 1 minute, pool default"])
-        #expect(try services.deployments.followRegistration(flows: ["etl"], now: t0) == [:])
+        #expect(try services.deployments.followRegistration(flows: ["etl"], project: ProjectNames.default, now: t0) == ["etl": "default deployment 'etl' created: every 1 minute, pool default"])
+        #expect(try services.deployments.followRegistration(flows: ["etl"], project: ProjectNames.default, now: t0) == [:])
         #expect(try store.deployment(named: "etl").isDefault)
     }
 

@@ -118,13 +118,13 @@ import Testing
     @Test func theListingsWalkAnIndexInsteadOfSortingEveryRun() throws {
         let (_, store, _, _) = try populated()
         let plans = try store.withConnection { db in
-            try ["", "WHERE f.name = 'etl' AND", "WHERE r.state_type = 'completed' AND", "WHERE d.name = 'tick' AND"].map { filter in
-                let condition = filter.isEmpty ? "WHERE" : filter
-                return try db.query(
+            // As a project's listing asks: every one names the project.
+            try ["", "f.name = 'etl' AND", "r.state_type = 'completed' AND", "d.name = 'tick' AND"].map { filter in
+                try db.query(
                     """
-                    EXPLAIN QUERY PLAN SELECT \(SQLiteStore.runColumns) \(condition) NOT \(SQLiteStore.upcomingSQL)
-                    ORDER BY \(SQLiteStore.listTimeSQL) DESC, r.id DESC LIMIT 50
-                    """, [now.sqlValue]
+                    EXPLAIN QUERY PLAN SELECT \(SQLiteStore.runColumns) WHERE r.project_id = \(SQLiteStore.projectIDSQL) AND \(filter)
+                    NOT \(SQLiteStore.upcomingSQL) ORDER BY \(SQLiteStore.listTimeSQL) DESC, r.id DESC LIMIT 50
+                    """, [.text(ProjectNames.default), now.sqlValue]
                 ) { $0.text(3) }.joined(separator: "; ")
             }
         }

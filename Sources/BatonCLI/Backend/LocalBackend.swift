@@ -9,11 +9,12 @@ final class LocalBackend: Backend {
     let home: BatonHome
     /// The application layer over the store, and who asks through it: this machine's user.
     let services: Services
-    let caller = Caller.storeOwner()
+    let caller: Caller
 
-    init(services: Services) {
+    init(services: Services, caller: Caller) {
         home = services.home
         self.services = services
+        self.caller = caller
     }
 
     // MARK: Flows and versions

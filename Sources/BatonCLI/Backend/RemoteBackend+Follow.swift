@@ -8,12 +8,13 @@ import Foundation
 /// events) is read once with ordinary requests, and lines already printed are not printed again.
 extension RemoteBackend {
     func carry(_ run: RunView, printer: RunPrinter) throws -> RunView {
-        let (url, caFile, id, name, credentials) = (url, caFile, run.id, run.name, credentials)
+        let (url, caFile, name, credentials) = (url, caFile, run.name, credentials)
+        let cancel = inProject("/api/flow-runs/\(APITarget.segment(run.id))/cancel")
         let err = Terminal.standardError
         let token = Interrupts.add { _ in
             err.line(err.dim("Cancelling '\(name)' on the server (Ctrl-C again to stop following)…"))
             // A connection of its own: the main thread is reading the event stream.
-            _ = try? HTTPClient(baseURL: url, caFile: caFile).request("POST", "/api/flow-runs/\(APITarget.segment(id))/cancel", headers: credentials)
+            _ = try? HTTPClient(baseURL: url, caFile: caFile).request("POST", cancel, headers: credentials)
         }
         defer { Interrupts.remove(token) }
         return try follow(run, printer: printer, after: 0)
@@ -59,7 +60,7 @@ extension RemoteBackend {
         }
         let target = APITarget.query("/api/events", [("flowRun", id)])
         do {
-            try connection().events(target) { event in
+            try connection().events(inProject(target)) { event in
                 let data = Array(event.data.utf8)
                 switch event.event {
                 case "hello", "resync":
@@ -107,12 +108,12 @@ extension RemoteBackend {
         waiting()
         // The stream is read on a thread of its own, so that waiting can end at the deadline.
         let ended = Outcome<RunView>()
-        let (url, caFile) = (url, caFile)
+        let (url, caFile, project) = (url, caFile, project)
         Thread.detachNewThread {
             // Past every log line and without task runs: it prints nothing.
             let quiet = RunPrinter(terminal: .standardError, run: current)
             quiet.showsTaskRuns = false
-            if let backend = try? RemoteBackend(url: url, origin: "the API URL", caFile: caFile.map { ($0, "the CA file") }), let final = try? backend.follow(current, printer: quiet, after: .max) {
+            if let backend = try? RemoteBackend(url: url, origin: "the API URL", caFile: caFile.map { ($0, "the CA file") }, project: project), let final = try? backend.follow(current, printer: quiet, after: .max) {
                 ended.finish(final)
             }
         }

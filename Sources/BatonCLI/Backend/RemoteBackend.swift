@@ -13,12 +13,16 @@ final class RemoteBackend: Backend {
     /// The `Authorization` header every request carries: the API key given, in `BATON_API_KEY`, or
     /// saved by `baton login` for this server.
     let credentials: [(String, String)]
+    /// The project every request works in (`?project=`); nil: the server's choice (an API key's own
+    /// project, else `default`).
+    let project: String?
 
     /// `origin` names where the URL came from (`--api`, `BATON_API_URL`), and `caFile`'s where the CA
     /// file was named (`--ca-file`, `BATON_CA_FILE`), in the error for a bad one.
     /// `key` is the API key to send; nil for `BATON_API_KEY`, else the one `baton login` saved.
-    init(url: String, origin: String, caFile: (path: String, origin: String)? = nil, key: String? = nil) throws {
+    init(url: String, origin: String, caFile: (path: String, origin: String)? = nil, key: String? = nil, project: String? = nil) throws {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.project = project
         self.caFile = caFile?.path
         let environment = ProcessInfo.processInfo.environment["BATON_API_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let key = key ?? (environment.isEmpty ? SavedKeys.key(for: self.url) ?? "" : environment)
@@ -57,12 +61,18 @@ final class RemoteBackend: Backend {
         }
         let response: HTTPClientResponse
         do {
-            response = try (client ?? self.client).request(method, target, headers: headers, body: body)
+            response = try (client ?? self.client).request(method, inProject(target), headers: headers, body: body)
         } catch {
             throw unreachable(error)
         }
         guard response.status < 400 else { throw refusal(response, method, target) }
         return response.body
+    }
+
+    /// `target` with the project every request works in.
+    func inProject(_ target: String) -> String {
+        guard let project else { return target }
+        return target + (target.contains("?") ? "&" : "?") + "project=" + APITarget.segment(project)
     }
 
     /// A JSON answer decoded as `T`.

@@ -11,7 +11,7 @@ import Glibc
 enum AccessCommands {
     static let localOnly = "manages who may use this machine's store"
     static var all: [CommandSpec] {
-        [userCreate, userList, userDisable, userEnable, userPassword, userLink, keyCreate, keyList, keyRevoke, projectList, memberAdd, memberRemove, memberList]
+        [userCreate, userList, userDisable, userEnable, userPassword, userLink, keyCreate, keyList, keyRevoke, projectCreate, projectList, projectDelete, memberAdd, memberRemove, memberList]
             .map { $0.onlyLocal(localOnly) }
     }
 
@@ -242,9 +242,30 @@ enum AccessCommands {
 
     // MARK: Projects and members
 
+    static let projectCreate = CommandSpec(
+        path: ["project", "create"], summary: "Make a project: its own flows, versions, deployments, runs, limits and cache",
+        positionals: [PositionalSpec(name: "name", help: "The project's name (letters, digits, '-', '_' and '.')")]
+    ) { args, context in
+        let name = args.positionals[0]
+        try context.services().access.createProject(name, .storeOwner())
+        context.out.line("Project '\(name)' created. Work in it with --project \(name) (or BATON_PROJECT=\(name)); "
+            + "give people roles in it with `baton project member add \(name) USER --role R`.")
+        return 0
+    }
+
     static let projectList = CommandSpec(path: ["project", "ls"], summary: "List projects", options: [.json]) { args, context in
         let names = try context.services().access.projects(.storeOwner())
         context.out.line(args.flag("json") ? Format.json(names) : names.joined(separator: "\n"))
+        return 0
+    }
+
+    static let projectDelete = CommandSpec(
+        path: ["project", "delete"], summary: "Delete an empty project with its members and keys",
+        positionals: [PositionalSpec(name: "name", help: "The project")]
+    ) { args, context in
+        let name = args.positionals[0]
+        try context.services().access.deleteProject(name, .storeOwner())
+        context.out.line("Project '\(name)' deleted, with its members and keys.")
         return 0
     }
 

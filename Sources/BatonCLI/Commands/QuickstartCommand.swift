@@ -33,7 +33,7 @@ enum QuickstartCommand {
 
         let out = context.out
         let services = try context.services()
-        let caller = Caller.storeOwner()
+        let caller = context.storeOwner
         out.line(out.bold("Baton quickstart") + " — store \(services.store.location)")
         var flows: [(flow: String, version: Int)] = []
         for package in packages {

@@ -24,10 +24,13 @@ public struct DeploymentView: Codable, Sendable, Hashable {
     public var activeRuns: Int
     public var scheduledRuns: Int
     public var skippedSlots: Int
+    /// The project it belongs to.
+    public var project: String
 
     /// `next`: its next fire times as the scheduler computes them (none while paused), formatted in
     /// the schedule's zone.
     public init(_ d: DeploymentRecord, next: [String], activeRuns: Int, scheduledRuns: Int, skippedSlots: Int) {
+        project = d.project
         name = d.name
         flow = d.flow
         version = d.version.map(String.init) ?? "latest"

@@ -28,8 +28,11 @@ public struct RunView: Codable, Sendable, Hashable {
     public var workerID: String?
     /// Scheduled for a later time and not started, when the view was made (``RunTiming/isUpcoming``).
     public var upcoming: Bool
+    /// The project it belongs to.
+    public var project: String
 
     public init(_ run: FlowRunRecord) {
+        project = run.project
         upcoming = RunTiming.isUpcoming(run.state, startTime: run.startTime, scheduledTime: run.scheduledTime, now: Date())
         deployment = run.deployment
         scheduledTime = Timestamps.wholeMilliseconds(run.scheduledTime)

@@ -9,6 +9,22 @@ import Foundation
 enum Contracts {
     static func contract(_ method: String, _ pattern: String) -> Contract? { all[method + " " + pattern] }
 
+    /// A route's contract: as declared, and on every route that needs credentials the project it
+    /// works in (a project that does not exist is not found).
+    static func contract(for route: Route) -> Contract? {
+        guard var contract = contract(route.method, route.pattern) else { return nil }
+        if route.permission != nil {
+            if !contract.inputs.contains(where: { $0.name == project.name }) { contract.inputs.append(project) }
+            contract.errors.insert(.notFound)
+        }
+        return contract
+    }
+
+    /// The project a request works in.
+    static let project = Input.query(
+        "project", .name(what: "project name"), default: .string(ProjectNames.default),
+        "The project to work in (an API key's own project when it names none); another project's flows, runs and deployments are not found")
+
     private static let flow = Input.path("flow")
     private static let run = Input.path("id")
     private static let deployment = Input.path("name")

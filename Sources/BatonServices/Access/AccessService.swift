@@ -39,10 +39,48 @@ public struct AccessService: Sendable {
         }
     }
 
-    /// Every project by name.
+    /// The projects `caller` may work in, by name: every one for the store's owner and server
+    /// admins, else those they have a role in.
     public func projects(_ caller: Caller) throws -> [String] {
-        try services.authorize(caller, .administer)
-        return try store.projectNames()
+        let all = try store.projectNames()
+        switch caller.identity {
+        case .storeOwner: return all
+        case .anonymous:
+            try services.authorize(caller, .read, in: ProjectNames.default)
+            return all
+        case .apiKey(_, let project, _): return all.filter { $0 == project }
+        case .user(_, let admin, let roles): return admin ? all : all.filter { roles[$0] != nil }
+        }
+    }
+
+    /// Makes a project, empty, with nobody in it but the server's admins.
+    public func createProject(_ name: String, _ caller: Caller) throws {
+        try services.audit.recording("project create", target: name, project: name, caller) {
+            try services.authorize(caller, .administer, in: ProjectNames.default)
+            try DeploymentNames.validate(name, what: "project name")
+            guard try store.insertProject(name, at: services.options.now()) else {
+                throw BatonError(.conflict, "a project named '\(name)' exists already")
+            }
+        }
+    }
+
+    /// Deletes an empty project with its members and keys. A project that still has flows is
+    /// refused (nothing of a team's is deleted by accident), and so is `default`.
+    public func deleteProject(_ name: String, _ caller: Caller) throws {
+        try services.audit.recording("project delete", target: name, project: name, caller) {
+            try services.authorize(caller, .administer, in: ProjectNames.default)
+            guard name != ProjectNames.default else {
+                throw BatonError(.invalidInput, "project '\(name)' cannot be deleted: it is where everything goes that names no project")
+            }
+            _ = try requireProject(name)
+            let flows = try store.deleteProject(name)
+            guard flows.isEmpty else {
+                throw BatonError(
+                    .conflict,
+                    "project '\(name)' still has flows (\(flows.prefix(5).joined(separator: ", "))\(flows.count > 5 ? ", …" : "")); "
+                        + "only an empty project can be deleted")
+            }
+        }
     }
 
     /// Every user by name.
@@ -181,10 +219,7 @@ public struct AccessService: Sendable {
     }
 
     private func requireProject(_ name: String) throws -> String {
-        let names = try store.projectNames()
-        guard names.contains(name) else {
-            throw BatonError(.notFound, "no project '\(name)'; projects: \(names.joined(separator: ", "))")
-        }
+        try services.requireProject(name)
         return name
     }
 

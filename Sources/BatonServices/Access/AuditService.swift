@@ -53,7 +53,7 @@ public struct AuditService: Sendable {
     /// before any operation runs; this records what the local command line changes.
     func local<T>(_ action: String, target: String?, _ caller: Caller, _ body: () throws -> T) throws -> T {
         guard case .storeOwner = caller.identity else { return try body() }
-        return try recording(action, target: target, project: ProjectNames.default, caller, body)
+        return try recording(action, target: target, project: caller.project, caller, body)
     }
 
     /// Rows matching `query`, newest first. Needs `administer`.
@@ -64,6 +64,10 @@ public struct AuditService: Sendable {
                 .invalidInput, "limit \(query.limit) is not valid: expected a number from \(Self.listLimit.lowerBound) to \(Self.listLimit.upperBound)",
                 field: "limit")
         }
+        // A project's admin reads their project's rows; the default project's (the server's
+        // admins) read every project's.
+        var query = query
+        if caller.project != ProjectNames.default { query.project = caller.project }
         return try services.store.auditEntries(query)
     }
 }

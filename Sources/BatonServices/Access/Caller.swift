@@ -1,9 +1,11 @@
 import BatonCore
 import Foundation
 
-/// Who asks for an operation. Every operation of the application layer takes one, so that the
-/// decision of what a caller may do is made in one place (``Services/authorize(_:_:)``), whether the
-/// request came from the CLI on this machine or through the API.
+/// Who asks for an operation, and in which project. Every operation of the application layer takes
+/// one, so that the decision of what a caller may do is made in one place
+/// (``Services/authorize(_:_:in:)``), and every operation works on that project's flows, runs,
+/// deployments, limits and caches only, whether the request came from the CLI on this machine
+/// (`--project`) or through the API (`?project=`).
 public struct Caller: Sendable, Hashable {
     public enum Identity: Sendable, Hashable {
         /// The user of this machine working on its store directly: the file's permissions are the
@@ -21,10 +23,20 @@ public struct Caller: Sendable, Hashable {
     public var identity: Identity
     /// Where the request came from (a client's address), for messages and audit; nil in process.
     public var address: String?
+    /// The project the request works in: `default` unless it names another.
+    public var project: String
 
-    public init(_ identity: Identity, address: String? = nil) {
+    public init(_ identity: Identity, address: String? = nil, project: String = ProjectNames.default) {
         self.identity = identity
         self.address = address
+        self.project = project
+    }
+
+    /// The same caller, working in `project`.
+    public func inProject(_ project: String) -> Caller {
+        var caller = self
+        caller.project = project
+        return caller
     }
 
     /// The local CLI: this machine's account, from `USER` (or `LOGNAME`), else the process's user

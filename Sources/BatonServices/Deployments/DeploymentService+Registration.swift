@@ -12,10 +12,10 @@ extension DeploymentService {
     /// Idempotent: a second call with nothing registered in between changes nothing, so the
     /// registration service may call it after every registration, outside the registration's
     /// transaction.
-    func followRegistration(flows: [String], now: Date) throws -> [String: String] {
+    func followRegistration(flows: [String], project: String, now: Date) throws -> [String: String] {
         var notes: [String: String] = [:]
         for flow in flows {
-            if let note = try follow(flow, from: try store.version(of: flow, number: nil), now: now) { notes[flow] = note }
+            if let note = try follow(flow, from: try store.version(of: flow, number: nil, project: project), now: now) { notes[flow] = note }
         }
         return notes
     }
@@ -29,14 +29,14 @@ extension DeploymentService {
         while true {
             try moveRuns(of: flow, to: latest)
             let note = try followDeclaredSchedule(of: latest, now: now)
-            let again = try store.version(of: flow, number: nil)
+            let again = try store.version(of: flow, number: nil, project: latest.project)
             if again.number == latest.number { return note }
             latest = again
         }
     }
 
     private func moveRuns(of flow: String, to latest: VersionRecord) throws {
-        for deployment in try store.deployments(flow: flow) where deployment.version == nil {
+        for deployment in try store.deployments(flow: flow, project: latest.project) where deployment.version == nil {
             for run in try store.unstartedRuns(deploymentID: deployment.id) where run.version != latest.number {
                 guard let resolved = try? latest.resolveRunParameters(run.given ?? deployment.parameters) else { continue }
                 _ = try store.moveUnstartedRun(run.id, toVersion: latest.number, parameters: resolved)
@@ -46,7 +46,7 @@ extension DeploymentService {
 
     private func followDeclaredSchedule(of latest: VersionRecord, now: Date) throws -> String? {
         let flow = latest.flow
-        let existing = try store.deployments(flow: flow).first { $0.isDefault }
+        let existing = try store.deployments(flow: flow, project: latest.project).first { $0.isDefault }
         let cursor = Int64(floor(now.timeIntervalSince1970))
         guard let declared = latest.manifest.schedule.flatMap({ try? $0.settled(now: now) }) else {
             guard let existing, existing.schedule != nil else { return nil }
@@ -61,7 +61,7 @@ extension DeploymentService {
             return "default deployment '\(existing.name)' now runs \(declared.summary)"
         }
         for name in [flow, flow + "-default"] {
-            guard try store.insertDeployment(NewDeployment(name: name, flow: flow), schedule: declared, isDefault: true, now: now) != nil
+            guard try store.insertDeployment(NewDeployment(name: name, flow: flow, project: latest.project), schedule: declared, isDefault: true, now: now) != nil
             else { continue }
             return "default deployment '\(name)' created: \(declared.summary), pool \(DeploymentNames.defaultPool)"
         }

@@ -27,13 +27,15 @@ public struct DeploymentService: Sendable {
     public func create(_ new: NewDeployment, _ caller: Caller) throws -> DeploymentView {
         try services.audit.local("deployment create", target: new.name, caller) {
             try services.authorize(caller, .develop)
+            var new = new
+            new.project = caller.project
             let now = self.now
             try new.validate()
-            _ = try store.version(of: new.flow, number: new.version).resolveRunParameters(new.parameters)
+            _ = try store.version(of: new.flow, number: new.version, project: caller.project).resolveRunParameters(new.parameters)
             let schedule = try new.schedule.map { try $0.settled(now: now) }
             if let schedule { try CompiledSchedule(schedule, defaultStart: now).requireFireTime(after: Int64(floor(now.timeIntervalSince1970))) }
             guard let created = try store.insertDeployment(new, schedule: schedule, isDefault: false, now: now) else {
-                let existing = try store.deploymentRecord(named: new.name)
+                let existing = try store.deploymentRecord(named: new.name, project: caller.project)
                 throw BatonError(
                     .conflict, "a deployment named '\(new.name)' exists already (of flow '\(existing?.flow ?? new.flow)'); choose another name")
             }
@@ -45,13 +47,13 @@ public struct DeploymentService: Sendable {
     public func list(flow: String?, nextCount: Int = fireTimesShown, _ caller: Caller) throws -> [DeploymentView] {
         try services.authorize(caller, .read)
         let now = self.now
-        return try store.deployments(flow: flow).map { try view($0, nextCount: nextCount, now: now) }
+        return try store.deployments(flow: flow, project: caller.project).map { try view($0, nextCount: nextCount, now: now) }
     }
 
     /// A deployment by name; throws `notFound` naming the ones that exist.
     public func get(_ name: String, nextCount: Int = fireTimesShown, _ caller: Caller) throws -> DeploymentView {
         try services.authorize(caller, .read)
-        return try view(store.deployment(named: name), nextCount: nextCount)
+        return try view(store.deployment(named: name, project: caller.project), nextCount: nextCount)
     }
 
     /// Pauses or resumes a deployment. Pausing marks it paused first (a scheduler's batch planned
@@ -62,7 +64,7 @@ public struct DeploymentService: Sendable {
         try services.audit.local(paused ? "deployment pause" : "deployment resume", target: name, caller) {
             try services.authorize(caller, .run)
             let now = self.now
-            var deployment = try store.deployment(named: name)
+            var deployment = try store.deployment(named: name, project: caller.project)
             if deployment.paused != paused {
                 let change = paused
                     ? DeploymentChange(paused: true, scheduledThrough: Int64(floor(now.timeIntervalSince1970)), updatedAt: now)
@@ -79,7 +81,7 @@ public struct DeploymentService: Sendable {
     public func delete(_ name: String, _ caller: Caller) throws {
         try services.audit.local("deployment delete", target: name, caller) {
             try services.authorize(caller, .develop)
-            try store.deleteDeployment(id: store.deployment(named: name).id)
+            try store.deleteDeployment(id: store.deployment(named: name, project: caller.project).id)
         }
     }
 
@@ -88,10 +90,10 @@ public struct DeploymentService: Sendable {
         try services.audit.local("deployment run", target: name, caller) {
             try services.authorize(caller, .run)
             let now = self.now
-            let deployment = try store.deployment(named: name)
+            let deployment = try store.deployment(named: name, project: caller.project)
             var given = deployment.parameters
             for (key, value) in overrides { given[key] = value }
-            let version = try store.version(of: deployment.flow, number: deployment.version)
+            let version = try store.version(of: deployment.flow, number: deployment.version, project: deployment.project)
             let run = NewFlowRun(
                 flow: deployment.flow, version: version.number, parameters: try version.resolveRunParameters(given),
                 state: RunState(.scheduled, at: now), deploymentID: deployment.id, scheduledTime: now, pool: deployment.pool)
@@ -104,7 +106,7 @@ public struct DeploymentService: Sendable {
     public func backfill(_ name: String, _ range: BackfillRange, _ caller: Caller) throws -> Backfilled {
         try services.audit.local("deployment backfill", target: name, caller) {
             try services.authorize(caller, .run)
-            let (created, existing) = try Scheduler(store: store).backfill(store.deployment(named: name), range, now: now)
+            let (created, existing) = try Scheduler(store: store).backfill(store.deployment(named: name, project: caller.project), range, now: now)
             return Backfilled(created: created, existing: existing)
         }
     }

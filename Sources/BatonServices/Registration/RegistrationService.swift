@@ -25,16 +25,18 @@ public struct RegistrationService: Sendable {
     }
 
     /// Records a checked library's versions, then has the deployments of each flow that got a new
-    /// version follow it (``DeploymentService/followRegistration(flows:now:)``): the store records,
+    /// version follow it (``DeploymentService/followRegistration(flows:project:now:)``): the store records,
     /// this layer decides what a registration changes. `register` and `registerUpload` check the
     /// library first; this records what they found.
     public func record(_ registration: LibraryRegistration, _ caller: Caller) throws -> [RegisteredVersion] {
         try services.audit.local("register", target: registration.fileName, caller) {
             try services.authorize(caller, .develop)
+            var registration = registration
+            registration.project = caller.project
             let versions = try services.store.register(registration)
             let created = versions.filter(\.created).map(\.flow)
             guard !created.isEmpty else { return versions }
-            let notes = try services.deployments.followRegistration(flows: created, now: services.options.now())
+            let notes = try services.deployments.followRegistration(flows: created, project: caller.project, now: services.options.now())
             return versions.map { version in
                 var version = version
                 if version.created { version.deploymentNote = notes[version.flow] }

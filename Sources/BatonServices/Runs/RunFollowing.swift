@@ -23,13 +23,13 @@ extension RunService {
         _ reference: String, after: Int64, taskRuns withTaskRuns: Bool, _ caller: Caller, update: (RunProgress) throws -> Void
     ) throws -> RunView {
         try services.authorize(caller, .read)
-        let id = try store.flowRun(reference).id
+        let id = try store.flowRun(reference, project: caller.project).id
         let bell = try store.changeDoorbell()
         var after = after
         var changedSince: Date?
         while true {
             // The state first: once it is final, everything the run wrote before it is there to read.
-            let current = RunView(try store.flowRun(id))
+            let current = RunView(try store.flowRun(id, project: caller.project))
             var lines: [LogRecord] = []
             while true {
                 let page = try store.logs(flowRunID: id, afterID: after, limit: 1000)

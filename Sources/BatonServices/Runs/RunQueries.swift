@@ -60,6 +60,8 @@ extension RunService {
     /// Runs as `query` filters and orders them, with the cursor of the next page when the page is full.
     public func list(_ query: FlowRunQuery, _ caller: Caller) throws -> RunPage {
         try services.authorize(caller, .read)
+        var query = query
+        query.project = caller.project
         let runs = try store.flowRuns(query)
         let next = runs.count == query.limit ? runs.last.map { RunCursor($0, in: query.when).text } : nil
         return RunPage(runs: runs.map(RunView.init), nextCursor: next)
@@ -67,33 +69,38 @@ extension RunService {
 
     public func run(_ reference: String, _ caller: Caller) throws -> RunView {
         try services.authorize(caller, .read)
-        return RunView(try store.flowRun(reference))
+        return RunView(try store.flowRun(reference, project: caller.project))
     }
 
     /// The run's own state history, oldest first.
     public func states(_ reference: String, _ caller: Caller) throws -> [RunState] {
         try services.authorize(caller, .read)
-        let run = try store.flowRun(reference)
+        let run = try store.flowRun(reference, project: caller.project)
         return try store.states(flowRunID: run.id).filter { $0.taskRunID == nil }.map(\.state)
     }
 
     /// The run's first `limit` task runs with their histories (and inputs and results with `values`).
     public func taskRuns(_ reference: String, limit: Int, values: Bool, _ caller: Caller) throws -> [TaskRunView] {
         try services.authorize(caller, .read)
-        let run = try store.flowRun(reference)
+        let run = try store.flowRun(reference, project: caller.project)
         return try store.taskRunViews(flowRunID: run.id, changedSince: nil, limit: limit, withValues: values)
     }
 
     /// One task run by id, with its input, result and history.
     public func taskRun(_ id: String, _ caller: Caller) throws -> TaskRunView {
         try services.authorize(caller, .read)
-        return try store.taskRunView(id)
+        let view = try store.taskRunView(id)
+        // Another project's task run is not there at all, as its flow run is not.
+        guard (try? store.flowRun(view.flowRunID, project: caller.project)) != nil else {
+            throw BatonError(.notFound, "no task run with id '\(id)'")
+        }
+        return view
     }
 
     /// The graph of the run's first `limit` task runs: only edges between nodes it holds.
     public func graph(_ reference: String, limit: Int, _ caller: Caller) throws -> RunGraphParts {
         try services.authorize(caller, .read)
-        let run = try store.flowRun(reference)
+        let run = try store.flowRun(reference, project: caller.project)
         let nodes = try store.taskRunViews(flowRunID: run.id, changedSince: nil, limit: limit, withValues: false)
         let ids = Set(nodes.map(\.id))
         let edges = try store.edges(flowRunID: run.id).filter { ids.contains($0.upstream) && ids.contains($0.downstream) }
@@ -103,7 +110,7 @@ extension RunService {
     /// Up to `limit` log lines after line `after`, of those the ones at `level` or above.
     public func logs(_ reference: String, after: Int64, limit: Int, level: LogLevel = .debug, _ caller: Caller) throws -> LogPage {
         try services.authorize(caller, .read)
-        let run = try store.flowRun(reference)
+        let run = try store.flowRun(reference, project: caller.project)
         let lines = try store.logs(flowRunID: run.id, afterID: after, limit: limit)
         return LogPage(lines: lines.filter { $0.level >= level }, nextAfter: lines.last?.id ?? after)
     }
@@ -111,29 +118,29 @@ extension RunService {
     /// The subflow runs the run called.
     public func subflows(_ reference: String, _ caller: Caller) throws -> [RunView] {
         try services.authorize(caller, .read)
-        let run = try store.flowRun(reference)
+        let run = try store.flowRun(reference, project: caller.project)
         return try store.subflowRuns(of: run.id).map(RunView.init)
     }
 
     /// The run's artifacts, newest first (at most 1,000).
     public func artifacts(_ reference: String, _ caller: Caller) throws -> [ArtifactRecord] {
         try services.authorize(caller, .read)
-        let run = try store.flowRun(reference)
-        return try store.artifacts(flowRunID: run.id, key: nil, limit: 1000)
+        let run = try store.flowRun(reference, project: caller.project)
+        return try store.artifacts(flowRunID: run.id, key: nil, limit: 1000, project: caller.project)
     }
 
     /// Everything there is to show of the run: its states, task runs with their histories, graph,
     /// subflows, artifacts and version.
     public func inspect(_ reference: String, _ caller: Caller) throws -> RunInspection {
         try services.authorize(caller, .read)
-        let run = try store.flowRun(reference)
+        let run = try store.flowRun(reference, project: caller.project)
         let states = try store.states(flowRunID: run.id)
         var taskStates: [String: [RunState]] = [:]
         for record in states { if let id = record.taskRunID { taskStates[id, default: []].append(record.state) } }
         return RunInspection(
             run: run, states: states.filter { $0.taskRunID == nil }.map(\.state), taskRuns: try store.taskRuns(flowRunID: run.id),
             taskRunStates: taskStates, edges: try store.edges(flowRunID: run.id), subflowRuns: try store.subflowRuns(of: run.id),
-            artifacts: try store.artifacts(flowRunID: run.id, key: nil, limit: 1000),
-            version: try? store.version(of: run.flow, number: run.version))
+            artifacts: try store.artifacts(flowRunID: run.id, key: nil, limit: 1000, project: caller.project),
+            version: try? store.version(of: run.flow, number: run.version, project: run.project))
     }
 }

@@ -23,11 +23,12 @@ extension RunService {
     /// the service's pool when nil).
     @discardableResult
     public func sweepOrphans(pool: String? = nil, _ caller: Caller) throws -> [RecoveredRun] {
-        try services.authorize(caller, .run)
+        // Every project's runs: the store's own upkeep, so the default project's (its admins') call.
+        try services.authorize(caller, .run, in: ProjectNames.default)
         let locks = services.home.locksPath
         var recovered: [RecoveredRun] = []
         for supervised in try store.supervisedRuns() where SupervisorLiveness.isGone(supervised, locks: locks) {
-            let worker = try store.flowRun(supervised.flowRunID).workerID.flatMap { try store.workerRecord($0) }
+            let worker = try store.flowRun(supervised.flowRunID, project: nil).workerID.flatMap { try store.workerRecord($0) }
             let message = RunTransitions.orphanMessage(supervised, workerGoneReason: worker?.goneReason)
             let transition = RunTransitions.orphanCrash(supervised)
             guard try store.updateFlowRun(supervised.flowRunID, if: transition.guardedBy, transition.change) != nil else { continue }
@@ -35,7 +36,7 @@ extension RunService {
             store.ring(StoreTopic.finished)
             unlink(SupervisorLiveness.lockPath(locks: locks, flowRunID: supervised.flowRunID, attempt: supervised.attempt))
             let retried = try retryIfAllowed(supervised.flowRunID, pool: pool ?? services.options.pool)
-            recovered.append(RecoveredRun(run: try store.flowRun(supervised.flowRunID), retried: retried))
+            recovered.append(RecoveredRun(run: try store.flowRun(supervised.flowRunID, project: nil), retried: retried))
         }
         return recovered
     }
@@ -44,9 +45,9 @@ extension RunService {
     /// ``RunTransitions/retry(_:options:pool:now:random:)``); returns whether it did. Of two callers
     /// for one crash, one does.
     func retryIfAllowed(_ flowRunID: String, pool: String? = nil) throws -> Bool {
-        let run = try store.flowRun(flowRunID)
+        let run = try store.flowRun(flowRunID, project: nil)
         guard run.state.type == .crashed else { return false }
-        let options = try store.version(of: run.flow, number: run.version).manifest.options ?? FlowOptionsSpec()
+        let options = try store.version(of: run.flow, number: run.version, project: run.project).manifest.options ?? FlowOptionsSpec()
         guard
             let transition = RunTransitions.retry(
                 run, options: options, pool: pool, now: services.options.now(), random: Double.random(in: 0..<1)),

@@ -41,7 +41,7 @@ extension RunService {
         _ caller: Caller
     ) throws -> ExecutionOutcome {
         try services.authorize(caller, .run)
-        return try execute(try store.flowRun(reference), options, observer: observer, caller)
+        return try execute(try store.flowRun(reference, project: caller.project), options, observer: observer, caller)
     }
 
     /// Carries a `pending` run to a final state in a runner child of this process, which supervises it
@@ -51,7 +51,7 @@ extension RunService {
         _ run: FlowRunRecord, _ options: ExecutionOptions = ExecutionOptions(), observer: @escaping (RunEvent) -> Void = { _ in },
         _ caller: Caller
     ) throws -> ExecutionOutcome {
-        try services.authorize(caller, .run)
+        try services.authorize(caller, .run, in: run.project)
         let reuse = try store.reusableResults(for: run)
         let final = try RunSupervisor(store: store, locks: services.home.locksPath).execute(
             run, reuse: reuse, control: options.control, interruptible: options.interruptible,

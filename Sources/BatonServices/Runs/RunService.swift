@@ -49,9 +49,9 @@ public struct RunService: Sendable {
     ) throws -> StartedRun {
         try services.audit.local("run create", target: flow, caller) {
             try services.authorize(caller, .run)
-            let record = try store.version(of: flow, number: version.number)
+            let record = try store.version(of: flow, number: version.number, project: caller.project)
             let parameters = try record.resolveRunParameters(given)
-            return try start(NewFlowRun(flow: record.flow, version: record.number, parameters: parameters), placement, pool: nil)
+            return try start(NewFlowRun(flow: record.flow, version: record.number, parameters: parameters, project: caller.project), placement, pool: nil)
         }
     }
 
@@ -60,11 +60,11 @@ public struct RunService: Sendable {
     public func rerun(_ reference: String, _ version: VersionChoice?, _ placement: RunPlacement, _ caller: Caller) throws -> StartedRun {
         try services.audit.local("run rerun", target: reference, caller) {
             try services.authorize(caller, .run)
-            let original = try store.flowRun(reference)
-            let record = try store.version(of: original.flow, number: version.map { $0.number } ?? original.version)
+            let original = try store.flowRun(reference, project: caller.project)
+            let record = try store.version(of: original.flow, number: version.map { $0.number } ?? original.version, project: caller.project)
             let parameters = try record.resolveRunParameters(original.parameters, rerunOf: original.name)
             return try start(
-                NewFlowRun(flow: record.flow, version: record.number, parameters: parameters, rerunOf: original.id), placement,
+                NewFlowRun(flow: record.flow, version: record.number, parameters: parameters, rerunOf: original.id, project: caller.project), placement,
                 pool: original.pool)
         }
     }
@@ -73,7 +73,7 @@ public struct RunService: Sendable {
     public func resume(_ reference: String, _ placement: RunPlacement, _ caller: Caller) throws -> StartedRun {
         try services.audit.local("run resume", target: reference, caller) {
             try services.authorize(caller, .run)
-            let run = try store.flowRun(reference)
+            let run = try store.flowRun(reference, project: caller.project)
             let now = services.options.now()
             switch placement {
             case .here:
@@ -110,7 +110,7 @@ public struct RunService: Sendable {
     ) throws -> FlowRunRecord {
         try services.audit.local("run cancel", target: reference, caller) {
             try services.authorize(caller, .run)
-            var run = try store.flowRun(reference)
+            var run = try store.flowRun(reference, project: caller.project)
             let doorbell = wait == nil ? nil : try store.doorbell()
             for attempt in 1...Self.cancelAttempts {
                 let supervisor = try store.supervisor(of: run.id)
@@ -125,7 +125,7 @@ public struct RunService: Sendable {
                 guard attempt < Self.cancelAttempts else {
                     throw BatonError(.conflict, "flow run '\(run.name)' kept changing while it was being cancelled; try again")
                 }
-                run = try store.flowRun(run.id)
+                run = try store.flowRun(run.id, project: caller.project)
             }
             guard run.state.type == .cancelling, let doorbell, let wait else { return run }
             waiting()
@@ -134,7 +134,7 @@ public struct RunService: Sendable {
                 var entry = pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&entry, 1, Int32(max(1, min(1000, deadline.timeIntervalSinceNow * 1000))))
                 _ = doorbell.drain()
-                run = try store.flowRun(run.id)
+                run = try store.flowRun(run.id, project: caller.project)
             }
             return run
         }

@@ -23,7 +23,7 @@ public struct SystemService: Sendable {
     /// Every concurrency limit with how many of its slots are taken.
     public func limits(_ caller: Caller) throws -> [ConcurrencyLimit] {
         try services.authorize(caller, .read)
-        return try store.limits()
+        return try store.limits(project: caller.project)
     }
 
     /// Limits how many task runs with `tag` run at once; 0 pauses the tag.
@@ -33,7 +33,7 @@ public struct SystemService: Sendable {
             guard Self.slots.contains(slots) else {
                 throw BatonError(.invalidInput, "slots '\(slots)' is not valid: expected a whole number of at least \(Self.slots.lowerBound)", field: "slots")
             }
-            try store.setLimit(tag: tag, slots: slots)
+            try store.setLimit(tag: tag, slots: slots, project: caller.project)
         }
     }
 
@@ -41,7 +41,7 @@ public struct SystemService: Sendable {
     public func removeLimit(tag: String, _ caller: Caller) throws -> Bool {
         try services.audit.local("limit rm", target: tag, caller) {
             try services.authorize(caller, .develop)
-            return try store.removeLimit(tag: tag)
+            return try store.removeLimit(tag: tag, project: caller.project)
         }
     }
 
@@ -49,14 +49,14 @@ public struct SystemService: Sendable {
     public func clearCache(task: String?, _ caller: Caller) throws -> Int {
         try services.audit.local("cache clear", target: task, caller) {
             try services.authorize(caller, .develop)
-            return try store.clearCache(task: task)
+            return try store.clearCache(task: task, project: caller.project)
         }
     }
 
     /// Artifacts, newest first: of one run, of one key, or all.
     public func artifacts(flowRunID: String?, key: String?, limit: Int, _ caller: Caller) throws -> [ArtifactRecord] {
         try services.authorize(caller, .read)
-        return try store.artifacts(flowRunID: flowRunID, key: key, limit: limit).map(\.wholeMilliseconds)
+        return try store.artifacts(flowRunID: flowRunID, key: key, limit: limit, project: caller.project).map(\.wholeMilliseconds)
     }
 
     // MARK: How the store is doing
@@ -66,34 +66,34 @@ public struct SystemService: Sendable {
     public func dashboard(now: Date, _ caller: Caller) throws -> Dashboard {
         try services.authorize(caller, .read)
         let since = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600 - 23 * 3600)
-        let counts = try store.dashboardCounts(since: since, hours: 24, now: now)
-        let upcoming = try store.upcomingRuns(limit: 10, now: now)
+        let counts = try store.dashboardCounts(project: caller.project, since: since, hours: 24, now: now)
+        let upcoming = try store.upcomingRuns(project: caller.project, limit: 10, now: now)
         return Dashboard(
             since: since, countsByState: counts.byState,
             hourly: counts.hourly.enumerated().map { Dashboard.Hour(hour: since.addingTimeInterval(Double($0.offset) * 3600), counts: $0.element) },
-            recentFailures: try recentFailures(limit: 10).map(RunView.init),
-            lateRuns: try store.lateRuns(limit: 20, now: now).map(RunView.init),
+            recentFailures: try recentFailures(limit: 10, project: caller.project).map(RunView.init),
+            lateRuns: try store.lateRuns(project: caller.project, limit: 20, now: now).map(RunView.init),
             upcomingRuns: upcoming.runs.map(RunView.init), upcomingCount: upcoming.count,
             workers: try services.workers.list(includeStopped: false, caller))
     }
 
     /// The latest failed or crashed flow runs, newest first.
-    func recentFailures(limit: Int) throws -> [FlowRunRecord] {
-        let failed = try store.flowRuns(FlowRunQuery(state: .failed, limit: limit))
-        let crashed = try store.flowRuns(FlowRunQuery(state: .crashed, limit: limit))
+    func recentFailures(limit: Int, project: String) throws -> [FlowRunRecord] {
+        let failed = try store.flowRuns(FlowRunQuery(state: .failed, limit: limit, project: project))
+        let crashed = try store.flowRuns(FlowRunQuery(state: .crashed, limit: limit, project: project))
         return Array((failed + crashed).sorted { ($0.listTime, $0.id) > ($1.listTime, $1.id) }.prefix(limit))
     }
 
-    /// The store's figures for `/metrics`, as of `now`.
+    /// The store's figures for `/metrics`, as of `now`: the whole store's, so the server's admins'.
     public func metrics(now: Date, _ caller: Caller) throws -> StoreMetrics {
-        try services.authorize(caller, .read)
+        try services.authorize(caller, .read, in: ProjectNames.default)
         return try store.metrics(now: now)
     }
 
     /// Removes final runs that ended before a time, with everything they left.
     public func prune(_ options: PruneOptions, _ caller: Caller) throws -> PruneReport {
         try services.audit.local("store prune", target: nil, caller) {
-            try services.authorize(caller, .administer)
+            try services.authorize(caller, .administer, in: ProjectNames.default)
             return try store.prune(options)
         }
     }

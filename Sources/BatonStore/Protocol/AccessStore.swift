@@ -6,6 +6,11 @@ import Foundation
 public protocol AccessStore: AnyObject, Sendable {
     /// Every project by name.
     func projectNames() throws -> [String]
+    /// Records a project; false when the name is taken.
+    func insertProject(_ name: String, at: Date) throws -> Bool
+    /// Deletes a project that has no flows, with its members and keys, in one transaction; returns
+    /// the names of its flows (and deletes nothing) when it has any.
+    func deleteProject(_ name: String) throws -> [String]
 
     /// Records a user; nil when the name is taken.
     func insertUser(_ user: NewUser) throws -> UserRecord?

@@ -8,10 +8,11 @@ import Foundation
 /// ``claimSlots(_:)`` is the one write that fills slots with runs, so that every fire time gets its
 /// run exactly once whichever scheduler, connection or process asks.
 public protocol DeploymentStore: AnyObject, Sendable {
-    /// Every deployment, of one flow or all, by name.
-    func deployments(flow: String?) throws -> [DeploymentRecord]
-    /// A deployment by name; nil when there is none.
-    func deploymentRecord(named name: String) throws -> DeploymentRecord?
+    /// Every deployment of a project (nil: of every project, for the scheduler), of one flow or all,
+    /// by project and name.
+    func deployments(flow: String?, project: String?) throws -> [DeploymentRecord]
+    /// A project's deployment by name; nil when there is none.
+    func deploymentRecord(named name: String, project: String) throws -> DeploymentRecord?
     /// The working directory the deployment of a run names, if it names one.
     func workingDirectory(ofRun flowRunID: String) throws -> String?
     /// Records a deployment as given (checked by the caller), with its schedule settled and its
@@ -54,9 +55,9 @@ public protocol DeploymentStore: AnyObject, Sendable {
 
 extension DeploymentStore {
     /// A deployment by name; throws `notFound` naming the ones that exist.
-    public func deployment(named name: String) throws -> DeploymentRecord {
-        if let found = try deploymentRecord(named: name) { return found }
-        let names = try deployments(flow: nil).map(\.name)
+    public func deployment(named name: String, project: String) throws -> DeploymentRecord {
+        if let found = try deploymentRecord(named: name, project: project) { return found }
+        let names = try deployments(flow: nil, project: project).map(\.name)
         throw BatonError(
             .notFound,
             "no deployment '\(name)'; "

@@ -24,8 +24,10 @@ public protocol RunStore: AnyObject, Sendable {
     /// nil when the guard failed (or there is no such run), having written nothing.
     func updateFlowRun(_ flowRunID: String, if guardedBy: RunGuard, _ change: RunChange) throws -> FlowRunRecord?
 
-    /// A flow run by id, unique id prefix, or unique name; throws `notFound` or `invalidInput`.
-    func flowRun(_ reference: String) throws -> FlowRunRecord
+    /// A flow run by id, unique id prefix, or unique name, in `project` (nil: in any, for the
+    /// store's own work on a run it already knows); throws `notFound` (also for another project's
+    /// run) or `invalidInput`.
+    func flowRun(_ reference: String, project: String?) throws -> FlowRunRecord
     /// Flow runs past, upcoming or all, in the order `RunWhen` gives each (newest first by start time;
     /// upcoming ones soonest first), as they read now (overdue ones `Late`).
     func flowRuns(_ query: FlowRunQuery) throws -> [FlowRunRecord]

@@ -20,11 +20,14 @@ public struct LibraryRegistration: Sendable {
     public var sourcePath: String?
     public var label: String?
     public var registeredBy: String?
+    /// The project whose flows get the versions.
+    public var project: String
 
     public init(
         hash: String, fileName: String, path: String, size: Int, manifest: LibraryManifest, sourcePath: String?,
-        label: String?, registeredBy: String?
+        label: String?, registeredBy: String?, project: String = ProjectNames.default
     ) {
+        self.project = project
         self.hash = hash
         self.fileName = fileName
         self.path = path

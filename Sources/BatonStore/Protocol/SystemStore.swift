@@ -9,13 +9,13 @@ public protocol SystemStore: AnyObject, Sendable {
     /// Where the store lives (a file path, a server), for health checks and messages.
     var location: String { get }
 
-    /// Flow runs that ran since `since` (started then, or due then and not started), counted by
-    /// state, in all and for each of `hours` hours; upcoming runs are not counted.
-    func dashboardCounts(since: Date, hours: Int, now: Date) throws -> DashboardCounts
-    /// Runs that read as Late at `now`, the latest scheduled first.
-    func lateRuns(limit: Int, now: Date) throws -> [FlowRunRecord]
-    /// The soonest runs scheduled ahead of `now`, and how many there are.
-    func upcomingRuns(limit: Int, now: Date) throws -> (runs: [FlowRunRecord], count: Int)
+    /// A project's flow runs that ran since `since` (started then, or due then and not started),
+    /// counted by state, in all and for each of `hours` hours; upcoming runs are not counted.
+    func dashboardCounts(project: String, since: Date, hours: Int, now: Date) throws -> DashboardCounts
+    /// A project's runs that read as Late at `now`, the latest scheduled first.
+    func lateRuns(project: String, limit: Int, now: Date) throws -> [FlowRunRecord]
+    /// A project's soonest runs scheduled ahead of `now`, and how many there are.
+    func upcomingRuns(project: String, limit: Int, now: Date) throws -> (runs: [FlowRunRecord], count: Int)
     /// The store's figures for `/metrics`, as of `now`.
     func metrics(now: Date) throws -> StoreMetrics
     /// Removes final runs (and the trees they head) that ended before a time, with their task runs,

@@ -14,6 +14,6 @@ public protocol TaskRunStore: AnyObject, Sendable {
     /// The edges of a flow run's graph: which task run fed which.
     func edges(flowRunID: String) throws -> [TaskRunEdge]
 
-    /// Artifacts, newest first: of one flow run, of one key, or all.
-    func artifacts(flowRunID: String?, key: String?, limit: Int) throws -> [ArtifactRecord]
+    /// A project's artifacts, newest first: of one flow run, of one key, or all.
+    func artifacts(flowRunID: String?, key: String?, limit: Int, project: String) throws -> [ArtifactRecord]
 }

@@ -41,12 +41,12 @@ import Testing
             .cacheStore(CacheEntry(key: "k2", taskName: "extract", result: "2", flowRunID: run.id, taskRunID: "t2", createdAt: now, expiresAt: nil)),
             .cacheStore(CacheEntry(key: "k3", taskName: "load", result: "3", flowRunID: run.id, taskRunID: "t3", createdAt: now, expiresAt: nil)),
         ])
-        #expect(try store.cachedResult(key: "k1", now: now)?.result == "1")
-        #expect(try store.cachedResult(key: "k1", now: now.addingTimeInterval(61)) == nil)
-        #expect(try store.cachedResult(key: "nope", now: now) == nil)
+        #expect(try store.cachedResult(key: "k1", forRun: run.id, now: now)?.result == "1")
+        #expect(try store.cachedResult(key: "k1", forRun: run.id, now: now.addingTimeInterval(61)) == nil)
+        #expect(try store.cachedResult(key: "nope", forRun: run.id, now: now) == nil)
         #expect(try store.clearCache(task: "extract") == 2)
-        #expect(try store.cachedResult(key: "k2", now: now) == nil)
-        #expect(try store.cachedResult(key: "k3", now: now)?.result == "3")
+        #expect(try store.cachedResult(key: "k2", forRun: run.id, now: now) == nil)
+        #expect(try store.cachedResult(key: "k3", forRun: run.id, now: now)?.result == "3")
         #expect(try store.clearCache(task: nil) == 1)
     }
 

@@ -1,5 +1,6 @@
 // One place that talks HTTP to /api and turns failures into ApiError.
 import { h, fill } from './dom.js';
+import { currentProject } from './project.js';
 
 /** An error from the API (`{error, message, field?}`) or from the network. */
 export class ApiError extends Error {
@@ -19,7 +20,7 @@ export function setCsrf(token) { csrfToken = token || null; }
 let onUnauthorized = () => {};
 export function whenUnauthorized(fn) { onUnauthorized = fn; }
 
-async function request(method, path, body) {
+async function request(method, path, body, { scoped = true } = {}) {
   const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
   if (method !== 'GET' && csrfToken) init.headers['X-CSRF-Token'] = csrfToken;
   if (body !== undefined) {
@@ -28,7 +29,7 @@ async function request(method, path, body) {
   }
   let response;
   try {
-    response = await fetch(`/api${path}`, init);
+    response = await fetch(`/api${scoped ? withProject(path) : path}`, init);
   } catch (cause) {
     throw new ApiError(0, 'network', 'The Baton server cannot be reached. Is it running?');
   }
@@ -46,6 +47,11 @@ async function request(method, path, body) {
   return json;
 }
 
+/** `path` working in the chosen project: every request names it, so every page shows that project's things. */
+export function withProject(path) {
+  return `${path}${path.includes('?') ? '&' : '?'}project=${encodeURIComponent(currentProject())}`;
+}
+
 /** Builds "?a=1&b=2" from an object, leaving out empty values. */
 export function queryString(params) {
   const q = new URLSearchParams();
@@ -59,7 +65,7 @@ export function queryString(params) {
 export const enc = encodeURIComponent;
 
 export const api = {
-  get: (path) => request('GET', path),
+  get: (path, options) => request('GET', path, undefined, options),
   post: (path, body = {}) => request('POST', path, body),
   del: (path) => request('DELETE', path),
 };

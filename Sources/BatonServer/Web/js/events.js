@@ -3,6 +3,8 @@
 // scope changes) every subscriber of "resync" is told to re-fetch what may have changed between its
 // own fetch and that moment, so a run that finished meanwhile is not shown as still pending.
 
+import { withProject } from './api.js';
+
 const TYPES = ['hello', 'flow_run', 'task_runs', 'log', 'version', 'deployment', 'worker'];
 const listeners = new Map(); // type -> Set<fn>
 let worker;              // the Worker holding the stream; null when workers are unavailable
@@ -79,7 +81,8 @@ function connectHere(url) {
 function connect() {
   clearTimeout(retryTimer);
   if (!running) return;
-  const url = new URL(scope ? `/api/events?flowRun=${encodeURIComponent(scope)}` : '/api/events', location.href).href;
+  // The stream carries the chosen project's events only.
+  const url = new URL(withProject(scope ? `/api/events?flowRun=${encodeURIComponent(scope)}` : '/api/events'), location.href).href;
   setStatus(everOpened ? 'reconnecting' : 'connecting');
   if (worker === undefined) worker = startWorker();
   if (worker) worker.postMessage({ cmd: 'connect', url, types: TYPES });
@@ -91,6 +94,11 @@ export function startEvents() {
   if (running) return;
   running = true;
   connect();
+}
+
+/** Connects again (another project was chosen): the new stream's hello makes every page catch up. */
+export function restartEvents() {
+  if (running) connect();
 }
 
 /** Ends the connection (on logging out): the server stops sending what the session could see. */

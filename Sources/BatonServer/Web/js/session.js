@@ -2,8 +2,9 @@
 // the top bar's "signed in as … / Log out". On a server that needs no credentials there is no login.
 import { api, setCsrf, whenUnauthorized } from './api.js';
 import { h, fill } from './dom.js';
-import { buildHash, parseHash } from './router.js';
-import { stopEvents } from './events.js';
+import { buildHash, parseHash, navigate } from './router.js';
+import { stopEvents, restartEvents } from './events.js';
+import { currentProject, settleProject, chooseProject, onProjectChange } from './project.js';
 
 let current = null;
 
@@ -16,6 +17,7 @@ export async function loadSession() {
     current = null;
   }
   setCsrf(current && current.csrf);
+  if (current) settleProject(current.projects);
   showUser();
   return current;
 }
@@ -24,6 +26,7 @@ export async function loadSession() {
 export async function logIn(credentials) {
   current = await api.post(credentials.token ? '/login/link' : '/login', credentials);
   setCsrf(current.csrf);
+  settleProject(current.projects);
   showUser();
   window.dispatchEvent(new Event('baton-login'));
   return current;
@@ -49,14 +52,47 @@ export function requireLogin() {
 
 whenUnauthorized(() => { stopEvents(); current = null; setCsrf(null); showUser(); requireLogin(); });
 
-/** Whether the caller administers (a server admin, an admin key, or anyone on a server without login). */
+/** Whether the caller administers the chosen project (a server admin, its admin, an admin key, or
+ *  anyone on a server without login). */
 function administers(session) {
   if (!session) return false;
   if (!session.authRequired) return true;
-  return session.admin === true || session.role === 'admin' || Object.values(session.roles || {}).includes('admin');
+  const project = currentProject();
+  return session.admin === true || (session.role === 'admin' && session.project === project)
+    || (session.roles || {})[project] === 'admin';
+}
+
+// Another project chosen: the live stream follows it, and the page shows the new project's things
+// (a run's or a flow's page goes back to its list: that run is the old project's).
+onProjectChange(() => {
+  showUser();
+  restartEvents();
+  const { path } = parseHash();
+  const section = path.startsWith('/runs/') ? '#/runs' : path.startsWith('/flows/') ? '#/flows' : null;
+  navigate(section || location.hash || '#/');
+});
+
+/** The top bar's project switcher: the projects the session may work in. */
+function showProjects() {
+  const el = document.getElementById('project');
+  if (!el) return;
+  const projects = (current && current.projects) || [];
+  if (projects.length === 0) {
+    el.hidden = true;
+    el.replaceChildren();
+    return;
+  }
+  const select = h('select', {
+    id: 'project-select', 'aria-label': 'Project', 'data-project': currentProject(),
+    onchange: (event) => chooseProject(event.target.value),
+  }, ...projects.map((name) => h('option', { value: name }, name)));
+  select.value = currentProject();
+  fill(el, h('label', { for: 'project-select', class: 'muted' }, 'Project'), select);
+  el.hidden = false;
 }
 
 function showUser() {
+  showProjects();
   const audit = document.querySelector('[data-nav=audit]');
   if (audit) audit.hidden = !administers(current);
   const el = document.getElementById('who');

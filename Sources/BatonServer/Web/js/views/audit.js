@@ -17,7 +17,9 @@ const columns = [
 
 export async function auditView(root, ctx) {
   const { actor = '', project = '' } = ctx.query;
-  const { entries } = await api.get(`/audit${queryString({ actor, project, limit: 500 })}`);
+  // The audit log is the server's, filtered by its own project field (any, unless one is given),
+  // not by the project the switcher chose.
+  const { entries } = await api.get(`/audit${queryString({ actor, project, limit: 500 })}`, { scoped: false });
   const actorInput = h('input', { name: 'actor', value: actor, placeholder: 'user, or key NAME' });
   const projectInput = h('input', { name: 'project', value: project, placeholder: 'any' });
   const filters = h('form', { class: 'filters', 'data-form': 'audit-filters' },
