@@ -89,10 +89,7 @@ extension SQLiteStore {
 
     /// Inserts a deployment row; false when the name is taken.
     static func insertDeployment(_ new: NewDeployment, schedule: ScheduleSpec?, isDefault: Bool, now: Date, _ db: SQLiteConnection) throws -> Bool {
-        let project: [SQLValue] = [.text(new.project)]
-        guard let projectID = try db.scalar("SELECT id FROM projects WHERE name = ?", project) else {
-            throw BatonError(.notFound, "no project '\(new.project)'")
-        }
+        let projectID = try Self.projectID(new.project, db)
         guard try db.scalar("SELECT count(*) FROM deployments WHERE project_id = ? AND name = ?", [.int(projectID), .text(new.name)]) ?? 0 == 0 else {
             return false
         }

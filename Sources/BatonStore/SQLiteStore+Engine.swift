@@ -56,9 +56,7 @@ extension SQLiteStore {
 
     public func setLimit(tag: String, slots: Int, project: String) throws {
         try write { db in
-            guard let projectID = try db.scalar("SELECT id FROM projects WHERE name = ?", [.text(project)]) else {
-                throw BatonError(.notFound, "no project '\(project)'")
-            }
+            let projectID = try Self.projectID(project, db)
             try db.run(
                 """
                 INSERT INTO concurrency_limits (project_id, tag, slots, created_at) VALUES (?, ?, ?, ?)

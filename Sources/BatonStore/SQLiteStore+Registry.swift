@@ -13,9 +13,7 @@ extension SQLiteStore {
                 ON CONFLICT (hash) DO NOTHING
                 """,
                 [.text(r.hash), .text(r.fileName), .text(r.path), .int(Int64(r.size)), .text(manifestText), now.sqlValue])
-            guard let projectID = try db.scalar("SELECT id FROM projects WHERE name = ?", [.text(r.project)]) else {
-                throw BatonError(.notFound, "no project '\(r.project)'")
-            }
+            let projectID = try Self.projectID(r.project, db)
             var results: [RegisteredVersion] = []
             for flow in r.manifest.flows {
                 var flowID = try db.scalar("SELECT id FROM flows WHERE project_id = ? AND name = ?", [.int(projectID), .text(flow.name)])
