@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // Baton: workflow orchestration for Swift. No package dependencies: the toolchain and system C
-// libraries only (SQLite, OpenSSL's libcrypto and libssl).
+// libraries only (SQLite, libpq, OpenSSL's libcrypto and libssl).
 import PackageDescription
 
 let package = Package(
@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CTLS", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
 
         // The SDK flow authors import. Depends on nothing of the host.
         .target(name: "Baton", dependencies: ["CBatonABI"]),
@@ -30,7 +31,7 @@ let package = Package(
         .target(name: "BatonLoader", dependencies: ["BatonCore", "CBatonABI", "CCrypto"]),
         // The one home of process concerns: spawning children, pipes, signals, process locks.
         .target(name: "BatonProcess", dependencies: ["BatonCore"]),
-        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonProcess", "CSQLite"]),
+        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonProcess", "CSQLite", "CPostgres"]),
         .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonLoader", "CBatonABI"]),
         .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore", "BatonProcess"]),
         // The scheduler: schedule arithmetic, the scheduling pass, and which process leads it.
@@ -74,7 +75,7 @@ let package = Package(
 
         // What several test targets share: stores in temporary folders, sample registrations, the raw
         // loopback HTTP client.
-        .target(name: "BatonTestSupport", dependencies: ["BatonCore", "BatonStore", "BatonHTTP"], path: "Tests/BatonTestSupport"),
+        .target(name: "BatonTestSupport", dependencies: ["BatonCore", "BatonStore", "BatonHTTP", "BatonProcess"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonSDKTests", dependencies: ["Baton", "CBatonABI"]),
         .testTarget(name: "BatonLoaderTests", dependencies: ["BatonLoader", "BatonCore"]),

@@ -34,8 +34,18 @@ public enum BenchCommand {
         let json = args.contains("--json")
         let noAuth = args.contains("--no-auth")
         args.removeAll { $0 == "--json" || $0 == "--no-auth" }
+        // --database URL: measure on that PostgreSQL database (the bench and every `baton` it starts
+        // keep their records there, through BATON_DATABASE_URL).
+        if let index = args.firstIndex(of: "--database") {
+            guard index + 1 < args.count, PostgresStore.isDatabaseURL(args[index + 1]) else {
+                warn("error: --database needs a PostgreSQL URL, such as --database postgresql://baton@127.0.0.1:5432/bench")
+                return 2
+            }
+            setenv(StoreSelection.variable, args[index + 1], 1)
+            args.removeSubrange(index...(index + 1))
+        }
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create|chaos> [N] [--json] [--no-auth]   (from the baton checkout, in release; --no-auth: servers without credentials)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create|chaos> [N] [--json] [--no-auth] [--database URL]   (from the baton checkout, in release; --no-auth: servers without credentials; --database: on that PostgreSQL database)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil
@@ -48,6 +58,9 @@ public enum BenchCommand {
             bench.noAuth = noAuth
             defer { bench.cleanUp() }
             let report: [String: JSONValue]
+            if workload == "chaos" && StoreSelection.databaseURL() != nil {
+                throw BatonError(.invalidInput, "the chaos workload audits the SQLite store file; run it without --database and BATON_DATABASE_URL")
+            }
             switch workload {
             case "seq": report = try bench.flowWorkload("seq", flow: "bench-seq", n: n ?? 1000)
             case "map": report = try bench.flowWorkload("map", flow: "bench-map", n: n ?? 1000)
@@ -67,6 +80,8 @@ public enum BenchCommand {
                 warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs or server-create")
                 return 2
             }
+            var report = report
+            report["store"] = .string(StoreSelection.databaseURL() == nil ? "sqlite" : "postgresql")
             if json {
                 print(JSONValue.object(report).jsonText)
             } else {
@@ -81,8 +96,11 @@ public enum BenchCommand {
 }
 
 final class Bench {
-    /// The store a benchmark measures, at `home`: the one place the bench opens a concrete store.
-    static func openStore(home: String) throws -> any Store { try SQLiteStore(home: BatonHome(path: home)) }
+    /// The store a benchmark measures, at `home` (or in the database `BATON_DATABASE_URL` names, as
+    /// the `baton` processes it starts see it): the one place the bench opens a store.
+    static func openStore(home: String) throws -> any Store {
+        try StoreSelection.open(home: BatonHome(path: home), databaseURL: StoreSelection.databaseURL())
+    }
 
     let root: String
     let scratch: String

@@ -31,8 +31,13 @@ struct OptionSpec: Sendable {
     /// before the command's words); `BATON_PROJECT` sets it too.
     static let project = OptionSpec.value(
         "project", "P", "Work in project P (default: $BATON_PROJECT, else an API key's own project, else 'default')", example: "analytics")
+    /// Every command takes it (also before the command's words); `BATON_DATABASE_URL` sets it too.
+    static let database = OptionSpec.value(
+        "database", "URL",
+        "Keep Baton's records in the PostgreSQL database at URL (default: $BATON_DATABASE_URL, else the SQLite store in $BATON_HOME)",
+        example: "postgresql://baton@db.internal:5432/baton")
     /// The options every command takes, which may also come before its words.
-    static let global = [api, caFile, project]
+    static let global = [api, caFile, project, database]
 }
 
 /// A positional argument.

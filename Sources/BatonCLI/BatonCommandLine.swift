@@ -1,4 +1,5 @@
 import BatonCore
+import BatonStore
 import BatonRunner
 import Foundation
 
@@ -34,7 +35,9 @@ public enum BatonCommandLine {
             Every command takes --help. State lives in $BATON_HOME (default ~/.baton); with --api URL (before
             or after the command) or $BATON_API_URL set, commands speak to the Baton server at URL instead.
             An https:// server's certificate must be signed by a CA the system trusts, or by one in
-            --ca-file FILE or $BATON_CA_FILE.
+            --ca-file FILE or $BATON_CA_FILE. With --database URL or $BATON_DATABASE_URL set
+            (postgresql://user@host:port/db), records are kept in that PostgreSQL database instead of the
+            SQLite file in $BATON_HOME.
             """
     }
 
@@ -44,7 +47,7 @@ public enum BatonCommandLine {
         let err = Terminal.standardError
         var arguments = arguments
         var leading: [String: String] = [:]
-        // Global options (`--api URL`, `--ca-file FILE`) before the command's words.
+        // Global options (`--api URL`, `--database URL`, …) before the command's words.
         while let first = arguments.first,
             let option = OptionSpec.global.first(where: { first == "--" + $0.name || first.hasPrefix("--" + $0.name + "=") })
         {
@@ -101,7 +104,11 @@ public enum BatonCommandLine {
                 home: BatonHome.fromEnvironment(),
                 api: setting(arguments.value("api") ?? leading["api"], option: "--api", variable: "BATON_API_URL").map { ($0.value, $0.origin) },
                 caFile: setting(arguments.value("ca-file") ?? leading["ca-file"], option: "--ca-file", variable: "BATON_CA_FILE").map { ($0.value, $0.origin) },
-                project: setting(arguments.value("project") ?? leading["project"], option: "--project", variable: "BATON_PROJECT")?.value)
+                project: setting(arguments.value("project") ?? leading["project"], option: "--project", variable: "BATON_PROJECT")?.value,
+                database: setting(arguments.value("database") ?? leading["database"], option: "--database", variable: StoreSelection.variable)
+                    .map { ($0.value, $0.origin) })
+            // The processes this one starts (workers, runners) keep their records in the same store.
+            if let database = context.database { setenv(StoreSelection.variable, database.url, 1) } else { unsetenv(StoreSelection.variable) }
             if let reason = spec.localOnly, let api = context.api {
                 throw BatonError(
                     .invalidInput,

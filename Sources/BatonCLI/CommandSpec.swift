@@ -38,7 +38,7 @@ struct CommandSpec: Sendable {
     var help: String {
         var lines = ["\(summary)", "", "USAGE: \(usage)"]
         if !details.isEmpty { lines += ["", details] }
-        let global = localOnly == nil ? OptionSpec.global : []
+        let global = localOnly == nil ? OptionSpec.global : [OptionSpec.database]
         let arguments = positionals.map { ($0.name.uppercased(), $0.help) }
         let options = (options + global + [OptionSpec.flag("help", "Show this help")]).map { option in
             ("--\(option.name)" + (option.value.map { " \($0)" } ?? ""), option.help)

@@ -98,24 +98,7 @@ final class ChangeBell: @unchecked Sendable {
     }
 }
 
-extension SQLiteStore {
-    var doorbellPath: String { (path as NSString).deletingLastPathComponent + "/doorbells" }
-    var changeBellPath: String { doorbellPath + "/live" }
-
-    /// Watches this store's topics and every committed write to it, by any process (the topic
-    /// `changes`): the live-events feed's wake-up.
-    public func changeDoorbell() throws -> any StoreDoorbell {
-        try Doorbell(watching: [
-            (doorbellPath, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)), (changeBellPath, UInt32(IN_MODIFY | IN_CLOSE_WRITE)),
-        ])
-    }
-
-    /// Wakes every process watching this store for `topic`.
-    public func ring(_ topic: String) { Doorbell.ring(topic, in: doorbellPath) }
-
-    /// Starts watching this store's topics.
-    public func doorbell() throws -> any StoreDoorbell { try Doorbell(directory: doorbellPath) }
-
+extension SQLStore {
     /// The version of each flow that a library registered, for subflow runs.
     public func flowVersions(libraryHash: String, project: String) throws -> [String: Int] {
         let pairs = try withConnection { db in

@@ -17,17 +17,10 @@ struct SQLiteError: Error, CustomStringConvertible {
     var description: String { message + (sql.map { " (in: \($0.prefix(80)))" } ?? "") }
 }
 
-/// A value bound to or read from a statement.
-enum SQLValue {
-    case null
-    case int(Int64)
-    case double(Double)
-    case text(String)
-}
-
 /// One SQLite connection. The only type that calls SQLite; every return code goes through `check`.
 /// Not thread-safe: its owner serialises access.
-final class SQLiteConnection {
+final class SQLiteConnection: SQLConnection {
+    var dialect: SQLDialect { .sqlite }
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
     private var staticStatements: [Int: OpaquePointer] = [:]
@@ -84,7 +77,7 @@ final class SQLiteConnection {
     }
 
     /// Runs a statement and returns its rows, each read by `row`.
-    func query<T>(_ sql: String, _ parameters: [SQLValue] = [], row: (Row) throws -> T) throws -> [T] {
+    func query<T>(_ sql: String, _ parameters: [SQLValue], row: (SQLRow) throws -> T) throws -> [T] {
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)
@@ -96,7 +89,7 @@ final class SQLiteConnection {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
             try check(rc, sql)
-            rows.append(try row(Row(statement: statement)))
+            rows.append(try row(SQLRow(source: .sqlite(statement))))
         }
         return rows
     }
@@ -107,18 +100,13 @@ final class SQLiteConnection {
     func texts(_ sql: String) -> (rows: [String], error: SQLiteError?) {
         var rows: [String] = []
         do {
-            _ = try query(sql) { row in rows.append(row.text(0)) }
+            _ = try query(sql, []) { row in rows.append(row.text(0)) }
             return (rows, nil)
         } catch let error as SQLiteError {
             return (rows, error)
         } catch {
             return (rows, SQLiteError(code: SQLITE_ERROR, message: "\(error)", sql: sql))
         }
-    }
-
-    /// Runs a statement that returns no rows.
-    func run(_ sql: String, _ parameters: [SQLValue] = []) throws {
-        _ = try query(sql, parameters) { _ in () }
     }
 
     /// Runs a statement written as a literal, prepared once and found again by the literal's address
@@ -143,11 +131,6 @@ final class SQLiteConnection {
         try bind(parameters, to: statement, "")
         let rc = sqlite3_step(statement)
         if rc != SQLITE_DONE { try check(rc, sql.description) }
-    }
-
-    /// The first column of the first row, as an integer.
-    func scalar(_ sql: String, _ parameters: [SQLValue] = []) throws -> Int64? {
-        try query(sql, parameters) { $0.isNull(0) ? nil : $0.int(0) }.first ?? nil
     }
 
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
@@ -258,22 +241,6 @@ final class SQLiteConnection {
             }
             try check(rc, sql)
         }
-    }
-
-    /// A row of a running query; valid only inside the `row` closure.
-    struct Row {
-        let statement: OpaquePointer
-
-        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
-        func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-        func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
-        func text(_ column: Int32) -> String {
-            guard let pointer = sqlite3_column_text(statement, column) else { return "" }
-            return String(cString: pointer)
-        }
-        func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
-        func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
-        func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
     }
 
     static let codeBusy = SQLITE_BUSY

@@ -10,16 +10,9 @@ import Foundation
 /// is refused untouched.
 ///
 /// `@unchecked Sendable`: the connection is only used under `lock`.
-public final class SQLiteStore: Store, @unchecked Sendable {
-    public let path: String
-    /// Results longer than this many bytes are kept in files under `resultsPath`.
-    public let resultFileThreshold: Int
-    /// Where large results are kept: `results/` next to the database.
-    public var resultsPath: String { (path as NSString).deletingLastPathComponent + "/results" }
-    /// The backend's name.
-    public var kind: String { "sqlite" }
+public final class SQLiteStore: SQLStore, @unchecked Sendable {
     /// The database file.
-    public var location: String { path }
+    public let path: String
     private let connection: SQLiteConnection
     private let lock = NSLock()
     /// Runs this store's WAL checkpoints; `connection` holds it unretained.
@@ -37,9 +30,6 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     /// How long a writer waits for another process's transaction.
     static let busyTimeoutMilliseconds: Int32 = 60_000
-    /// A project's id by name, in SQL, bound to the name: every table that belongs to a project
-    /// keeps its id, and every query of a project's things is narrowed by it.
-    static let projectIDSQL = "(SELECT id FROM projects WHERE name = ?)"
 
     /// Opens the store of `home`, creating its directories and the database as needed.
     public convenience init(home: BatonHome) throws {
@@ -50,13 +40,12 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     /// Opens (or creates) the store at `path` and brings its schema up to date.
     public init(path: String, resultFileThreshold: Int = SQLiteStore.defaultResultFileThreshold) throws {
         self.path = path
-        self.resultFileThreshold = resultFileThreshold
+        let folder = (path as NSString).deletingLastPathComponent
         checkpointer = Checkpointer(path: path)
-        changeBell = ChangeBell(directory: (path as NSString).deletingLastPathComponent + "/doorbells/live")
+        changeBell = ChangeBell(directory: folder + "/doorbells/live")
         // Opening is serialised across processes: while a new file is being identified, switched to
         // WAL and migrated, a second opener would see half of it or deadlock on the journal switch.
         // A folder lock: SQLite never locks folders, so this cannot disturb its own locks.
-        let folder = (path as NSString).deletingLastPathComponent
         let initialization = try ProcessLock(directory: folder, subject: "the store's folder '\(folder)'", code: .store)
         try initialization.lockOrThrow()
         defer { initialization.unlock() }
@@ -81,6 +70,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         } catch let error as SQLiteError {
             throw Self.storeError(error, path: path, noting: error.isCorruption && FileManager.default.fileExists(atPath: path))
         }
+        super.init(
+            kind: "sqlite", location: path, resultFileThreshold: resultFileThreshold, resultsPath: folder + "/results", runsPath: folder + "/runs")
     }
 
     /// Refuses a file that is not a Baton store, or one from a newer baton, before writing to it.
@@ -154,7 +145,12 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     /// Runs `body` with the connection, serialised, with SQLite's errors turned into Baton's. Once
     /// the file was found damaged, nothing runs on it any more.
-    func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    override func withConnection<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try withSQLite(body)
+    }
+
+    /// `withConnection` for what only SQLite does (checkpoints, vacuum).
+    func withSQLite<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         if let damage { throw damage }
@@ -170,11 +166,72 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     /// Waits for the WAL checkpoints asked for so far, and returns how many have run.
     func waitForCheckpoints() -> Int { checkpointer.waitUntilIdle() }
 
-    /// Runs `body` in a write transaction.
-    func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        let result = try withConnection { connection in try connection.transaction { try body(connection) } }
+    /// Runs `body` in a write transaction: SQLite's write lock, taken at its start, queues writers.
+    override func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        let result = try withSQLite { connection in try connection.transaction { try body(connection) } }
         changeBell.ring()
         return result
+    }
+
+    // MARK: Wake-ups
+
+    var doorbellPath: String { (path as NSString).deletingLastPathComponent + "/doorbells" }
+    var changeBellPath: String { doorbellPath + "/live" }
+
+    /// Watches this store's topics and every committed write to it, by any process (the topic
+    /// `changes`): the live-events feed's wake-up.
+    public override func changeDoorbell() throws -> any StoreDoorbell {
+        try Doorbell(watching: [
+            (doorbellPath, UInt32(IN_CLOSE_WRITE | IN_MOVED_TO)), (changeBellPath, UInt32(IN_MODIFY | IN_CLOSE_WRITE)),
+        ])
+    }
+
+    /// Wakes every process watching this store for `topic`.
+    public override func ring(_ topic: String) { Doorbell.ring(topic, in: doorbellPath) }
+
+    /// Starts watching this store's topics.
+    public override func doorbell() throws -> any StoreDoorbell { try Doorbell(directory: doorbellPath) }
+
+    /// A lock file in the `locks` folder beside the store: its processes share this host.
+    public override func lease(_ name: String) throws -> any Lease {
+        try FileLease(path: (path as NSString).deletingLastPathComponent + "/locks/\(name).lock")
+    }
+
+    // MARK: Space
+
+    /// The database file and its write-ahead log.
+    override func sizeInBytes() throws -> Int64 {
+        [path, path + "-wal"].reduce(0) { $0 + (((try? FileManager.default.attributesOfItem(atPath: $1))?[.size] as? Int64) ?? 0) }
+    }
+
+    /// The database file, once the WAL was copied into it as far as nobody needs it.
+    override func settledSizeInBytes() throws -> Int64 {
+        try withSQLite { db in db.checkpointPassively() }
+        return StoreMaintenance.fileSize(path)
+    }
+
+    /// Each batch leaves its pages in the WAL; letting the checkpointer copy them back before the
+    /// next keeps the WAL near one batch instead of growing by the whole prune.
+    override func prunedBatch() { _ = waitForCheckpoints() }
+
+    /// Gives freed pages back to the file system (incremental vacuum), or with `convert` converts a
+    /// store made before incremental vacuum existed (one full VACUUM). The file shrinks when the WAL
+    /// is copied back in full; a checkpoint that finds the WAL in use is not an error, a later one
+    /// shrinks it.
+    override func reclaimSpace(convert: Bool) throws -> Bool {
+        var converted = false
+        try withSQLite { db in
+            db.checkpointPassively()
+            if try db.scalar("PRAGMA auto_vacuum") == 2 {
+                try db.execute("PRAGMA incremental_vacuum")
+            } else if convert {
+                try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute("VACUUM")
+                converted = true
+            }
+        }
+        _ = waitForCheckpoints()
+        return converted
     }
 }
 

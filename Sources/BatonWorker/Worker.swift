@@ -96,7 +96,7 @@ public final class Worker: @unchecked Sendable {
         try sweepOrphans()
         var lease: (any Lease)?
         if options.schedules {
-            let schedulerLease = try SchedulerLeadership.lease(locks: home.locksPath)
+            let schedulerLease = try SchedulerLeadership.lease(store)
             lease = schedulerLease
             schedulerLease.whenAcquired { [self] in
                 lock.withLock { leader = true }

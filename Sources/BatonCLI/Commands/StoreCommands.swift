@@ -21,7 +21,7 @@ enum StoreCommands {
             """,
         options: [.json]
     ) { args, context in
-        let path = context.home.databasePath
+        let path = try context.sqliteStorePath(for: "baton store check")
         let progress = ProgressLine(context.err, "checking store '\(path)'")
         let report = try StoreMaintenance.check(path: path) { progress.tick() }
         progress.end()
@@ -51,7 +51,7 @@ enum StoreCommands {
         positionals: [PositionalSpec(name: "file", help: "Where to write the copy")],
         options: [.flag("force", "Overwrite FILE if it exists"), .json]
     ) { args, context in
-        let path = context.home.databasePath
+        let path = try context.sqliteStorePath(for: "baton store backup")
         let destination = URL(fileURLWithPath: args.positionals[0]).standardizedFileURL.path
         let progress = ProgressLine(context.err, "backing up store '\(path)'")
         let report = try StoreMaintenance.backup(path: path, to: destination, overwrite: args.flag("force")) { copied, total in

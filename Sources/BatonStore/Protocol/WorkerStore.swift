@@ -22,6 +22,9 @@ public protocol WorkerStore: AnyObject, Sendable {
     func claimRun(_ claim: RunClaim) throws -> FlowRunRecord?
     /// When the next run of `pool` a worker could claim is due (runs held back by `maxActive` do not count).
     func nextDueTime(pool: String) throws -> Date?
+    /// The lease `name` of this store (`scheduler`: who runs the scheduling pass), which one process
+    /// holds at a time, on whatever host; not yet held.
+    func lease(_ name: String) throws -> any Lease
 }
 
 /// A worker process about to be recorded.

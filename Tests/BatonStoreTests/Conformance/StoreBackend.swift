@@ -5,8 +5,8 @@ import Foundation
 import Testing
 
 /// A backend the store conformance suite runs against. Every conformance test takes one as its
-/// argument (`@Test(arguments: StoreBackend.all)`), so a second backend (PostgreSQL, a later issue)
-/// is tested by appending it to `all`, with no test written again.
+/// argument (`@Test(arguments: StoreBackend.all)`): SQLite, and PostgreSQL wherever this machine has
+/// it (a throwaway server, ``PostgresServer``), with no test written twice.
 struct StoreBackend: Sendable, CustomTestStringConvertible {
     let name: String
     /// A fresh, empty store of this backend.
@@ -14,12 +14,21 @@ struct StoreBackend: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static var all: [StoreBackend] { [.sqlite] }
+    static var all: [StoreBackend] { [.sqlite] + (PostgresServer.shared == nil ? [] : [.postgres]) }
 
     /// The embedded default: a SQLite file in a temporary folder.
     static let sqlite = StoreBackend(name: "sqlite") {
         let file = try StoreFile()
         return StoreUnderTest(store: try file.open(), connect: { try file.open() }, keep: file)
+    }
+
+    /// A database of its own on the tests' PostgreSQL server; the host's files in a temporary folder.
+    static let postgres = StoreBackend(name: "postgresql") {
+        guard let server = PostgresServer.shared else { throw BatonError(.store, "no PostgreSQL server for the tests") }
+        let url = try server.makeDatabase()
+        let home = try StoreFile()
+        let open: @Sendable () throws -> any Store = { try PostgresStore(url: url, home: BatonHome(path: home.folder)) }
+        return StoreUnderTest(store: try open(), connect: open, keep: home)
     }
 }
 

@@ -114,7 +114,7 @@ import Testing
         #expect(metrics.runsByState["cancelled"] == 0)
         #expect(metrics.queueDepth == ["etl-pool": 1])
         #expect(metrics.sizeBytes > 0)
-        #expect(store.kind == "sqlite")
+        #expect(store.kind == backend.name)
         #expect(!store.location.isEmpty)
     }
 }

@@ -8,7 +8,7 @@ public struct DashboardCounts: Sendable {
     public var hourly: [[String: Int]] = []
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// Flow runs that ran since `since` (by list time: started then, or due then and not started),
     /// counted by state, in all and for each of `hours` hours. Upcoming runs are not counted: they
     /// have not happened.
@@ -17,7 +17,7 @@ extension SQLiteStore {
         let rows = try withConnection { db in
             try db.query(
                 """
-                SELECT CAST((\(Self.listTimeSQL) - ?) / 3600 AS INTEGER), r.state_type, count(*) FROM flow_runs r
+                SELECT \(db.dialect.integerPart("(\(Self.listTimeSQL) - ?) / 3600")), r.state_type, count(*) FROM flow_runs r
                 WHERE r.project_id = \(Self.projectIDSQL) AND \(Self.listTimeSQL) >= ? AND NOT \(Self.upcomingSQL) GROUP BY 1, 2
                 """, [since.sqlValue, .text(project), since.sqlValue, now.sqlValue]
             ) { (Int($0.int(0)), $0.text(1), Int($0.int(2))) }

@@ -3,8 +3,8 @@ import Foundation
 
 /// Deployments as rows: reading, recording, changing and deleting them, and their runs that have not
 /// started. What a deployment may be, and what pausing or following a version means, is the
-/// application layer's (BatonServices); the slots are in `SQLiteStore+Slots.swift`.
-extension SQLiteStore {
+/// application layer's (BatonServices); the slots are in `SQLStore+Slots.swift`.
+extension SQLStore {
     // MARK: Reading
 
     static let deploymentColumns = """
@@ -13,7 +13,7 @@ extension SQLiteStore {
         FROM deployments d JOIN flows f ON f.id = d.flow_id JOIN projects p ON p.id = d.project_id
         """
 
-    static func deployment(_ row: SQLiteConnection.Row) throws -> DeploymentRecord {
+    static func deployment(_ row: SQLRow) throws -> DeploymentRecord {
         DeploymentRecord(
             id: row.int(0), name: row.text(1), flow: row.text(2), version: row.optionalInt(3).map(Int.init),
             parameters: (try? JSONValue(json: row.text(4)))?.objectValue ?? [:],
@@ -24,7 +24,7 @@ extension SQLiteStore {
             workingDirectory: row.optionalText(14), project: row.text(15))
     }
 
-    static func deployment(id: Int64, _ db: SQLiteConnection) throws -> DeploymentRecord? {
+    static func deployment(id: Int64, _ db: any SQLConnection) throws -> DeploymentRecord? {
         try db.query("SELECT \(deploymentColumns) WHERE d.id = ?", [.int(id)], row: deployment).first
     }
 
@@ -80,28 +80,28 @@ extension SQLiteStore {
 
     public func insertDeployment(_ new: NewDeployment, schedule: ScheduleSpec?, isDefault: Bool, now: Date) throws -> DeploymentRecord? {
         let inserted = try write { db -> Int64? in
-            try Self.insertDeployment(new, schedule: schedule, isDefault: isDefault, now: now, db) ? db.lastInsertRowID : nil
+            try Self.insertDeployment(new, schedule: schedule, isDefault: isDefault, now: now, db)
         }
         guard let inserted else { return nil }
         ring("deployments")
         return try withConnection { db in try Self.deployment(id: inserted, db) }
     }
 
-    /// Inserts a deployment row; false when the name is taken.
-    static func insertDeployment(_ new: NewDeployment, schedule: ScheduleSpec?, isDefault: Bool, now: Date, _ db: SQLiteConnection) throws -> Bool {
+    /// Inserts a deployment row and returns its id; nil when the name is taken.
+    static func insertDeployment(_ new: NewDeployment, schedule: ScheduleSpec?, isDefault: Bool, now: Date, _ db: any SQLConnection) throws -> Int64? {
         let projectID = try Self.projectID(new.project, db)
         guard try db.scalar("SELECT count(*) FROM deployments WHERE project_id = ? AND name = ?", [.int(projectID), .text(new.name)]) ?? 0 == 0 else {
-            return false
+            return nil
         }
         guard let flowID = try db.scalar("SELECT id FROM flows WHERE project_id = ? AND name = ?", [.int(projectID), .text(new.flow)]) else {
             throw BatonError(.notFound, "no flow '\(new.flow)'")
         }
         let scheduleText = try schedule.map { String(decoding: try BatonCoding.encoder().encode($0), as: UTF8.self) }
-        try db.run(
+        return try db.scalar(
             """
             INSERT INTO deployments (project_id, name, flow_id, version, parameters, schedule, pool, catchup, max_active, paused,
                                      is_default, created_at, updated_at, scheduled_through, working_directory)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) RETURNING id
             """,
             [
                 .int(projectID), .text(new.name), .int(flowID), new.version.map { .int(Int64($0)) } ?? .null,
@@ -109,7 +109,6 @@ extension SQLiteStore {
                 .int(new.catchup ? 1 : 0), new.maxActive.map { .int(Int64($0)) } ?? .null, .int(isDefault ? 1 : 0),
                 now.sqlValue, now.sqlValue, .int(Int64(floor(now.timeIntervalSince1970))), new.workingDirectory.sqlValue,
             ])
-        return true
     }
 
     public func updateDeployment(id: Int64, _ change: DeploymentChange) throws -> DeploymentRecord? {
@@ -121,7 +120,7 @@ extension SQLiteStore {
         return updated
     }
 
-    static func updateDeployment(id: Int64, _ change: DeploymentChange, _ db: SQLiteConnection) throws {
+    static func updateDeployment(id: Int64, _ change: DeploymentChange, _ db: any SQLConnection) throws {
         var sets = ["updated_at = ?"]
         var values: [SQLValue] = [change.updatedAt.sqlValue]
         if let paused = change.paused {
@@ -154,7 +153,7 @@ extension SQLiteStore {
     }
 
     /// Removes the runs of a deployment that are scheduled and not claimed, with their slots.
-    static func removeUnstartedRuns(of deploymentID: Int64, _ db: SQLiteConnection) throws -> [String] {
+    static func removeUnstartedRuns(of deploymentID: Int64, _ db: any SQLConnection) throws -> [String] {
         let ids = try db.query(
             "SELECT id FROM flow_runs WHERE deployment_id = ? AND state_type = 'scheduled' AND worker_id IS NULL",
             [.int(deploymentID)]
@@ -188,7 +187,7 @@ extension SQLiteStore {
     }
 
     /// Inserts a run with the parameters it was given (read again when its deployment follows a new version).
-    func insertRun(_ run: NewFlowRun, given: [String: JSONValue], _ db: SQLiteConnection) throws {
+    func insertRun(_ run: NewFlowRun, given: [String: JSONValue], _ db: any SQLConnection) throws {
         try insertFlowRun(run, db)
         try db.run("UPDATE flow_runs SET given_parameters = ? WHERE id = ?", [.text(JSONValue.object(given).jsonText), .text(run.id)])
     }

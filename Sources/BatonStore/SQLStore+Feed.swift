@@ -28,7 +28,7 @@ public struct FeedChanges: Sendable {
 
 /// The live-events feed reads the store's append-only tables (flow-run states, logs, versions) past a
 /// position, so the server learns of changes made by any process on the store.
-extension SQLiteStore {
+extension SQLStore {
     /// The end of each feed table now: a server starts streaming from here.
     public func feedPosition() throws -> FeedPosition {
         try withConnection { db in
@@ -94,7 +94,7 @@ extension SQLiteStore {
     }
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// The next scheduled run of each flow that has one.
     public func nextScheduledRuns(project: String) throws -> [String: Date] {
         try withConnection { db in

@@ -1,7 +1,7 @@
 import BatonCore
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     public func createFlowRun(_ run: NewFlowRun) throws -> FlowRunRecord {
         try write { db in try insertFlowRun(run, db) }
         return try flowRun(run.id, project: nil)
@@ -48,10 +48,10 @@ extension SQLiteStore {
     }
 
     /// A run as it reads now (``FlowRunRecord/shown(now:)``: a run past its time reads `Late`).
-    static func run(_ row: SQLiteConnection.Row) throws -> FlowRunRecord { try storedRun(row).shown(now: Date()) }
+    static func run(_ row: SQLRow) throws -> FlowRunRecord { try storedRun(row).shown(now: Date()) }
 
     /// A run as its row holds it.
-    static func storedRun(_ row: SQLiteConnection.Row) throws -> FlowRunRecord {
+    static func storedRun(_ row: SQLRow) throws -> FlowRunRecord {
         FlowRunRecord(
             id: row.text(0), name: row.text(1), flow: row.text(2), version: Int(row.int(3)),
             state: RunState(

@@ -3,7 +3,7 @@ import Foundation
 
 /// Runs listed past or upcoming, and the runs that read as Late: the queries narrow, the rules of
 /// `RunTiming` decide.
-extension SQLiteStore {
+extension SQLStore {
     /// ``RunTiming/listTime(startTime:scheduledTime:createdAt:)`` in SQL, for a run aliased `r`; the
     /// indexes of migration 6 are on this expression.
     static let listTimeSQL = "COALESCE(r.start_time, r.scheduled_time, r.created_at)"
@@ -87,7 +87,7 @@ extension SQLiteStore {
 
     /// Runs that read as `Late` at `now` (marked so, or past their time by more than `grace`), the
     /// latest scheduled first, with the name of their stored state and their scheduled time.
-    func lateRunRows(now: Date, grace: TimeInterval = RunTiming.lateGrace, _ db: SQLiteConnection) throws
+    func lateRunRows(now: Date, grace: TimeInterval = RunTiming.lateGrace, _ db: any SQLConnection) throws
         -> [(id: String, storedName: String, scheduledTime: Date)]
     {
         try db.query(

@@ -1,18 +1,18 @@
 import BatonCore
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     @discardableResult
     public func appendAudit(_ entry: AuditEntry) throws -> AuditEntry {
         try write { db in
-            try db.run(
-                "INSERT INTO audit (at, actor, project, action, target, address, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            let id = try db.scalar(
+                "INSERT INTO audit (at, actor, project, action, target, address, result) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [
                     entry.at.sqlValue, entry.actor.sqlValue, entry.project.sqlValue, .text(entry.action), entry.target.sqlValue,
                     entry.address.sqlValue, .text(entry.result),
                 ])
             var stored = entry
-            stored.id = db.lastInsertRowID
+            stored.id = id ?? 0
             return stored
         }
     }
@@ -22,7 +22,7 @@ extension SQLiteStore {
             try db.query(
                 """
                 SELECT id, at, actor, project, action, target, address, result FROM audit
-                WHERE (? IS NULL OR project = ?) AND (? IS NULL OR actor = ?) AND (? IS NULL OR at >= ?)
+                WHERE (CAST(? AS TEXT) IS NULL OR project = ?) AND (CAST(? AS TEXT) IS NULL OR actor = ?) AND (CAST(? AS TEXT) IS NULL OR at >= ?)
                 ORDER BY id DESC LIMIT ?
                 """,
                 [

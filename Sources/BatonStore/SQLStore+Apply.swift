@@ -1,7 +1,7 @@
 import BatonCore
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     /// Applies events in order, in one transaction. A task run created and finished within one batch
     /// (the common case when runs are fast) is written once, with its final state, instead of
     /// inserted and then updated; every state change still gets its history row.
@@ -27,7 +27,7 @@ extension SQLiteStore {
         }
     }
 
-    func apply(_ event: RunEvent, _ db: SQLiteConnection) throws {
+    func apply(_ event: RunEvent, _ db: any SQLConnection) throws {
         switch event {
         case .flowRunState(let change):
             let state = change.state
@@ -35,8 +35,8 @@ extension SQLiteStore {
                 """
                 UPDATE flow_runs SET state_type = ?, state_name = ?, state_message = ?, state_time = ?,
                     start_time = CASE WHEN start_time IS NULL AND ? = 'running' THEN ? ELSE start_time END,
-                    end_time = CASE WHEN ? THEN ? ELSE NULL END,
-                    result = COALESCE(?, CASE WHEN ? THEN NULL ELSE result END),
+                    end_time = CASE WHEN ? = 1 THEN ? ELSE NULL END,
+                    result = COALESCE(?, CASE WHEN ? = 1 THEN NULL ELSE result END),
                     attempt = COALESCE(?, attempt)
                 WHERE id = ?
                 """,
@@ -57,23 +57,23 @@ extension SQLiteStore {
             try db.run(
                 """
                 UPDATE task_runs SET state_type = ?, state_name = ?, state_message = ?, state_time = ?,
-                    attempts = MAX(attempts, ?),
+                    attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END,
                     start_time = CASE WHEN start_time IS NULL AND ? = 'running' THEN ? ELSE start_time END,
-                    end_time = CASE WHEN ? THEN ? ELSE end_time END,
+                    end_time = CASE WHEN ? = 1 THEN ? ELSE end_time END,
                     result = COALESCE(?, result), result_path = COALESCE(?, result_path),
                     cached_from = COALESCE(?, cached_from), history = COALESCE(history, '') || ?
                 WHERE id = ?
                 """ as StaticString,
                 [
                     .text(state.type.rawValue), .text(state.name), state.message.sqlValue, state.timestamp.sqlValue,
-                    .int(Int64(change.attempt)), .text(state.type.rawValue), state.timestamp.sqlValue,
+                    .int(Int64(change.attempt)), .int(Int64(change.attempt)), .text(state.type.rawValue), state.timestamp.sqlValue,
                     .int(state.type.isFinal ? 1 : 0), state.timestamp.sqlValue, inline.sqlValue, path.sqlValue,
                     change.cachedFrom.sqlValue, .text(StateHistory.line(state)), .text(change.taskRunID),
                 ])
         case .edges(let flowRunID, let edges):
             for edge in edges {
                 try db.run(
-                    "INSERT OR IGNORE INTO task_run_edges (flow_run_id, upstream, downstream, kind) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO task_run_edges (flow_run_id, upstream, downstream, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [.text(flowRunID), .text(edge.upstream), .text(edge.downstream), .text(edge.kind)])
             }
         case .log(let record):
@@ -97,9 +97,13 @@ extension SQLiteStore {
             let (inline, path) = try keep(entry.result, name: "cache-" + entry.taskRunID)
             try db.run(
                 """
-                INSERT OR REPLACE INTO cache (project_id, key, task_name, result, result_path, flow_run_id, task_run_id,
-                                              task_run_name, created_at, expires_at)
+                INSERT INTO cache (project_id, key, task_name, result, result_path, flow_run_id, task_run_id, task_run_name,
+                                   created_at, expires_at)
                 VALUES ((SELECT project_id FROM flow_runs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (project_id, key) DO UPDATE SET
+                    task_name = excluded.task_name, result = excluded.result, result_path = excluded.result_path,
+                    flow_run_id = excluded.flow_run_id, task_run_id = excluded.task_run_id, task_run_name = excluded.task_run_name,
+                    created_at = excluded.created_at, expires_at = excluded.expires_at
                 """,
                 [
                     .text(entry.flowRunID), .text(entry.key), .text(entry.taskName), inline.sqlValue, path.sqlValue, .text(entry.flowRunID),
@@ -109,7 +113,7 @@ extension SQLiteStore {
         }
     }
 
-    func insertState(_ db: SQLiteConnection, flowRunID: String, taskRunID: String?, _ state: RunState) throws {
+    func insertState(_ db: any SQLConnection, flowRunID: String, taskRunID: String?, _ state: RunState) throws {
         try db.run(
             "INSERT INTO states (flow_run_id, task_run_id, type, name, message, timestamp) VALUES (?, ?, ?, ?, ?, ?)" as StaticString,
             [
@@ -118,7 +122,7 @@ extension SQLiteStore {
             ])
     }
 
-    private func insert(_ row: TaskRunRow, _ db: SQLiteConnection) throws {
+    private func insert(_ row: TaskRunRow, _ db: any SQLConnection) throws {
         let (inline, path) = try keep(row.result, name: row.start.id)
         let s = row.start
         try db.run(
@@ -141,7 +145,7 @@ extension SQLiteStore {
 
     /// Records a run in its project: a subflow run in its parent's, a deployment's run in the
     /// deployment's, any other in the project it names.
-    func insertFlowRun(_ run: NewFlowRun, _ db: SQLiteConnection) throws {
+    func insertFlowRun(_ run: NewFlowRun, _ db: any SQLConnection) throws {
         let projectID: Int64?
         if let parent = run.parentFlowRunID {
             projectID = try db.scalar("SELECT project_id FROM flow_runs WHERE id = ?", [.text(parent)])

@@ -45,17 +45,13 @@ public struct PruneReport: Sendable, Codable, Hashable {
 /// final: a subflow is never removed on its own, nor while its parent is alive. Runs go in batches of
 /// a few hundred, each batch one short write transaction, so that runs being written are delayed by
 /// one batch at most (about a quarter of a second on a store of 100,000 runs).
-extension SQLiteStore {
-    /// Where the working directories of runs executed by workers and servers are.
-    public var runsPath: String { (path as NSString).deletingLastPathComponent + "/runs" }
-
+extension SQLStore {
     static let pruneBatch = 500
 
     public func prune(_ options: PruneOptions) throws -> PruneReport {
         var report = PruneReport()
         report.dryRun = options.dryRun
-        try withConnection { db in db.checkpointPassively() }
-        report.bytesBefore = StoreMaintenance.fileSize(path)
+        report.bytesBefore = try settledSizeInBytes()
         let failed = options.keepFailed ? " AND state_type NOT IN ('failed', 'crashed')" : ""
         let roots = try withConnection { db in
             try db.query(
@@ -70,28 +66,14 @@ extension SQLiteStore {
             let batch = Array(roots[offset..<min(offset + Self.pruneBatch, roots.count)])
             offset += batch.count
             try pruneTrees(batch, options: options, into: &report)
-            // Each batch leaves its pages in the WAL; letting the checkpointer copy them back before
-            // the next keeps the WAL near one batch instead of growing by the whole prune.
-            if !options.dryRun { _ = waitForCheckpoints() }
+            if !options.dryRun { prunedBatch() }
         }
         guard !options.dryRun else {
             report.bytesAfter = report.bytesBefore
             return report
         }
-        try withConnection { db in
-            if try db.scalar("PRAGMA auto_vacuum") == 2 {
-                try db.execute("PRAGMA incremental_vacuum")
-            } else if options.convert {
-                try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-                try db.execute("VACUUM")
-                report.converted = true
-            }
-        }
-        // The file shrinks when the WAL is copied back in full. A checkpoint that finds the WAL in
-        // use (another process reading, or checkpointing) is not an error: a later one shrinks it.
-        _ = waitForCheckpoints()
-        try withConnection { db in db.checkpointPassively() }
-        report.bytesAfter = StoreMaintenance.fileSize(path)
+        report.converted = try reclaimSpace(convert: options.convert)
+        report.bytesAfter = try settledSizeInBytes()
         return report
     }
 
@@ -100,7 +82,7 @@ extension SQLiteStore {
         let placeholders = Array(repeating: "?", count: roots.count).joined(separator: ",")
         var files: [String] = []
         var removed: [String] = []
-        func body(_ db: SQLiteConnection) throws {
+        func body(_ db: any SQLConnection) throws {
             let members = try db.query(
                 """
                 WITH RECURSIVE tree(root, id) AS (

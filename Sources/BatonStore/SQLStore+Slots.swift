@@ -4,7 +4,7 @@ import Foundation
 /// Scheduling slots: one row per (deployment, fire time), the table's primary key, so that a fire
 /// time gets its run once whichever scheduler writes it. The scheduler (BatonSchedule) decides
 /// which slots to write; this only writes them, in one transaction per batch.
-extension SQLiteStore {
+extension SQLStore {
     public func slotSummary(deploymentID: Int64, after: Int64) throws -> SlotSummary {
         try withConnection { db in
             let row = try db.query(
@@ -52,7 +52,7 @@ extension SQLiteStore {
     }
 
     /// Records the slot (deployment, time); false when it was recorded before.
-    static func insertSlot(_ deploymentID: Int64, _ time: Int64, skipped: Bool, now: Date, _ db: SQLiteConnection) throws -> Bool {
+    static func insertSlot(_ deploymentID: Int64, _ time: Int64, skipped: Bool, now: Date, _ db: any SQLConnection) throws -> Bool {
         try db.run(
             """
             INSERT INTO schedule_slots (deployment_id, scheduled_time, flow_run_id, skipped, created_at) VALUES (?, ?, NULL, ?, ?)

@@ -21,7 +21,7 @@ public struct ConcurrencyLimit: Codable, Sendable, Hashable {
     public var active: Int
 }
 
-extension SQLiteStore {
+extension SQLStore {
     // MARK: Cache
 
     public func cachedResult(key: String, forRun flowRunID: String, now: Date = Date()) throws -> CacheHit? {
@@ -119,8 +119,8 @@ extension SQLiteStore {
             for (tag, _) in limited {
                 try db.run(
                     """
-                    INSERT OR IGNORE INTO concurrency_slots (project_id, tag, task_run_id, flow_run_id, holder_pid, holder_start, acquired_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO concurrency_slots (project_id, tag, task_run_id, flow_run_id, holder_pid, holder_start, acquired_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                     """,
                     [.int(projectID), .text(tag), .text(taskRunID), .text(flowRunID), .int(Int64(holder.pid)), .text(holder.start), Date().sqlValue])
             }
@@ -146,7 +146,7 @@ extension SQLiteStore {
         }
     }
 
-    private func reclaimDeadHolders(projectID: Int64, tag: String, _ db: SQLiteConnection) throws -> Int {
+    private func reclaimDeadHolders(projectID: Int64, tag: String, _ db: any SQLConnection) throws -> Int {
         let holders = try db.query(
             "SELECT DISTINCT holder_pid, holder_start FROM concurrency_slots WHERE project_id = ? AND tag = ?", [.int(projectID), .text(tag)]
         ) { ProcessIdentity(pid: Int32($0.int(0)), start: $0.text(1)) }

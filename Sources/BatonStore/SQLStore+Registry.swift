@@ -1,7 +1,7 @@
 import BatonCore
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     public func register(_ r: LibraryRegistration) throws -> [RegisteredVersion] {
         let manifestText = String(decoding: try BatonCoding.encoder().encode(r.manifest), as: UTF8.self)
         let now = Date()
@@ -18,9 +18,8 @@ extension SQLiteStore {
             for flow in r.manifest.flows {
                 var flowID = try db.scalar("SELECT id FROM flows WHERE project_id = ? AND name = ?", [.int(projectID), .text(flow.name)])
                 if flowID == nil {
-                    try db.run(
-                        "INSERT INTO flows (project_id, name, created_at) VALUES (?, ?, ?)", [.int(projectID), .text(flow.name), now.sqlValue])
-                    flowID = db.lastInsertRowID
+                    flowID = try db.scalar(
+                        "INSERT INTO flows (project_id, name, created_at) VALUES (?, ?, ?) RETURNING id", [.int(projectID), .text(flow.name), now.sqlValue])
                 }
                 let id = flowID!
                 let existing = try db.query(
@@ -78,7 +77,7 @@ extension SQLiteStore {
         FROM versions v JOIN flows f ON f.id = v.flow_id JOIN libraries l ON l.hash = v.library_hash JOIN projects p ON p.id = f.project_id
         """
 
-    static func version(_ row: SQLiteConnection.Row) throws -> VersionRecord {
+    static func version(_ row: SQLRow) throws -> VersionRecord {
         VersionRecord(
             flow: row.text(0), number: Int(row.int(1)), libraryHash: row.text(2), libraryPath: row.text(3),
             manifest: try BatonCoding.decoder().decode(FlowManifest.self, from: Data(row.text(4).utf8)),

@@ -1,7 +1,7 @@
 import BatonCore
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     /// See ``RunStore/updateFlowRun(_:if:_:)``: the guard is read and the change written in one
     /// transaction, so of two callers racing on one run only one finds the guard holding.
     public func updateFlowRun(_ flowRunID: String, if guardedBy: RunGuard, _ change: RunChange) throws -> FlowRunRecord? {

@@ -6,7 +6,7 @@ import Foundation
 import Glibc
 #endif
 
-extension SQLiteStore {
+extension SQLStore {
     // MARK: Workers
 
     public func insertWorker(_ new: NewWorker) throws -> WorkerRecord {
@@ -59,7 +59,7 @@ extension SQLiteStore {
         FROM workers w
         """
 
-    static func worker(_ row: SQLiteConnection.Row) throws -> WorkerRecord {
+    static func worker(_ row: SQLRow) throws -> WorkerRecord {
         WorkerRecord(
             id: row.text(0), name: row.text(1), pool: row.text(2), host: row.text(3), pid: Int32(row.int(4)), processStart: row.text(5),
             limit: Int(row.int(6)), startedAt: Date(sql: row.double(7)), heartbeatAt: Date(sql: row.double(8)),

@@ -1,7 +1,7 @@
 import BatonCore
 import Foundation
 
-extension SQLiteStore {
+extension SQLStore {
     public func projectNames() throws -> [String] {
         try withConnection { db in try db.query("SELECT name FROM projects ORDER BY name") { $0.text(0) } }
     }
@@ -25,7 +25,7 @@ extension SQLiteStore {
 
     static let userColumns = "id, name, is_admin, password_hash, created_at, disabled_at FROM users"
 
-    static func user(_ row: SQLiteConnection.Row) -> UserRecord {
+    static func user(_ row: SQLRow) -> UserRecord {
         UserRecord(
             id: row.int(0), name: row.text(1), isAdmin: row.int(2) != 0, passwordHash: row.optionalText(3),
             createdAt: Date(sql: row.double(4)), disabledAt: row.optionalDouble(5).map(Date.init(sql:)))
@@ -34,10 +34,10 @@ extension SQLiteStore {
     public func insertUser(_ new: NewUser) throws -> UserRecord? {
         try write { db in
             guard try db.scalar("SELECT count(*) FROM users WHERE name = ?", [.text(new.name)]) ?? 0 == 0 else { return nil }
-            try db.run(
-                "INSERT INTO users (name, is_admin, password_hash, created_at) VALUES (?, ?, ?, ?)",
+            let id = try db.scalar(
+                "INSERT INTO users (name, is_admin, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
                 [.text(new.name), .int(new.isAdmin ? 1 : 0), new.passwordHash.sqlValue, new.now.sqlValue])
-            return try db.query("SELECT \(Self.userColumns) WHERE id = ?", [.int(db.lastInsertRowID)], row: Self.user).first
+            return try db.query("SELECT \(Self.userColumns) WHERE id = ?", [id.map(SQLValue.int) ?? .null], row: Self.user).first
         }
     }
 
@@ -64,7 +64,7 @@ extension SQLiteStore {
     }
 
     /// The id of a project, or `notFound` naming it.
-    static func projectID(_ name: String, _ db: SQLiteConnection) throws -> Int64 {
+    static func projectID(_ name: String, _ db: any SQLConnection) throws -> Int64 {
         guard let id = try db.scalar("SELECT id FROM projects WHERE name = ?", [.text(name)]) else {
             throw BatonError(.notFound, "no project '\(name)'")
         }
@@ -104,7 +104,7 @@ extension SQLiteStore {
                 """
                 SELECT p.name, u.name, m.role FROM memberships m
                 JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id
-                WHERE ? IS NULL OR p.name = ? ORDER BY p.name, u.name
+                WHERE CAST(? AS TEXT) IS NULL OR p.name = ? ORDER BY p.name, u.name
                 """,
                 [project.sqlValue, project.sqlValue]
             ) { row in Membership(project: row.text(0), user: row.text(1), role: Role(rawValue: row.text(2)) ?? .viewer) }
@@ -116,7 +116,7 @@ extension SQLiteStore {
         FROM api_keys k JOIN projects p ON p.id = k.project_id LEFT JOIN users u ON u.id = k.user_id
         """
 
-    static func key(_ row: SQLiteConnection.Row) -> APIKeyRecord {
+    static func key(_ row: SQLRow) -> APIKeyRecord {
         APIKeyRecord(
             id: row.int(0), name: row.text(1), prefix: row.text(2), hash: row.text(3), project: row.text(4),
             // A role this build does not know grants the least.
@@ -137,16 +137,16 @@ extension SQLiteStore {
                 }
                 user = .int(id)
             }
-            try db.run(
+            let id = try db.scalar(
                 """
                 INSERT INTO api_keys (name, prefix, hash, project_id, role, user_id, created_by, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """,
                 [
                     .text(new.name), .text(new.prefix), .text(new.hash), .int(project), .text(new.role.rawValue), user, new.createdBy.sqlValue,
                     new.now.sqlValue, new.expiresAt.map(\.sqlValue) ?? .null,
                 ])
-            return try db.query("SELECT \(Self.keyColumns) WHERE k.id = ?", [.int(db.lastInsertRowID)], row: Self.key).first
+            return try db.query("SELECT \(Self.keyColumns) WHERE k.id = ?", [id.map(SQLValue.int) ?? .null], row: Self.key).first
         }
     }
 
@@ -157,7 +157,7 @@ extension SQLiteStore {
     public func keys(project: String?) throws -> [APIKeyRecord] {
         try withConnection { db in
             try db.query(
-                "SELECT \(Self.keyColumns) WHERE ? IS NULL OR p.name = ? ORDER BY k.created_at DESC, k.id DESC",
+                "SELECT \(Self.keyColumns) WHERE CAST(? AS TEXT) IS NULL OR p.name = ? ORDER BY k.created_at DESC, k.id DESC",
                 [project.sqlValue, project.sqlValue], row: Self.key)
         }
     }
@@ -193,10 +193,10 @@ extension SQLiteStore {
     public func insertSession(_ new: NewSession) throws -> SessionRecord? {
         try write { db in
             guard let user = try db.scalar("SELECT id FROM users WHERE name = ?", [.text(new.user)]) else { return nil }
-            try db.run(
-                "INSERT INTO sessions (token_hash, kind, user_id, created_at, expires_at, address) VALUES (?, ?, ?, ?, ?, ?)",
+            let id = try db.scalar(
+                "INSERT INTO sessions (token_hash, kind, user_id, created_at, expires_at, address) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 [.text(new.tokenHash), .text(new.kind.rawValue), .int(user), new.now.sqlValue, new.expiresAt.sqlValue, new.address.sqlValue])
-            return try db.query("SELECT \(Self.sessionColumns) WHERE s.id = ?", [.int(db.lastInsertRowID)], row: Self.session).first
+            return try db.query("SELECT \(Self.sessionColumns) WHERE s.id = ?", [id.map(SQLValue.int) ?? .null], row: Self.session).first
         }
     }
 
@@ -219,7 +219,7 @@ extension SQLiteStore {
         FROM sessions s JOIN users u ON u.id = s.user_id
         """
 
-    static func session(_ row: SQLiteConnection.Row) -> SessionRecord {
+    static func session(_ row: SQLRow) -> SessionRecord {
         let user = UserRecord(
             id: row.int(6), name: row.text(7), isAdmin: row.int(8) != 0, passwordHash: row.optionalText(9),
             createdAt: Date(sql: row.double(10)), disabledAt: row.optionalDouble(11).map(Date.init(sql:)))

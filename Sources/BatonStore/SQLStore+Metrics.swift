@@ -17,7 +17,7 @@ public struct StoreMetrics: Sendable {
     public var sizeBytes = 0
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// The store's figures for `/metrics`, as of `now`.
     public func metrics(now: Date = Date()) throws -> StoreMetrics {
         var metrics = StoreMetrics()
@@ -40,9 +40,7 @@ extension SQLiteStore {
                 metrics.liveWorkers[pool] = count
             }
         }
-        for file in [path, path + "-wal"] {
-            metrics.sizeBytes += ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? 0
-        }
+        metrics.sizeBytes = Int(try sizeInBytes())
         return metrics
     }
 }

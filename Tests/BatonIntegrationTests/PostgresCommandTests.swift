@@ -1,0 +1,108 @@
+import BatonCore
+import BatonStore
+import BatonTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `baton` on a PostgreSQL store, as a team runs it: commands, servers and their workers in separate
+/// processes with separate `BATON_HOME`s, one database (`BATON_DATABASE_URL` or `--database`) on the
+/// tests' throwaway server. Skipped where this machine has no PostgreSQL.
+@Suite(.enabled(if: PostgresServer.shared != nil, "no PostgreSQL server on this machine"))
+struct PostgresCommandTests {
+    let server = PostgresServer.shared!
+
+    func count(_ sql: String, _ url: String) throws -> Int {
+        Int(try server.psql(sql, database: String(url.split(separator: "/").last!)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    @Test func commandsKeepTheirRecordsInTheDatabaseTheyAreGiven() async throws {
+        let url = try server.makeDatabase()
+        let sandbox = try Sandbox()
+        let inDatabase = [StoreSelection.variable: url]
+        let registered = try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows"), environment: inDatabase)
+        try #require(registered.status == 0, "\(registered.stderr)")
+        let run = try sandbox.baton("run", "bench-map", "--param", "n=200", environment: inDatabase)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("Completed"))
+
+        // Every task run is in the database; the SQLite file in BATON_HOME has none of it.
+        #expect(try count("SELECT count(*) FROM task_runs", url) == 200)
+        #expect(try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url) == 1)
+        #expect(try sandbox.runs().isEmpty, "without the URL, the SQLite store in BATON_HOME")
+        // --database names it as the variable does, before or after the command's words.
+        #expect(try sandbox.baton("--database", url, "run", "ls", "--json").json.arrayValue?.count == 1)
+        #expect(try sandbox.baton("run", "ls", "--json", "--database", url).json.arrayValue?.count == 1)
+
+        // The commands that work on the SQLite file say why they do not apply, in one line.
+        for command in [["store", "check"], ["store", "backup", "copy.db"]] {
+            let refused = try sandbox.batonArguments(command, environment: inDatabase)
+            #expect(refused.status == 2)
+            #expect(refused.stderr.contains("PostgreSQL database named by BATON_DATABASE_URL"), "\(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1)
+        }
+    }
+
+    @Test func aBadDatabaseURLIsOneLineAndChangesNothing() async throws {
+        let sandbox = try Sandbox()
+        let other = try sandbox.baton("run", "ls", environment: [StoreSelection.variable: "mysql://root@127.0.0.1/baton"])
+        #expect(other.status == 2)
+        #expect(other.stderr.contains("is not a PostgreSQL URL; expected postgresql://"), "\(other.stderr)")
+        let port = try PostgresServer.freePort()
+        let unreachable = try sandbox.baton("run", "ls", "--database", "postgresql://baton:hunter2@127.0.0.1:\(port)/baton")
+        #expect(unreachable.status != 0)
+        #expect(unreachable.stderr.contains("cannot be reached"), "\(unreachable.stderr)")
+        #expect(!unreachable.stderr.contains("hunter2"))
+        #expect(unreachable.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// Two servers on one database, each with its own home: one schedules; SIGKILLed, the other takes
+    /// over, reaps its runs, and schedules on; no slot of the deployment is ever run twice and nothing
+    /// is left running.
+    @Test func aSecondServerTakesOverSchedulingWhenTheFirstIsKilled() async throws {
+        let url = try server.makeDatabase()
+        let inDatabase = [StoreSelection.variable: url]
+        let first = try Sandbox()
+        let second = try Sandbox()
+        let registered = try first.baton("register", try await Builds.shared.fixture("FixtureFlows"), environment: inDatabase)
+        try #require(registered.status == 0, "\(registered.stderr)")
+        let created = try first.baton("deployment", "create", "bench-etl", "--name", "tick", "--interval", "1", environment: inDatabase)
+        try #require(created.status == 0, "\(created.stderr)")
+
+        let leader = try WatchedProcess(first, ["server", "start", "--port", "0", "--no-auth"], environment: inDatabase)
+        defer { if leader.process.isRunning { leader.process.terminate() } }
+        #expect(await leader.line(containing: "now schedules") != nil, "\(leader.output)")
+        #expect(await leader.line(containing: "Completed in") != nil, "\(leader.output)")
+
+        let standby = try WatchedProcess(second, ["server", "start", "--port", "0", "--no-auth"], environment: inDatabase)
+        defer { if standby.process.isRunning { standby.process.terminate() } }
+        #expect(await standby.line(containing: "Baton is ready") != nil, "\(standby.output)")
+        #expect(!standby.output.contains("now schedules"), "one scheduler at a time")
+
+        kill(leader.process.processIdentifier, SIGKILL)
+        _ = leader.wait()
+        #expect(await standby.line(containing: "now schedules") != nil, "\(standby.output)")
+        let takenOver = try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url)
+        // The new scheduler's runs complete: wait for two more, woken by the store's changes.
+        let store = try PostgresStore(url: url, home: BatonHome(path: second.home))
+        let bell = try store.changeDoorbell()
+        let deadline = Date().addingTimeInterval(120)
+        while try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url) < takenOver + 2 && Date() < deadline {
+            var entry = pollfd(fd: bell.fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&entry, 1, 1000)
+            _ = bell.drain()
+        }
+        #expect(try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url) >= takenOver + 2, "\(standby.output)")
+        kill(standby.process.processIdentifier, SIGTERM)
+        #expect(standby.wait() == 0, "\(standby.output)")
+
+        #expect(
+            try count(
+                "SELECT count(*) FROM (SELECT scheduled_time FROM flow_runs WHERE deployment_id IS NOT NULL GROUP BY scheduled_time HAVING count(*) > 1) twice",
+                url) == 0, "no slot scheduled twice")
+        #expect(try count("SELECT count(*) FROM flow_runs WHERE state_type IN ('running', 'pending')", url) == 0, "nothing left running")
+    }
+}
