@@ -57,7 +57,7 @@ public enum BenchCommand {
             let bench = try Bench()
             bench.noAuth = noAuth
             defer { bench.cleanUp() }
-            let report: [String: JSONValue]
+            var report: [String: JSONValue]
             if workload == "chaos" && StoreSelection.databaseURL() != nil {
                 throw BatonError(.invalidInput, "the chaos workload audits the SQLite store file; run it without --database and BATON_DATABASE_URL")
             }
@@ -80,7 +80,6 @@ public enum BenchCommand {
                 warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs or server-create")
                 return 2
             }
-            var report = report
             report["store"] = .string(StoreSelection.databaseURL() == nil ? "sqlite" : "postgresql")
             if json {
                 print(JSONValue.object(report).jsonText)
