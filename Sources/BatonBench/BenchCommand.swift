@@ -41,11 +41,26 @@ public enum BenchCommand {
                 warn("error: --database needs a PostgreSQL URL, such as --database postgresql://baton@127.0.0.1:5432/bench")
                 return 2
             }
-            setenv(StoreSelection.variable, args[index + 1], 1)
+            // Each workload gets a new database beside the one named, removed afterwards.
+            let server = args[index + 1]
+            let scratch = "baton_bench_\(getpid())"
+            do {
+                setenv(StoreSelection.variable, try PostgresStore.createDatabase(near: server, name: scratch), 1)
+            } catch {
+                warn("error: \(error)")
+                return 1
+            }
             args.removeSubrange(index...(index + 1))
+            defer { PostgresStore.dropDatabase(near: server, name: scratch) }
+            return await measure(args, json: json, noAuth: noAuth, arguments: arguments)
         }
+        return await measure(args, json: json, noAuth: noAuth, arguments: arguments)
+    }
+
+    /// Runs workload `args[0]` (with N `args[1]`) and prints its report.
+    static func measure(_ args: [String], json: Bool, noAuth: Bool, arguments: [String]) async -> Int32 {
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create|chaos> [N] [--json] [--no-auth] [--database URL]   (from the baton checkout, in release; --no-auth: servers without credentials; --database: on that PostgreSQL database)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create|chaos> [N] [--json] [--no-auth] [--database URL]   (from the baton checkout, in release; --no-auth: servers without credentials; --database: on a new database of that PostgreSQL server, removed afterwards)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil

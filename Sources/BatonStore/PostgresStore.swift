@@ -35,6 +35,28 @@ public final class PostgresStore: SQLStore, @unchecked Sendable {
         text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
     }
 
+    /// Makes a new, empty database `name` on the server of `url` (whose account may create
+    /// databases) and returns its URL: for the bench, which measures each workload on a database of
+    /// its own.
+    public static func createDatabase(near url: String, name: String) throws -> String {
+        guard var components = URLComponents(string: url), name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw BatonError(.invalidInput, "cannot make database '\(name)' beside '\(PostgresConnection.redacted(url))'")
+        }
+        do {
+            try PostgresConnection(url: url).execute("CREATE DATABASE \(name)")
+        } catch let error as PostgresError {
+            throw storeError(error, location: PostgresConnection.redacted(url))
+        }
+        components.path = "/" + name
+        return components.string ?? url
+    }
+
+    /// Removes database `name` from the server of `url`, if it is there.
+    public static func dropDatabase(near url: String, name: String) {
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return }
+        try? PostgresConnection(url: url).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
     /// Connects to the database at `url` and brings its schema up to date; `home` holds what stays
     /// on this host (run folders).
     public init(url: String, home: BatonHome) throws {

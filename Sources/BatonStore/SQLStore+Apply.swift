@@ -2,28 +2,36 @@ import BatonCore
 import Foundation
 
 extension SQLStore {
-    /// Applies events in order, in one transaction. A task run created and finished within one batch
-    /// (the common case when runs are fast) is written once, with its final state, instead of
-    /// inserted and then updated; every state change still gets its history row.
+    /// Applies events in order, in one transaction. Task runs are written in bulk at its end: one
+    /// created within the batch (the common case when runs are fast) is inserted once, with its final
+    /// state, and the changes of one created before are folded into one update; multi-row statements
+    /// write them, a round trip per chunk rather than per row. Every state still gets its history line.
     public func apply(_ events: [RunEvent]) throws {
         guard !events.isEmpty else { return }
         try write { db in
             var pending: [String: TaskRunRow] = [:]
             var order: [String] = []
+            var updates: [String: TaskRunChanges] = [:]
+            var updated: [String] = []
             for event in events {
                 switch event {
                 case .taskRunCreated(let start):
                     pending[start.id] = TaskRunRow(start)
                     order.append(start.id)
                 case .taskRunState(let change) where pending[change.taskRunID] != nil:
-                    pending[change.taskRunID]!.apply(change)
+                    pending[change.taskRunID]!.changes.apply(change)
+                case .taskRunState(let change):
+                    if updates[change.taskRunID] == nil {
+                        updates[change.taskRunID] = TaskRunChanges(change.state)
+                        updated.append(change.taskRunID)
+                    }
+                    updates[change.taskRunID]!.apply(change)
                 default:
                     try apply(event, db)
                 }
             }
-            for id in order {
-                if let row = pending[id] { try insert(row, db) }
-            }
+            try insert(order.compactMap { pending[$0] }, db)
+            try update(updated.map { ($0, updates[$0]!) }, db)
         }
     }
 
@@ -50,26 +58,11 @@ extension SQLStore {
         case .flowRunCreated(let run):
             try insertFlowRun(run, db)
         case .taskRunCreated(let start):
-            try insert(TaskRunRow(start), db)
+            try insert([TaskRunRow(start)], db)
         case .taskRunState(let change):
-            let (inline, path) = try keep(change.result, name: change.taskRunID)
-            let state = change.state
-            try db.run(
-                """
-                UPDATE task_runs SET state_type = ?, state_name = ?, state_message = ?, state_time = ?,
-                    attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END,
-                    start_time = CASE WHEN start_time IS NULL AND ? = 'running' THEN ? ELSE start_time END,
-                    end_time = CASE WHEN ? = 1 THEN ? ELSE end_time END,
-                    result = COALESCE(?, result), result_path = COALESCE(?, result_path),
-                    cached_from = COALESCE(?, cached_from), history = COALESCE(history, '') || ?
-                WHERE id = ?
-                """ as StaticString,
-                [
-                    .text(state.type.rawValue), .text(state.name), state.message.sqlValue, state.timestamp.sqlValue,
-                    .int(Int64(change.attempt)), .int(Int64(change.attempt)), .text(state.type.rawValue), state.timestamp.sqlValue,
-                    .int(state.type.isFinal ? 1 : 0), state.timestamp.sqlValue, inline.sqlValue, path.sqlValue,
-                    change.cachedFrom.sqlValue, .text(StateHistory.line(state)), .text(change.taskRunID),
-                ])
+            var changes = TaskRunChanges(change.state)
+            changes.apply(change)
+            try update([(change.taskRunID, changes)], db)
         case .edges(let flowRunID, let edges):
             for edge in edges {
                 try db.run(
@@ -122,25 +115,90 @@ extension SQLStore {
             ])
     }
 
-    private func insert(_ row: TaskRunRow, _ db: any SQLConnection) throws {
-        let (inline, path) = try keep(row.result, name: row.start.id)
-        let s = row.start
-        try db.run(
-            """
+    /// Inserts task runs with multi-row statements (see ``chunks(_:)``).
+    private func insert(_ rows: [TaskRunRow], _ db: any SQLConnection) throws {
+        for chunk in Self.chunks(rows) {
+            var parameters: [SQLValue] = []
+            parameters.reserveCapacity(chunk.count * 25)
+            for row in chunk { parameters += try values(row) }
+            try db.run(Self.taskRunInsert(rows: chunk.count), parameters)
+        }
+    }
+
+    /// Writes the folded changes of stored task runs with multi-row updates (see ``chunks(_:)``).
+    private func update(_ rows: [(id: String, changes: TaskRunChanges)], _ db: any SQLConnection) throws {
+        for chunk in Self.chunks(rows) {
+            var parameters: [SQLValue] = []
+            parameters.reserveCapacity(chunk.count * 12)
+            for (id, changes) in chunk {
+                let (inline, path) = try keep(changes.result, name: id)
+                let state = changes.state
+                parameters += [
+                    .text(id), .text(state.type.rawValue), .text(state.name), state.message.sqlValue, state.timestamp.sqlValue,
+                    .int(Int64(changes.attempts)), changes.startTime.map(\.sqlValue) ?? .null, changes.endTime.map(\.sqlValue) ?? .null,
+                    inline.sqlValue, path.sqlValue, changes.cachedFrom.sqlValue, .text(changes.history),
+                ]
+            }
+            try db.run(Self.taskRunUpdate(rows: chunk.count), parameters)
+        }
+    }
+
+    /// `rows` in chunks of 128, then of powers of two for the rest: a statement per chunk, and at
+    /// most eight statements (of each kind) for a connection to prepare.
+    static func chunks<T>(_ rows: [T]) -> [ArraySlice<T>] {
+        var chunks: [ArraySlice<T>] = []
+        var next = rows[...]
+        while !next.isEmpty {
+            let size = next.count >= 128 ? 128 : 1 << (Int.bitWidth - 1 - next.count.leadingZeroBitCount)
+            chunks.append(next.prefix(size))
+            next = next.dropFirst(size)
+        }
+        return chunks
+    }
+
+    /// `INSERT INTO task_runs … VALUES (…), (…)` for `rows` rows of ``values(_:)``.
+    static func taskRunInsert(rows: Int) -> String {
+        let group = "(" + Array(repeating: "?", count: 25).joined(separator: ", ") + ")"
+        return """
             INSERT INTO task_runs (id, flow_run_id, seq, name, task_name, parent_task_run_id, state_type, state_name,
                 state_message, state_time, attempts, input, result, result_path, created_at, start_time, end_time,
                 flow_run_attempt, kind, child_flow_run_id, tags, input_key, cache_key, cached_from, history)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """ as StaticString,
-            [
-                .text(s.id), .text(s.flowRunID), .int(Int64(s.position)), .text(s.name), .text(s.taskName),
-                s.parentTaskRunID.sqlValue, .text(row.state.type.rawValue), .text(row.state.name), row.state.message.sqlValue,
-                row.state.timestamp.sqlValue, .int(Int64(row.attempts)), s.input.sqlValue, inline.sqlValue, path.sqlValue,
-                s.createdAt.sqlValue, row.startTime.map(\.sqlValue) ?? .null, row.endTime.map(\.sqlValue) ?? .null,
-                .int(Int64(s.flowRunAttempt)), .text(s.kind), s.childFlowRunID.sqlValue,
-                s.tags.isEmpty ? .null : .text(s.tags.joined(separator: ",")), s.inputKey.sqlValue, s.cacheKey.sqlValue,
-                row.cachedFrom.sqlValue, .text(row.history),
-            ])
+            VALUES
+            """ + Array(repeating: group, count: rows).joined(separator: ", ")
+    }
+
+    /// `UPDATE task_runs … FROM (VALUES …)` for `rows` task runs' folded changes: id, state (type,
+    /// name, message, time), attempts, the first running time, the end time, result (inline, file),
+    /// cached-from and the history lines to append. The first row's casts type the columns for
+    /// PostgreSQL, which would otherwise take a column of NULLs for text.
+    static func taskRunUpdate(rows: Int) -> String {
+        let typed =
+            "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), "
+            + "CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+        let plain = "(" + Array(repeating: "?", count: 12).joined(separator: ", ") + ")"
+        return """
+            UPDATE task_runs SET state_type = v.column2, state_name = v.column3, state_message = v.column4, state_time = v.column5,
+                attempts = CASE WHEN task_runs.attempts > v.column6 THEN task_runs.attempts ELSE v.column6 END,
+                start_time = COALESCE(task_runs.start_time, v.column7), end_time = COALESCE(v.column8, task_runs.end_time),
+                result = COALESCE(v.column9, task_runs.result), result_path = COALESCE(v.column10, task_runs.result_path),
+                cached_from = COALESCE(v.column11, task_runs.cached_from), history = COALESCE(task_runs.history, '') || v.column12
+            FROM (VALUES
+            """ + ([typed] + Array(repeating: plain, count: rows - 1)).joined(separator: ", ") + ") AS v WHERE task_runs.id = v.column1"
+    }
+
+    /// One task run's 25 values, in the columns' order of ``taskRunInsert(rows:)``.
+    private func values(_ row: TaskRunRow) throws -> [SQLValue] {
+        let (inline, path) = try keep(row.changes.result, name: row.start.id)
+        let s = row.start
+        return [
+            .text(s.id), .text(s.flowRunID), .int(Int64(s.position)), .text(s.name), .text(s.taskName),
+            s.parentTaskRunID.sqlValue, .text(row.changes.state.type.rawValue), .text(row.changes.state.name), row.changes.state.message.sqlValue,
+            row.changes.state.timestamp.sqlValue, .int(Int64(row.changes.attempts)), s.input.sqlValue, inline.sqlValue, path.sqlValue,
+            s.createdAt.sqlValue, row.changes.startTime.map(\.sqlValue) ?? .null, row.changes.endTime.map(\.sqlValue) ?? .null,
+            .int(Int64(s.flowRunAttempt)), .text(s.kind), s.childFlowRunID.sqlValue,
+            s.tags.isEmpty ? .null : .text(s.tags.joined(separator: ",")), s.inputKey.sqlValue, s.cacheKey.sqlValue,
+            row.changes.cachedFrom.sqlValue, .text(row.changes.history),
+        ]
     }
 
     /// Records a run in its project: a subflow run in its parent's, a deployment's run in the
@@ -203,21 +261,32 @@ extension SQLStore {
 }
 
 /// A task run created in the current batch, collecting its states until the batch is written.
+/// A task run created within a batch: inserted at its end, with what its changes came to.
 private struct TaskRunRow {
     let start: TaskRunStart
+    var changes: TaskRunChanges
+
+    init(_ start: TaskRunStart) {
+        self.start = start
+        changes = TaskRunChanges(RunState(.pending, at: start.createdAt))
+        changes.history = StateHistory.line(changes.state)
+    }
+}
+
+/// The state changes of one task run within a batch, folded into what its row becomes: the last
+/// state, the most attempts, the first running time, the last end time and result, and every
+/// state's history line.
+private struct TaskRunChanges {
     var state: RunState
     var attempts = 0
     var startTime: Date?
     var endTime: Date?
     var result: String?
     var cachedFrom: String?
-    var history: String
+    /// The history lines the batch adds.
+    var history = ""
 
-    init(_ start: TaskRunStart) {
-        self.start = start
-        state = RunState(.pending, at: start.createdAt)
-        history = StateHistory.line(state)
-    }
+    init(_ state: RunState) { self.state = state }
 
     mutating func apply(_ change: TaskRunStateChange) {
         state = change.state
