@@ -76,7 +76,7 @@ enum MetricsText {
                store.queueDepth.sorted { $0.key < $1.key }.map { ([("pool", $0.key)], "\($0.value)") })
         metric("baton_workers_live", "gauge", "Workers (servers' built-in ones included) that have not stopped, by work pool.",
                store.liveWorkers.sorted { $0.key < $1.key }.map { ([("pool", $0.key)], "\($0.value)") })
-        metric("baton_store_size_bytes", "gauge", "The store's database file and write-ahead log, in bytes.", [([], "\(store.sizeBytes)")])
+        metric("baton_store_size_bytes", "gauge", "The store's size on disk in bytes (SQLite: its file and write-ahead log; PostgreSQL: its database).", [([], "\(store.sizeBytes)")])
 
         let name = "baton_http_request_duration_seconds"
         out += "# HELP \(name) Time to answer an HTTP request, by route pattern, method and status class.\n# TYPE \(name) histogram\n"

@@ -113,6 +113,20 @@ struct SQLRow {
         }
     }
 
+    /// Column `column` as the value it holds: for SQLite, of its stored type; for PostgreSQL, text.
+    func value(_ column: Int32) -> SQLValue {
+        if isNull(column) { return .null }
+        switch source {
+        case .sqlite(let statement):
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_INTEGER: return .int(int(column))
+            case SQLITE_FLOAT: return .double(double(column))
+            default: return .text(text(column))
+            }
+        case .postgres: return .text(text(column))
+        }
+    }
+
     func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
     func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
     func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }

@@ -118,7 +118,7 @@ public enum StoreMaintenance {
             source: path, destination: destination, pages: pages, bytes: fileSize(destination), seconds: Date().timeIntervalSince(started))
     }
 
-    private static func requireStore(at path: String) throws {
+    static func requireStore(at path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw BatonError(.notFound, "there is no store at '\(path)'; set BATON_HOME to the folder that holds baton.db")
         }

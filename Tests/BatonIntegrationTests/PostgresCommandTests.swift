@@ -46,6 +46,47 @@ struct PostgresCommandTests {
         }
     }
 
+    /// A SQLite store moved into PostgreSQL: every table's rows with their ids, counted on both sides;
+    /// the copy then used as the store, new records following the copied ids; a database that already
+    /// holds records refused.
+    @Test func storeCopyMovesEveryRecordIntoAnEmptyDatabase() async throws {
+        let sandbox = try Sandbox()
+        let registered = try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows"))
+        try #require(registered.status == 0, "\(registered.stderr)")
+        #expect(try sandbox.baton("run", "bench-map", "--param", "n=300").status == 0)
+        #expect(try sandbox.baton("run", "bench-etl").status == 0)
+        #expect(try sandbox.baton("user", "create", "ada", "--admin").status == 0)
+        #expect(try sandbox.baton("key", "create", "--name", "ci", "--role", "operator").status == 0)
+        #expect(try sandbox.baton("deployment", "create", "bench-etl", "--name", "nightly", "--cron", "0 2 * * *").status == 0)
+        let before = try sandbox.runs().compactMap { $0["id"]?.stringValue }
+
+        let url = try server.makeDatabase()
+        let copied = try sandbox.baton("store", "copy", "--to", url, "--json")
+        try #require(copied.status == 0, "\(copied.stderr)")
+        let tables = copied.json["tables"]?.objectValue ?? [:]
+        for table in ["task_runs", "flow_runs", "versions", "users", "api_keys", "deployments", "states", "logs", "audit", "libraries"] {
+            let count = Int(tables[table]?.intValue ?? -1)
+            #expect(count > 0, "\(table)")
+            #expect(try self.count("SELECT count(*) FROM \(table)", url) == count, "\(table)")
+        }
+        #expect(tables["task_runs"]?.intValue == 304)
+
+        // The database is now the store: the same runs, and new records after the copied ids.
+        let inDatabase = [StoreSelection.variable: url]
+        let listed = try sandbox.baton("run", "ls", "--json", "--limit", "1000", environment: inDatabase).json.arrayValue ?? []
+        #expect(listed.compactMap { $0["id"]?.stringValue } == before)
+        #expect(try sandbox.baton("run", "bench-etl", environment: inDatabase).status == 0)
+        #expect(try sandbox.baton("user", "create", "bob", environment: inDatabase).status == 0)
+        #expect(try sandbox.baton("deployment", "inspect", "nightly", environment: inDatabase).status == 0)
+
+        let again = try sandbox.baton("store", "copy", "--to", url)
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already holds Baton records"), "\(again.stderr)")
+        let missing = try sandbox.baton("store", "copy")
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("--to is required"))
+    }
+
     @Test func aBadDatabaseURLIsOneLineAndChangesNothing() async throws {
         let sandbox = try Sandbox()
         let other = try sandbox.baton("run", "ls", environment: [StoreSelection.variable: "mysql://root@127.0.0.1/baton"])

@@ -8,7 +8,7 @@ import Foundation
 enum StoreCommands {
     static let all: [CommandSpec] = [
         check.onlyLocal("reads this machine's store file"), backup.onlyLocal("copies this machine's store file"),
-        prune.onlyLocal("removes runs from this machine's store"),
+        copy.onlyLocal("reads this machine's store file"), prune.onlyLocal("removes runs from this machine's store"),
     ]
 
     static let check = CommandSpec(
@@ -64,6 +64,46 @@ enum StoreCommands {
             context.out.line(
                 "Backed up store '\(path)' to '\(destination)' (\(megabytes(report.bytes)), \(report.pages) pages, "
                     + "\(String(format: "%.1f", report.seconds)) s).")
+        }
+        return 0
+    }
+
+    static let copy = CommandSpec(
+        path: ["store", "copy"], summary: "Copy the SQLite store into an empty PostgreSQL database, to move a team onto it",
+        details: """
+            Copies every table of $BATON_HOME/baton.db (versions, libraries, runs, task runs, states, logs,
+            artifacts, caches, deployments, limits, workers, projects, users, keys, sessions and the audit
+            log) with its ids into the database at URL, which must be empty (createdb NAME): one consistent
+            moment of the store, read while runs go on, written in one transaction and compared table by
+            table before it commits. Interrupted (Ctrl-C) or failed, the database is left empty. Library
+            and result files stay in $BATON_HOME, where the processes of this host find them.
+
+            Then point every command, server and worker at the database:
+              export BATON_DATABASE_URL=URL
+
+            EXAMPLES:
+              baton store copy --to postgresql://baton@db.internal:5432/baton
+            """,
+        options: [.value("to", "URL", "The empty PostgreSQL database to copy into (required)", example: "postgresql://baton@127.0.0.1:5432/baton"), .json]
+    ) { args, context in
+        let path = try context.sqliteStorePath(for: "baton store copy")
+        guard let url = args.value("to") else {
+            throw BatonError(.invalidInput, "--to is required: the empty PostgreSQL database to copy into, as in --to postgresql://baton@127.0.0.1:5432/baton")
+        }
+        let progress = ProgressLine(context.err, "copying store '\(path)'")
+        let report = try StoreCopy.copy(sqlitePath: path, to: url, home: context.home) { table, copied, total in
+            progress.tick(detail: "\(table): \(copied) of \(total) rows")
+        }
+        progress.end()
+        if args.flag("json") {
+            context.out.line(Format.json(report))
+        } else {
+            let tables = report.tables.sorted { $0.key < $1.key }.filter { $0.value > 0 }.map { "\($0.key) \($0.value)" }
+            context.out.line(
+                "Copied store '\(path)' to '\(report.destination)': \(report.rows) rows in \(report.tables.count) tables, "
+                    + "every count checked (\(String(format: "%.1f", report.seconds)) s).")
+            context.out.line("  " + tables.joined(separator: ", "))
+            context.out.line("Use it: export BATON_DATABASE_URL='\(report.destination)' (with the password, if it has one)")
         }
         return 0
     }
