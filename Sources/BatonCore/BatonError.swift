@@ -31,6 +31,9 @@ public struct BatonError: Error, CustomStringConvertible, Sendable {
         /// The disk holding the store is full or refused a write: unlike damage, a writer may wait
         /// it out until space is freed.
         case storeFull
+        /// The store's database server cannot be reached for now (it restarted, the network went
+        /// away): like a full disk, a writer may wait it out.
+        case storeUnavailable
         /// A file or directory cannot be read or written.
         case io
         /// A runner process could not be started or talked to.

@@ -13,7 +13,7 @@ extension BatonError.Code {
         case .throttled: 429
         case .invalidParameter, .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed, .buildFailed: 422
         case .store, .io, .runner: 500
-        case .storeFull: 503
+        case .storeFull, .storeUnavailable: 503
         }
     }
 
@@ -30,6 +30,7 @@ extension BatonError.Code {
         case .notALibrary, .noEntryPoint, .incompatibleLibrary, .registrationFailed: "invalid_library"
         case .buildFailed: "build_failed"
         case .storeFull: "store_full"
+        case .storeUnavailable: "store_unavailable"
         case .store, .io, .runner: "internal"
         }
     }

@@ -180,7 +180,7 @@ public final class RunSupervisor: Sendable {
                 return try write()
             } catch {
                 // An error of ours (no such run, say) does not heal by waiting; the store's errors may.
-                if let known = error as? BatonError, ![.store, .storeFull, .io].contains(known.code) { throw error }
+                if let known = error as? BatonError, ![.store, .storeFull, .storeUnavailable, .io].contains(known.code) { throw error }
                 guard StoreOutage.canWaitOut(error) || Date() < deadline else { throw error }
                 failed(error)
                 var entry = pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)

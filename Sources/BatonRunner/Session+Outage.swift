@@ -2,8 +2,8 @@ import BatonCore
 import BatonStore
 import Foundation
 
-/// A time when the store refuses a supervisor's writes for want of space (its disk is full), as the
-/// supervisor lives through it.
+/// A time when the store refuses a supervisor's writes for want of space (its disk is full) or cannot
+/// be reached (its database server went away), as the supervisor lives through it.
 ///
 /// The run's events wait in memory, in order, and the runner's questions wait behind them, while the
 /// runner goes on; writing is tried again after a pause that doubles up to `maxPause`. Past
@@ -23,11 +23,11 @@ struct StoreOutage {
     var nextTry: Date
     var droppedLogs = 0
 
-    /// Whether a write that failed with `error` may succeed once space is freed: the store out of
-    /// space, or a file of its own (a large result) that could not be written.
+    /// Whether a write that failed with `error` may succeed later: the store out of space, a file of
+    /// its own (a large result) that could not be written, or its database server out of reach.
     static func canWaitOut(_ error: any Error) -> Bool {
         guard let error = error as? BatonError else { return false }
-        return error.code == .storeFull || error.code == .io
+        return [.storeFull, .storeUnavailable, .io].contains(error.code)
     }
 
     init(_ error: any Error, now: Date = Date()) {

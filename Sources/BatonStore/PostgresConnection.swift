@@ -140,18 +140,34 @@ final class PostgresConnection: SQLConnection {
     /// Runs `body` in a transaction. Every write transaction of a store first takes the store's
     /// write lock (a transaction-scoped advisory lock), so writers queue as they do on SQLite and
     /// what a transaction read still holds when it writes.
+    ///
+    /// A commit whose answer is lost with the connection (the server died at that moment) is not
+    /// taken for failed: its transaction id is asked about once the server is back, so that a caller
+    /// who tries again never writes the same events twice.
     func transaction<T>(lock key: Int64, _ body: () throws -> T, committing finish: String = "COMMIT") throws -> T {
         try execute("BEGIN; SELECT pg_advisory_xact_lock(\(key))")
         inTransaction = true
         defer { inTransaction = false }
+        let result: T
+        let transactionID: String
         do {
-            let result = try body()
-            try execute(finish)
-            return result
+            transactionID = try query("SELECT txid_current()", []) { $0.text(0) }.first ?? ""
+            result = try body()
         } catch {
             if PQstatus(handle) == CONNECTION_OK { try? execute("ROLLBACK") }
             throw error
         }
+        do {
+            try execute(finish)
+        } catch let error as PostgresError where error.isConnectionFailure {
+            inTransaction = false
+            let status = try? query("SELECT txid_status(?)", [.text(transactionID)]) { $0.text(0) }.first
+            guard status == "committed" else { throw error }
+        } catch {
+            if PQstatus(handle) == CONNECTION_OK { try? execute("ROLLBACK") }
+            throw error
+        }
+        return result
     }
 
     /// The notifications received since the last call, as (channel, payload).

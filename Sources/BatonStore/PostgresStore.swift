@@ -118,7 +118,7 @@ public final class PostgresStore: SQLStore, @unchecked Sendable {
     static func storeError(_ error: PostgresError, location: String) -> BatonError {
         if error.isConnectionFailure {
             return BatonError(
-                .store,
+                .storeUnavailable,
                 "the PostgreSQL store '\(location)' cannot be reached (\(error.message)); check the database URL (--database or BATON_DATABASE_URL) and that the server is running",
                 underlying: error.description)
         }

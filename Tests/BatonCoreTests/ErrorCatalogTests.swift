@@ -19,6 +19,7 @@ import Testing
         (.buildFailed, 422, "build_failed", 1),
         (.store, 500, "internal", 1),
         (.storeFull, 503, "store_full", 1),
+        (.storeUnavailable, 503, "store_unavailable", 1),
         (.io, 500, "internal", 1),
         (.runner, 500, "internal", 1),
     ]

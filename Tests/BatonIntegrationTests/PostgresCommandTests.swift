@@ -87,6 +87,54 @@ struct PostgresCommandTests {
         #expect(missing.stderr.contains("--to is required"))
     }
 
+    /// The database server goes away under a running flow and comes back: the run goes on, its events
+    /// wait in the supervisor's memory, and once the server is back every state and log line is
+    /// written once, in order, and the run ends completed. A server of its own, as it is stopped.
+    @Test(.timeLimit(.minutes(10)))
+    func aRunLivesThroughTheDatabaseServerGoingAwayAndLosesNothing() async throws {
+        let own = try PostgresServer.dedicated()
+        defer { own.stop() }
+        let url = try own.makeDatabase()
+        let inDatabase = [StoreSelection.variable: url]
+        let sandbox = try Sandbox()
+        let registered = try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows"), environment: inDatabase)
+        try #require(registered.status == 0, "\(registered.stderr)")
+
+        let lines = 2_000
+        let gate = sandbox.directory + "/gate"
+        let run = try WatchedProcess(sandbox, ["run", "gated", "--param", "gate=\(gate)", "--param", "lines=\(lines)"], environment: inDatabase)
+        defer { if run.process.isRunning { kill(run.process.processIdentifier, SIGKILL) } }
+        try #require(await run.line(containing: "waiting for the gate") != nil, "\(run.output)")
+        let runners = sandboxProcesses(sandbox, "runner")
+        try #require(runners.count == 1, "\(runners)")
+
+        try own.halt()
+        FileManager.default.createFile(atPath: gate, contents: nil)
+        let notice = await run.line(containing: "wait in memory")
+        #expect(notice?.contains("cannot be reached") == true, "\(run.output.suffix(2000))")
+        // The runner finishes while nothing can be written; the run cannot end before the server is back.
+        #expect(waitForExit(runners[0], limit: 300), "the runner did not finish while the server was away")
+        #expect(run.process.isRunning)
+        try own.start()
+
+        let ended = waitForExit(run.process.processIdentifier, limit: 300)
+        #expect(ended, "baton run did not end once the server was back: \(run.output.suffix(2000))")
+        #expect(run.wait() == 0, "\(run.output.suffix(2000))")
+
+        let store = try PostgresStore(url: url, home: BatonHome(path: sandbox.home))
+        let gated = try #require(try store.flowRuns(FlowRunQuery(limit: 10)).first { $0.flow == "gated" })
+        #expect(gated.state.type == .completed, "\(gated.state)")
+        #expect(gated.state.message?.contains("the store could not be written for") == true, "\(gated.state.message ?? "")")
+        // Every line once, in order; both task runs once, final.
+        let printed = try store.logs(flowRunID: gated.id, afterID: 0, limit: 100_000).compactMap { log in
+            log.message.components(separatedBy: "gate line ").dropFirst().first?.split(separator: " ").first.flatMap { Int($0) }
+        }
+        #expect(printed == Array(0..<lines), "stored \(printed.count) lines")
+        let taskRuns = try store.taskRuns(flowRunID: gated.id)
+        #expect(taskRuns.map(\.taskName).sorted() == ["chatter", "wait-for-gate"])
+        #expect(taskRuns.allSatisfy { $0.state.type == .completed })
+    }
+
     @Test func aBadDatabaseURLIsOneLineAndChangesNothing() async throws {
         let sandbox = try Sandbox()
         let other = try sandbox.baton("run", "ls", environment: [StoreSelection.variable: "mysql://root@127.0.0.1/baton"])

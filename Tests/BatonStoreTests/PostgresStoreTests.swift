@@ -1,5 +1,5 @@
 import BatonCore
-import BatonStore
+@testable import BatonStore
 import BatonTestSupport
 import Foundation
 import Testing
@@ -80,6 +80,28 @@ struct PostgresStoreTests {
             }
         }
         #expect(try store.auditEntries(AuditQuery()).map(\.result) == ["ok"])
+    }
+
+    /// The server ends the session right after a commit, before its answer arrives: the connection
+    /// asks whether the transaction took, and reports success, so a caller does not write it again;
+    /// a transaction ended before its commit is reported failed and left out.
+    @Test func aCommitWhoseAnswerIsLostIsAskedAboutNotTakenForFailed() throws {
+        let url = try server.makeDatabase()
+        _ = try open(url)
+        let connection = try PostgresConnection(url: url)
+        try connection.execute("CREATE TABLE probe (n BIGINT)")
+        let value = try connection.transaction(lock: 1, {
+            try connection.run("INSERT INTO probe VALUES (?)", [.int(1)])
+            return 42
+        }, committing: "COMMIT; SELECT pg_terminate_backend(pg_backend_pid())")
+        #expect(value == 42)
+        #expect {
+            try connection.transaction(lock: 1, { try connection.run("INSERT INTO probe VALUES (?)", [.int(2)]) },
+                committing: "SELECT pg_terminate_backend(pg_backend_pid()); COMMIT")
+        } throws: { error in
+            (error as? PostgresError)?.isConnectionFailure == true
+        }
+        #expect(try connection.query("SELECT n FROM probe ORDER BY n", []) { $0.int(0) } == [1])
     }
 
     @Test func aSessionTheServerEndedIsMadeAgainAndNothingIsLost() throws {

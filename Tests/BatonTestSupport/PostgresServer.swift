@@ -46,6 +46,15 @@ public final class PostgresServer: Sendable {
         }
         port = try Self.freePort()
         try run("initdb", ["-D", directory + "/data", "-U", "baton", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
+        try start()
+    }
+
+    /// A server of its own, for a test that stops it and starts it again; the caller stops it for
+    /// good (``stop()``) at its end.
+    public static func dedicated() throws -> PostgresServer { try PostgresServer() }
+
+    /// Starts the server (again), on its port, and waits until it takes connections.
+    public func start() throws {
         try run(
             "pg_ctl",
             [
@@ -53,6 +62,12 @@ public final class PostgresServer: Sendable {
                 "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
                     + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB", "start",
             ])
+    }
+
+    /// Stops the server as an administrator does (every session ended), keeping its files for
+    /// ``start()``.
+    public func halt() throws {
+        try run("pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "stop"])
     }
 
     /// The URL of a new, empty database on this server.
