@@ -124,6 +124,12 @@ struct WebUIRunListingTests: StoreWatching {
         let alone = try running.ids(##""#past-runs tr[data-run-id]""##, on: page)
         #expect(alone.count >= 20 && Set(alone).isDisjoint(with: Set(running.real)), "\(alone.count)")
         #expect(page.consoleErrors.isEmpty, "\(page.consoleErrors)")
+
+        // A flow with nothing ahead: the upcoming panel says so, and nothing more.
+        let quiet = try running.browser.open(running.server.baseURL + "/#/runs?flow=bench-map")
+        try quiet.waitFor(##"document.body.dataset.ready === "runs" && document.querySelector("#upcoming-runs") !== null"##, timeout: 60)
+        let panel = try quiet.evaluate(##"document.querySelector("#upcoming-runs").textContent"##) as? String
+        #expect(panel?.hasSuffix("Nothing is scheduled ahead.") == true && panel?.contains("null") == false, "\(panel ?? "")")
         #expect(running.stop() == 0)
     }
 

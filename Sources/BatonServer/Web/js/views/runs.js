@@ -2,7 +2,7 @@
 // at a time (filters and cursor live in the address), and the upcoming ones apart, soonest first;
 // with ?when=upcoming the upcoming ones alone, paged. Updated in place.
 import { api, queryString } from '../api.js';
-import { h, section } from '../dom.js';
+import { fill, h, section } from '../dom.js';
 import { STATE_TYPES, isoToLocalInput, localInputToIso, parseDate } from '../format.js';
 import { buildHash, navigate } from '../router.js';
 import { listTime, runsTable, scheduledTable } from '../components/table.js';
@@ -39,7 +39,7 @@ export async function runsView(root, ctx) {
   const upcomingHolder = h('div', { id: 'upcoming-runs' });
   const renderUpcoming = (data) => {
     const list = data?.runs || [];
-    upcomingHolder.replaceChildren(scheduledTable(list, { emptyText: 'Nothing is scheduled ahead.' }).el,
+    fill(upcomingHolder, scheduledTable(list, { emptyText: 'Nothing is scheduled ahead.' }).el,
       data?.nextCursor ? h('p', null, h('a', { href: buildHash('/runs', { ...filters, when: 'upcoming' }), id: 'all-upcoming' }, 'All upcoming runs →')) : null);
   };
   if (!upcomingOnly) renderUpcoming(ahead);
