@@ -97,16 +97,3 @@ final class ChangeBell: @unchecked Sendable {
         _ = pwrite(fd, &byte, 1, 0)
     }
 }
-
-extension SQLStore {
-    /// The version of each flow that a library registered, for subflow runs.
-    public func flowVersions(libraryHash: String, project: String) throws -> [String: Int] {
-        let pairs = try withConnection { db in
-            try db.query(
-                "SELECT f.name, v.number FROM versions v JOIN flows f ON f.id = v.flow_id WHERE v.library_hash = ? AND f.project_id = \(Self.projectIDSQL)",
-                [.text(libraryHash), .text(project)]
-            ) { ($0.text(0), Int($0.int(1))) }
-        }
-        return Dictionary(pairs, uniquingKeysWith: { a, _ in a })
-    }
-}

@@ -39,7 +39,7 @@ public final class PostgresStore: SQLStore, @unchecked Sendable {
     /// databases) and returns its URL: for the bench, which measures each workload on a database of
     /// its own.
     public static func createDatabase(near url: String, name: String) throws -> String {
-        guard var components = URLComponents(string: url), name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+        guard var components = URLComponents(string: url), isPlainName(name) else {
             throw BatonError(.invalidInput, "cannot make database '\(name)' beside '\(PostgresConnection.redacted(url))'")
         }
         do {
@@ -51,9 +51,12 @@ public final class PostgresStore: SQLStore, @unchecked Sendable {
         return components.string ?? url
     }
 
+    /// Whether `name` is letters, digits and underscores only: safe to write into SQL as a name.
+    private static func isPlainName(_ name: String) -> Bool { name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
+
     /// Removes database `name` from the server of `url`, if it is there.
     public static func dropDatabase(near url: String, name: String) {
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return }
+        guard isPlainName(name) else { return }
         try? PostgresConnection(url: url).execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 

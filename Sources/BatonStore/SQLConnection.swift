@@ -10,6 +10,12 @@ enum SQLValue {
     case text(String)
 }
 
+/// `rows` groups of `columns` placeholders, `(?, ?), (?, ?)`: the VALUES of a multi-row statement.
+func placeholderRows(columns: Int, rows: Int) -> String {
+    let group = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+    return Array(repeating: group, count: rows).joined(separator: ", ")
+}
+
 /// Which database a connection speaks to: the few places where SQLite's SQL and PostgreSQL's differ
 /// ask it, so that every statement of the store is written once.
 enum SQLDialect: Sendable {

@@ -158,13 +158,12 @@ extension SQLStore {
 
     /// `INSERT INTO task_runs … VALUES (…), (…)` for `rows` rows of ``values(_:)``.
     static func taskRunInsert(rows: Int) -> String {
-        let group = "(" + Array(repeating: "?", count: 25).joined(separator: ", ") + ")"
-        return """
+        """
             INSERT INTO task_runs (id, flow_run_id, seq, name, task_name, parent_task_run_id, state_type, state_name,
                 state_message, state_time, attempts, input, result, result_path, created_at, start_time, end_time,
                 flow_run_attempt, kind, child_flow_run_id, tags, input_key, cache_key, cached_from, history)
             VALUES
-            """ + Array(repeating: group, count: rows).joined(separator: ", ")
+            """ + placeholderRows(columns: 25, rows: rows)
     }
 
     /// `UPDATE task_runs … FROM (VALUES …)` for `rows` task runs' folded changes: id, state (type,
@@ -175,7 +174,6 @@ extension SQLStore {
         let typed =
             "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), "
             + "CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
-        let plain = "(" + Array(repeating: "?", count: 12).joined(separator: ", ") + ")"
         return """
             UPDATE task_runs SET state_type = v.column2, state_name = v.column3, state_message = v.column4, state_time = v.column5,
                 attempts = CASE WHEN task_runs.attempts > v.column6 THEN task_runs.attempts ELSE v.column6 END,
@@ -183,7 +181,7 @@ extension SQLStore {
                 result = COALESCE(v.column9, task_runs.result), result_path = COALESCE(v.column10, task_runs.result_path),
                 cached_from = COALESCE(v.column11, task_runs.cached_from), history = COALESCE(task_runs.history, '') || v.column12
             FROM (VALUES
-            """ + ([typed] + Array(repeating: plain, count: rows - 1)).joined(separator: ", ") + ") AS v WHERE task_runs.id = v.column1"
+            """ + typed + (rows > 1 ? ", " + placeholderRows(columns: 12, rows: rows - 1) : "") + ") AS v WHERE task_runs.id = v.column1"
     }
 
     /// One task run's 25 values, in the columns' order of ``taskRunInsert(rows:)``.

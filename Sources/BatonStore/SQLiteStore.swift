@@ -13,6 +13,8 @@ import Foundation
 public final class SQLiteStore: SQLStore, @unchecked Sendable {
     /// The database file.
     public let path: String
+    /// The folder the store's file is in, beside which its doorbells, locks and results live.
+    let folder: String
     private let connection: SQLiteConnection
     private let lock = NSLock()
     /// Runs this store's WAL checkpoints; `connection` holds it unretained.
@@ -41,6 +43,7 @@ public final class SQLiteStore: SQLStore, @unchecked Sendable {
     public init(path: String, resultFileThreshold: Int = SQLiteStore.defaultResultFileThreshold) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
+        self.folder = folder
         checkpointer = Checkpointer(path: path)
         changeBell = ChangeBell(directory: folder + "/doorbells/live")
         // Opening is serialised across processes: while a new file is being identified, switched to
@@ -175,7 +178,7 @@ public final class SQLiteStore: SQLStore, @unchecked Sendable {
 
     // MARK: Wake-ups
 
-    var doorbellPath: String { (path as NSString).deletingLastPathComponent + "/doorbells" }
+    var doorbellPath: String { folder + "/doorbells" }
     var changeBellPath: String { doorbellPath + "/live" }
 
     /// Watches this store's topics and every committed write to it, by any process (the topic
@@ -194,7 +197,7 @@ public final class SQLiteStore: SQLStore, @unchecked Sendable {
 
     /// A lock file in the `locks` folder beside the store: its processes share this host.
     public override func lease(_ name: String) throws -> any Lease {
-        try FileLease(path: (path as NSString).deletingLastPathComponent + "/locks/\(name).lock")
+        try FileLease(path: folder + "/locks/\(name).lock")
     }
 
     // MARK: Space

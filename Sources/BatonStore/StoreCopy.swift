@@ -110,13 +110,12 @@ public enum StoreCopy {
             }
             let total = Int(try sqlite.scalar("SELECT count(*) FROM \(table)") ?? 0)
             let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-            let group = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
             var copied = 0
             var rows: [[SQLValue]] = []
             func flush() throws {
                 guard !rows.isEmpty else { return }
                 try destination.run(
-                    "INSERT INTO \(table) (\(list)) VALUES " + Array(repeating: group, count: rows.count).joined(separator: ", "), rows.flatMap { $0 })
+                    "INSERT INTO \(table) (\(list)) VALUES " + placeholderRows(columns: columns.count, rows: rows.count), rows.flatMap { $0 })
                 copied += rows.count
                 rows.removeAll(keepingCapacity: true)
                 guard progress(table, copied, total) else { throw BatonError(.store, "the copy was interrupted; the database was left empty") }
