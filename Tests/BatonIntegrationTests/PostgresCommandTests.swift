@@ -113,13 +113,14 @@ struct PostgresCommandTests {
         let notice = await run.line(containing: "wait in memory")
         #expect(notice?.contains("cannot be reached") == true, "\(run.output.suffix(2000))")
         // The runner finishes while nothing can be written; the run cannot end before the server is back.
-        #expect(waitForExit(runners[0], limit: 300), "the runner did not finish while the server was away")
+        // Long waits run off the cooperative pool, which the other tests need meanwhile.
+        #expect(try await onThread { waitForExit(runners[0], limit: 300) }, "the runner did not finish while the server was away")
         #expect(run.process.isRunning)
         try own.start()
 
-        let ended = waitForExit(run.process.processIdentifier, limit: 300)
+        let ended = try await onThread { waitForExit(run.process.processIdentifier, limit: 300) }
         #expect(ended, "baton run did not end once the server was back: \(run.output.suffix(2000))")
-        #expect(run.wait() == 0, "\(run.output.suffix(2000))")
+        #expect(try await onThread { run.wait() } == 0, "\(run.output.suffix(2000))")
 
         let store = try PostgresStore(url: url, home: BatonHome(path: sandbox.home))
         let gated = try #require(try store.flowRuns(FlowRunQuery(limit: 10)).first { $0.flow == "gated" })
@@ -172,21 +173,24 @@ struct PostgresCommandTests {
         #expect(!standby.output.contains("now schedules"), "one scheduler at a time")
 
         kill(leader.process.processIdentifier, SIGKILL)
-        _ = leader.wait()
+        _ = try await onThread { leader.wait() }
         #expect(await standby.line(containing: "now schedules") != nil, "\(standby.output)")
         let takenOver = try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url)
         // The new scheduler's runs complete: wait for two more, woken by the store's changes.
-        let store = try PostgresStore(url: url, home: BatonHome(path: second.home))
-        let bell = try store.changeDoorbell()
-        let deadline = Date().addingTimeInterval(120)
-        while try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url) < takenOver + 2 && Date() < deadline {
-            var entry = pollfd(fd: bell.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, 1000)
-            _ = bell.drain()
+        let home = second.home
+        try await onThread { [self] in
+            let store = try PostgresStore(url: url, home: BatonHome(path: home))
+            let bell = try store.changeDoorbell()
+            let deadline = Date().addingTimeInterval(120)
+            while try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url) < takenOver + 2 && Date() < deadline {
+                var entry = pollfd(fd: bell.fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&entry, 1, 1000)
+                _ = bell.drain()
+            }
         }
         #expect(try count("SELECT count(*) FROM flow_runs WHERE state_type = 'completed'", url) >= takenOver + 2, "\(standby.output)")
         kill(standby.process.processIdentifier, SIGTERM)
-        #expect(standby.wait() == 0, "\(standby.output)")
+        #expect(try await onThread { standby.wait() } == 0, "\(standby.output)")
 
         #expect(
             try count(
