@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "BatonLoader", dependencies: ["BatonCore", "CBatonABI", "CCrypto"]),
         // The one home of process concerns: spawning children, pipes, signals, process locks.
         .target(name: "BatonProcess", dependencies: ["BatonCore"]),
-        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonProcess", "CSQLite", "CPostgres"]),
+        .target(name: "BatonStore", dependencies: ["BatonCore", "BatonProcess", "BatonLoader", "CSQLite", "CPostgres"]),
         .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonLoader", "CBatonABI"]),
         .target(name: "BatonRunner", dependencies: ["BatonCore", "BatonLoader", "BatonEngine", "BatonStore", "BatonProcess"]),
         // The scheduler: schedule arithmetic, the scheduling pass, and which process leads it.
@@ -43,7 +43,9 @@ let package = Package(
             dependencies: ["BatonCore", "BatonStore", "BatonSchedule", "BatonLoader", "BatonRunner", "BatonProcess", "CCrypto"]),
         .target(
             name: "BatonWorker",
-            dependencies: ["BatonCore", "BatonStore", "BatonEngine", "BatonRunner", "BatonServices", "BatonSchedule", "BatonProcess"]),
+            dependencies: [
+                "BatonCore", "BatonStore", "BatonEngine", "BatonRunner", "BatonServices", "BatonSchedule", "BatonProcess", "BatonHTTP", "BatonLoader",
+            ]),
         // A small HTTP/1.1 server and client, HTTPS through libssl, that know nothing of flows.
         .target(name: "BatonHTTP", dependencies: ["CTLS"]),
         // The REST API, live events and the web UI (static files, no build step) over the store.

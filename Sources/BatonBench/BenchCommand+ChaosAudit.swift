@@ -57,7 +57,8 @@ struct ChaosAudit {
             guard let id = row["id"]?.stringValue else { continue }
             func identity(_ pid: String, _ start: String) -> ChaosProcess? {
                 guard let pid = row[pid]?.intValue, let start = row[start]?.stringValue else { return nil }
-                return ChaosProcess(pid: Int32(pid), start: start)
+                // Stored as `start@host`; the chaos fleet runs on this host.
+                return ChaosProcess(pid: Int32(pid), start: ProcessIdentity(pid: Int32(pid), stored: start).start)
             }
             runs[id] = Run(
                 id: id, flow: row["flow"]?.stringValue ?? "", state: row["state_type"]?.stringValue ?? "",

@@ -10,7 +10,7 @@ import Glibc
 extension Bench {
     /// `lateness N`: a deployment of `hello` every second and one `baton worker start`; for its first
     /// N runs, how long after its scheduled time each began running (its `Running` state).
-    func lateness(_ n: Int) throws -> [String: JSONValue] {
+    func lateness(_ n: Int, servers: Int = 0) throws -> [String: JSONValue] {
         let library = try fixtureLibrary()
         let home = scratch + "/lateness-home"
         try expectSuccess(baton, ["register", library], home: home)
@@ -18,20 +18,24 @@ extension Bench {
         try expectSuccess(
             baton, ["deployment", "create", "hello", "--name", "every-second", "--interval", "1", "--anchor", Timestamps.iso(anchor)],
             home: home)
-        progress("running `baton worker start` until \(n) runs of a one-second interval have completed (about \(n + 3) s)…")
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: baton)
-        worker.arguments = ["worker", "start", "--name", "bench"]
-        worker.environment = ProcessInfo.processInfo.environment.merging(["BATON_HOME": home, "NO_COLOR": "1"]) { $1 }
-        worker.standardOutput = FileHandle.nullDevice
-        worker.standardError = FileHandle.nullDevice
-        try worker.run()
-        defer {
-            if worker.isRunning {
-                kill(worker.processIdentifier, SIGTERM)
-                worker.waitUntilExit()
-            }
+        // One worker, or several servers (each with its home's worker; one schedules at a time).
+        let what = servers == 0 ? "`baton worker start`" : "\(servers) `baton server start` processes"
+        progress("running \(what) until \(n) runs of a one-second interval have completed (about \(n + 3) s)…")
+        var processes: [Process] = []
+        for index in 0..<max(1, servers) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: baton)
+            process.arguments = servers == 0 ? ["worker", "start", "--name", "bench"] : ["server", "start", "--port", String(try freePort()), "--no-auth"]
+            // Servers of one database on other hosts: each its own home (a second server on one SQLite
+            // home would share its lock files, as processes of one host do).
+            let ownHome = servers == 0 || index == 0 || StoreSelection.databaseURL() == nil ? home : scratch + "/lateness-home-\(index)"
+            process.environment = ProcessInfo.processInfo.environment.merging(["BATON_HOME": ownHome, "NO_COLOR": "1"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
         }
+        defer { for process in processes { stop(process) } }
         let store = try Self.openStore(home: home)
         let doorbell = try store.doorbell()
         var runs: [FlowRunRecord] = []
@@ -43,8 +47,7 @@ extension Bench {
             _ = poll(&entry, 1, 1000)
             _ = doorbell.drain()
         }
-        kill(worker.processIdentifier, SIGTERM)
-        worker.waitUntilExit()
+        for process in processes { stop(process) }
         let first = runs.sorted { ($0.scheduledTime ?? .distantPast) < ($1.scheduledTime ?? .distantPast) }.prefix(n)
         guard first.count == n else { throw BatonError(.runner, "only \(first.count) of \(n) runs completed") }
         let lateness = first.compactMap { run in run.startTime.flatMap { start in run.scheduledTime.map { start.timeIntervalSince($0) } } }
@@ -60,6 +63,9 @@ extension Bench {
             ]),
             "runs_started_early": .int(Int64(lateness.filter { $0 < 0 }.count)),
             "distinct_fire_times": .int(Int64(Set(times).count)),
+            "processes": .int(Int64(max(1, servers))),
+            "fire_times_run_twice": .int(Int64(try store.flowRuns(FlowRunQuery(deployment: "every-second", limit: n + 1000)).reduce(into: [Date: Int]()) {
+                $0[$1.scheduledTime ?? .distantPast, default: 0] += 1 }.values.filter { $0 > 1 }.count)),
             "seconds": .double(round3(first.last?.endTime?.timeIntervalSince(anchor) ?? 0)),
         ]
     }

@@ -159,7 +159,7 @@ extension Bench {
 
     // MARK: Support
 
-    private func startServer(home: String, port: Int, worker: Bool) throws -> Process {
+    func startServer(home: String, port: Int, worker: Bool) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: baton)
         process.arguments = ["server", "start", "--port", String(port)] + (worker ? [] : ["--no-worker"]) + (noAuth ? ["--no-auth"] : [])
@@ -170,13 +170,13 @@ extension Bench {
         return process
     }
 
-    private func stop(_ process: Process) {
+    func stop(_ process: Process) {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         process.waitUntilExit()
     }
 
     /// Asks /api/health until it answers 200 (a benchmark may poll: it measures, it does not test).
-    private func waitForHealth(port: Int, started: DispatchTime, server: Process) throws -> HTTPClient {
+    func waitForHealth(port: Int, started: DispatchTime, server: Process) throws -> HTTPClient {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             guard server.isRunning else { throw BatonError(.runner, "baton server start exited with status \(server.terminationStatus)") }

@@ -23,10 +23,12 @@ import Glibc
 ///   register-package      `baton register flows/windspeed`: a cold build, then one with nothing to rebuild
 ///   store [N]             the store alone applying the events of N task runs
 ///   lateness [N]          a one-second interval deployment and a worker: how late N runs start
+///   lateness-servers [N]  the same with two `baton server start` on the store (with --database: as on two hosts)
 ///   preview [N]           `baton schedule preview` of N fire times of a busy cron expression
 ///   server-ready [N]      `baton server start` N times: spawn to the first 200 of /api/health; idle RSS
 ///   server-runs [N]       N runs stored: p50/p99 of the runs list (filtered, paged) and the run page's calls
 ///   server-create [N]     8 clients creating N runs through POST /api/flow-runs: runs per second
+///   remote [N]            a worker on another host (its own home, the API only): a map of N tasks, claim-to-running p50/p99
 ///   chaos [N]             the fault suite: N rounds of SIGKILL on one store, then lost/stuck/duplicated runs (BenchCommand+Chaos.swift)
 public enum BenchCommand {
     public static func main(_ arguments: [String]) async -> Int32 {
@@ -60,7 +62,7 @@ public enum BenchCommand {
     /// Runs workload `args[0]` (with N `args[1]`) and prints its report.
     static func measure(_ args: [String], json: Bool, noAuth: Bool, arguments: [String]) async -> Int32 {
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|preview|server-ready|server-runs|server-create|chaos> [N] [--json] [--no-auth] [--database URL]   (from the baton checkout, in release; --no-auth: servers without credentials; --database: on a new database of that PostgreSQL server, removed afterwards)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|lateness-servers|preview|server-ready|server-runs|server-create|remote|chaos> [N] [--json] [--no-auth] [--database URL]   (from the baton checkout, in release; --no-auth: servers without credentials; --database: on a new database of that PostgreSQL server, removed afterwards)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil
@@ -86,13 +88,15 @@ public enum BenchCommand {
             case "register-package": report = try bench.registerPackage()
             case "store": report = try bench.storeApply(n ?? 20_000)
             case "lateness": report = try bench.lateness(n ?? 200)
+            case "lateness-servers": report = try bench.lateness(n ?? 200, servers: 2)
             case "preview": report = try bench.preview(n ?? 10_000)
             case "server-ready": report = try bench.serverReady(n ?? 10)
             case "server-runs": report = try bench.serverRuns(n ?? 100_000)
             case "server-create": report = try bench.serverCreate(n ?? 2000)
+            case "remote": report = try bench.remote(n ?? 10_000)
             case "chaos": report = try bench.chaos(n ?? 20, arguments: arguments)
             default:
-                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs or server-create")
+                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs, server-create, remote or chaos")
                 return 2
             }
             report["store"] = .string(StoreSelection.databaseURL() == nil ? "sqlite" : "postgresql")

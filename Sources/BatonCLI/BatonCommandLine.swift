@@ -16,7 +16,7 @@ public enum BatonCommandLine {
         EngineCommands.artifactList, EngineCommands.artifactShow,
         ScheduleCommands.preview,
     ] + DeploymentCommands.all + StoreCommands.all + AccessCommands.all + [
-        WorkerCommands.start.onlyLocal("runs flows from this machine's store"), WorkerCommands.list, AuditCommands.list, LoginCommands.login, LoginCommands.logout,
+        WorkerCommands.start, WorkerCommands.list, AuditCommands.list, LoginCommands.login, LoginCommands.logout,
         ServerCommands.start.onlyLocal("serves this machine's store"),
         QuickstartCommand.spec.onlyLocal("builds and runs the examples on this machine's store"),
     ]

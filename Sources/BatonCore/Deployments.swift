@@ -97,13 +97,17 @@ public struct WorkerRecord: Codable, Sendable, Hashable {
     public var startedAt: Date
     public var heartbeatAt: Date
     public var stoppedAt: Date?
+    /// How often it heartbeats, in seconds (nil for a worker recorded before periods were): one
+    /// silent for three periods is gone.
+    public var heartbeatSeconds: Double?
     /// Runs it has claimed that are not over.
     public var activeRuns: Int
 
     public init(
         id: String, name: String, pool: String, host: String, pid: Int32, processStart: String, limit: Int, startedAt: Date,
-        heartbeatAt: Date, stoppedAt: Date?, activeRuns: Int
+        heartbeatAt: Date, stoppedAt: Date?, heartbeatSeconds: Double? = nil, activeRuns: Int
     ) {
+        self.heartbeatSeconds = heartbeatSeconds
         self.id = id
         self.name = name
         self.pool = pool
@@ -132,4 +136,19 @@ public enum DeploymentNames {
                 "\(what) '\(name)' is not valid: use 1 to 100 letters, digits, '-', '_' and '.', not starting with '-' or '.'")
         }
     }
+}
+
+extension WorkerRecord {
+    /// The heartbeat period of a worker recorded before periods were.
+    public static let defaultHeartbeat: Double = 10
+
+    /// When a worker that stays silent is taken for gone: three of its heartbeat periods after the
+    /// last one, or after `watchedSince` when that is later (a scheduler that has just taken over, or
+    /// a server back from an outage, gives every worker three periods to be heard from again).
+    public func silentAfter(watchedSince: Date = .distantPast) -> Date {
+        max(heartbeatAt, watchedSince).addingTimeInterval(3 * (heartbeatSeconds ?? Self.defaultHeartbeat))
+    }
+
+    /// Not stopped, and heard from recently enough (see `silentAfter`).
+    public func isHealthy(at now: Date) -> Bool { stoppedAt == nil && now < silentAfter() }
 }

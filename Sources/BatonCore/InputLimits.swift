@@ -11,6 +11,8 @@ public enum InputLimits {
     public static let environmentVariable = "BATON_MAX_JSON_BYTES"
     /// The largest library a server accepts as an upload; it streams to a file, never to memory.
     public static let maxUploadBytes = 256 << 20
+    /// The largest batch of run events a worker on another host sends in one request.
+    public static let maxBatchBytes = 64 << 20
 
     /// The JSON limit the environment sets, or the default; a value that is not a positive whole
     /// number is refused naming the variable.

@@ -122,6 +122,11 @@ public indirect enum JSONValue: Codable, Hashable, Sendable {
         return nil
     }
 
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
     public var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }
         return nil

@@ -182,7 +182,7 @@ public struct CacheEntry: Sendable, Hashable {
 }
 
 /// A cached result found for a key.
-public struct CacheHit: Sendable, Hashable {
+public struct CacheHit: Codable, Sendable, Hashable {
     public var result: String
     public var taskRunID: String
     public var taskRunName: String?

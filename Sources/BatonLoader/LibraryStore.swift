@@ -69,6 +69,36 @@ public struct LibraryStore: Sendable {
         return target + "/" + staged.fileName
     }
 
+    /// The stored library with content `hash`, checked, or nil when this store has none.
+    public func stored(hash: String) throws -> String? {
+        try existingFile(in: home.librariesPath + "/" + hash, hash: hash)
+    }
+
+    /// Stores `bytes` fetched from elsewhere (a server, for a worker on another host) as the library
+    /// `hash`, after checking that they are: bytes with another hash are refused and not kept.
+    public func store(bytes: [UInt8], fileName: String, hash: String) throws -> String {
+        let actual = SHA256.hex(of: bytes)
+        guard actual == hash else {
+            throw BatonError(.io, "the library fetched for \(hash) has SHA-256 \(actual): it was changed on the way, and is not used")
+        }
+        // The name is the server's: only its last component, and a name the runner loads as a library.
+        var name = (fileName as NSString).lastPathComponent
+        if name.isEmpty || name.hasPrefix(".") || !name.hasSuffix(".so") { name = "lib\(hash.prefix(16)).so" }
+        try home.prepare()
+        let directory = home.stagingPath + "/" + UUID().uuidString.lowercased()
+        let path = directory + "/" + name
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                throw BatonError(.io, "cannot write \(path)")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw BatonError(.io, "the library \(hash) cannot be stored in \(home.stagingPath): \(error)")
+        }
+        return try commit(Staged(hash: hash, fileName: name, size: bytes.count, path: path, directory: directory))
+    }
+
     /// Removes a staged library.
     public func discard(_ staged: Staged) {
         try? FileManager.default.removeItem(atPath: staged.directory)

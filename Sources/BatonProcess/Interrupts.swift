@@ -144,7 +144,7 @@ public enum Nudge {
 
     /// Nudges `process` if it is still the process the store recorded.
     public static func send(to process: ProcessIdentity) {
-        if process.isAlive { kill(process.pid, SIGUSR1) }
+        if process.isLocal && process.isAlive { kill(process.pid, SIGUSR1) }
     }
 
     private static func deliver() {

@@ -138,3 +138,42 @@ extension RunEvent {
         }
     }
 }
+
+/// A batch of run events as a worker on another host sends it to the server (`POST
+/// /api/workers/{id}/runs/{run}/events`): the runner pipe's encoding after a format byte, since the
+/// worker's baton and the server's may differ.
+public enum RunEventBatch {
+    /// The format of the encoding; a change to `RunEvent`'s binary form bumps it.
+    public static let format: UInt8 = 1
+
+    public static func encode(_ events: [RunEvent]) -> [UInt8] {
+        var w = BinaryWriter(capacity: 64 * events.count + 8)
+        w.u8(format)
+        w.u32(UInt32(events.count))
+        for event in events { event.encode(into: &w) }
+        return w.bytes
+    }
+
+    /// The events of a batch; refuses, naming what is wrong, bytes of another format or cut short.
+    public static func decode(_ bytes: [UInt8]) throws -> [RunEvent] {
+        var r = BinaryReader(bytes)
+        do {
+            let version = try r.u8()
+            guard version == format else {
+                throw BatonError(
+                    .invalidInput,
+                    "the event batch is in format \(version), and this server reads format \(format): run the same baton version on the worker and the server")
+            }
+            let count = Int(try r.u32())
+            // Each event takes at least a byte: a count past the bytes is a lie, not an allocation.
+            guard count <= bytes.count else { throw BinaryReader.Truncated() }
+            var events: [RunEvent] = []
+            events.reserveCapacity(count)
+            for _ in 0..<count { events.append(try RunEvent(from: &r)) }
+            guard r.offset == bytes.count else { throw BinaryReader.Truncated() }
+            return events
+        } catch is BinaryReader.Truncated {
+            throw BatonError(.invalidInput, "the event batch is not valid: expected \(format)-format run events, as `baton worker start --api` sends")
+        }
+    }
+}

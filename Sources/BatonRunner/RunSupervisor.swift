@@ -30,7 +30,8 @@ public enum RunnerExecutable {
 /// full) is waited out: the events wait in memory while the runner goes on (see `StoreOutage`), and
 /// the run's end is written once the store can be written again.
 public final class RunSupervisor: Sendable {
-    let store: any Store
+    /// Where the run is recorded: the store, or a server's API for a worker on another host.
+    let store: any RunRecorder
     let executable: String
     /// How long a cancelled runner may take to stop by itself before it is killed.
     let stopGrace: Double
@@ -38,7 +39,7 @@ public final class RunSupervisor: Sendable {
     /// watches the store learns at once when it dies; nil holds none (benchmarks, in-process tests).
     let locks: String?
 
-    public init(store: any Store, runnerExecutable: String = RunnerExecutable.default, stopGrace: Double = 10, locks: String? = nil) {
+    public init(store: any RunRecorder, runnerExecutable: String = RunnerExecutable.default, stopGrace: Double = 10, locks: String? = nil) {
         self.store = store
         self.executable = runnerExecutable
         self.stopGrace = stopGrace
@@ -55,14 +56,11 @@ public final class RunSupervisor: Sendable {
         _ run: FlowRunRecord, reuse: [String: ReusedResult] = [:], control: RunControl? = nil, interruptible: Bool = true,
         workingDirectory: String? = nil, observer: @escaping (RunEvent) -> Void = { _ in }
     ) throws -> FlowRunRecord {
-        let version = try store.version(of: run.flow, number: run.version, project: run.project)
-        let flows = try store.library(hash: version.libraryHash)?.manifest.flows ?? [version.manifest]
+        let library = try store.runLibrary(of: run)
         let spec = FlowRunSpec(
             flowRunID: run.id, flowRunName: run.name, flow: run.flow, version: run.version, parameters: run.parameters,
-            attempt: run.attempt, libraryHash: version.libraryHash,
-            flowVersions: try store.flowVersions(libraryHash: version.libraryHash, project: run.project), reuse: reuse,
-            flowOptions: Dictionary(flows.map { ($0.name, $0.options ?? FlowOptionsSpec()) }, uniquingKeysWith: { a, _ in a }),
-            notBefore: run.scheduledTime.flatMap { $0 > Date() ? $0 : nil })
+            attempt: run.attempt, libraryHash: library.hash, flowVersions: library.flowVersions, reuse: reuse,
+            flowOptions: library.flowOptions, notBefore: run.scheduledTime.flatMap { $0 > Date() ? $0 : nil })
         let wakeup = try WakeupPipe()
         let token = interruptible ? Interrupts.add { signal in wakeup.ring(UInt8(truncatingIfNeeded: signal)) } : nil
         let nudge = Nudge.add { wakeup.ring(UInt8(SIGUSR1)) }
@@ -93,7 +91,7 @@ public final class RunSupervisor: Sendable {
 
         var session = Session(run: run, store: store, child: child, observer: observer)
         do {
-            try child.send(.start(RunnerStart(libraryPath: version.libraryPath, libraryHash: version.libraryHash, spec: spec)))
+            try child.send(.start(RunnerStart(libraryPath: library.path, libraryHash: library.hash, spec: spec)))
             _ = try child.pump(
                 deadline: { [session.killAt, session.heldUntil, session.retryAt].compactMap { $0 }.min() },
                 watch: { [wakeup.fd, session.doorbell?.fd ?? -1] },
@@ -139,7 +137,7 @@ public final class RunSupervisor: Sendable {
             } failed: { session.noteOutage($0) }
             ended = true
             store.ring("finished")
-            return try store.flowRun(run.id, project: nil)
+            return try final(run, wakeup)
         }
         let status = child.wait()
         try persistently(wakeup) {
@@ -163,7 +161,14 @@ public final class RunSupervisor: Sendable {
         } failed: { session.noteOutage($0) }
         ended = true
         store.ring("finished")
-        return try store.flowRun(run.id, project: nil)
+        return try final(run, wakeup)
+    }
+
+    /// The run as recorded once it is over (read again while the recorder cannot be reached).
+    private func final(_ run: FlowRunRecord, _ wakeup: WakeupPipe) throws -> FlowRunRecord {
+        var record: FlowRunRecord?
+        try persistently(wakeup) { record = try store.flowRun(run.id, project: nil) }
+        return record!
     }
 
     /// Runs a write that ends a run again while it fails, waiting longer each time (up to

@@ -9,7 +9,7 @@ import Glibc
 /// What the supervisor keeps while it supervises one runner.
 struct Session {
     let run: FlowRunRecord
-    let store: any Store
+    let store: any RunRecorder
     let child: ChildProcess
     let observer: (RunEvent) -> Void
     var finished = false
@@ -46,7 +46,7 @@ struct Session {
     var killAt: Date?
     var killed = false
 
-    init(run: FlowRunRecord, store: any Store, child: ChildProcess, observer: @escaping (RunEvent) -> Void) {
+    init(run: FlowRunRecord, store: any RunRecorder, child: ChildProcess, observer: @escaping (RunEvent) -> Void) {
         self.run = run
         self.store = store
         self.child = child

@@ -18,11 +18,15 @@ struct Route: Sendable {
     var permission: Permission?
     /// Query parameters it reads (their types are in its contract, which must declare the same names).
     var query: [String] = []
-    /// The component schema of its JSON body, or "binary" for an upload.
+    /// The component schema of its JSON body, "binary" for an upload, or "bytes" for a batch of run
+    /// events in memory.
     var body: String?
     var status = 200
     /// The component schema of its success response.
     var response: String?
+    /// Whether a change through it is a row of the audit log. A worker's routes that carry its runs
+    /// (claims, heartbeats, event batches) are not: the runs record them.
+    var audited = true
     /// Answers a request that met the route's contract, from the caller the router authenticated.
     var handler: @Sendable (HTTPRequest, Caller) throws -> HTTPResponse
 }
@@ -102,6 +106,7 @@ public final class API: Sendable {
     /// Where request bodies go: uploads to files under `BATON_HOME/uploads`, JSON in memory.
     private let jsonBody: RequestBody
     private let uploadBody: RequestBody
+    private let batchBody: RequestBody
 
     /// `maxJSONBytes` limits JSON bodies (413 beyond); uploads stream to disk up to
     /// `InputLimits.maxUploadBytes`.
@@ -110,12 +115,13 @@ public final class API: Sendable {
         jsonBody = RequestBody(.memory, limit: maxJSONBytes, limitNote: "the server's limit for JSON bodies, set with --max-json-bytes")
         uploadBody = RequestBody(.file(directory: home.path + "/uploads"), limit: InputLimits.maxUploadBytes, limitNote: "the limit for a library upload",
             timeout: .seconds(900))
+        batchBody = RequestBody(.memory, limit: InputLimits.maxBatchBytes, limitNote: "the limit for a batch of run events")
         Self.removeStaleUploads(home.path + "/uploads")
         let requests = RequestMetrics()
         self.requests = requests
         let context = APIContext(
             services: Services(store: store, home: home, options: ServiceOptions(pool: pool, anonymousAccess: !requireCredentials)), events: events, pool: pool, startedAt: Date(), secureCookies: secureCookies, trustProxy: trustProxy, requests: requests, log: log)
-        var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context) + Self.sessionRoutes(context)
+        var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context) + Self.sessionRoutes(context) + Self.workerRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", permission: nil, response: "Object") { _, _ in
             .bytes([], contentType: "application/json")
         })
@@ -130,7 +136,8 @@ public final class API: Sendable {
             let handler = route.handler
             let permission = route.permission
             let (method, pattern) = (route.method, route.pattern)
-            router.add(route.method, route.pattern, body: route.body == "binary" ? uploadBody : jsonBody) { request in
+            let body = route.body == "binary" ? uploadBody : route.body == "bytes" ? batchBody : jsonBody
+            router.add(route.method, route.pattern, body: body) { request in
                 // An open route (health, logging in) serves whoever asks, with credentials that have
                 // ended too: logging in again must not fail on the cookie of an expired session.
                 guard let permission else {
@@ -140,7 +147,7 @@ public final class API: Sendable {
                 // Credentials first: a key that is not valid gets 401, a caller the route's permission
                 // is not granted 403, before anything about the input. A change, allowed or refused,
                 // is one row of the audit log.
-                let audited = method != "GET" && method != "HEAD"
+                let audited = route.audited && method != "GET" && method != "HEAD"
                 var caller: Caller?
                 do {
                     let known = try context.caller(request)

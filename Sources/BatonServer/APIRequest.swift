@@ -128,6 +128,15 @@ struct JSONBody {
         }
     }
 
+    /// An array of strings; absent: none.
+    func strings(_ name: String) throws -> [String] {
+        switch object[name] {
+        case nil, .null?: return []
+        case .array(let items)? where items.allSatisfy({ $0.stringValue != nil }): return items.compactMap(\.stringValue)
+        case let other?: throw mismatch(name, other, "an array of strings")
+        }
+    }
+
     func objectField(_ name: String) throws -> [String: JSONValue] {
         switch object[name] {
         case nil, .null?: return [:]

@@ -33,7 +33,7 @@ enum OpenAPI {
                     "required": .bool(fields.contains(where: \.required)),
                     "content": .object(["application/json": .object(["schema": ref(name)])]),
                 ])
-            case .upload?:
+            case .upload?, .bytes?:
                 operation["requestBody"] = .object([
                     "required": .bool(true),
                     "content": .object(["application/octet-stream": .object(["schema": .object(["type": .string("string"), "format": .string("binary")])])]),
@@ -52,6 +52,7 @@ enum OpenAPI {
                     // Server-sent events: the schema of each event, as OpenAPI 3.2's itemSchema says it.
                     case "EventStream": ["text/event-stream": .object(["itemSchema": serverSentEvent])]
                     case "Metrics": ["text/plain": .object(["schema": string])]
+                    case "Library": ["application/octet-stream": .object(["schema": .object(["type": .string("string"), "format": .string("binary")])])]
                     default: ["application/json": .object(["schema": ref(schema)])]
                     }
                     response["content"] = .object(content)
@@ -144,6 +145,7 @@ enum OpenAPI {
         case .boolean: .object(["type": .string("boolean")])
         case .cursor: .object(["type": .string("string"), "pattern": .string(InputType.cursorPattern)])
         case .object: .object(["type": .string("object")])
+        case .strings: .object(["type": .string("array"), "items": .object(["type": .string("string")])])
         }
     }
 
@@ -266,8 +268,26 @@ enum OpenAPI {
         "Backfilled": object(["created": stringList, "existing": integer], required: ["created"]),
         "Worker": object([
             "id": string, "name": string, "pool": string, "host": string, "pid": integer, "limit": integer, "startedAt": date,
-            "heartbeatAt": date, "stoppedAt": date, "activeRuns": integer, "healthy": boolean,
+            "heartbeatAt": date, "stoppedAt": date, "activeRuns": integer, "healthy": boolean, "heartbeatSeconds": number,
         ], required: ["id", "name", "pool", "healthy"]),
+        "Heartbeat": object(["reannounced": boolean], required: ["reannounced"]),
+        "WorkerRun": object([
+            "id": string, "name": string, "flow": string, "version": integer, "state": ref("State"), "parameters": anyObject, "result": any,
+            "createdAt": date, "startTime": date, "endTime": date, "attempt": integer, "rerunOf": string, "parentFlowRunID": string,
+            "parentTaskRunID": string, "deployment": string, "scheduledTime": date, "pool": string, "workerID": string, "project": string,
+        ], required: ["id", "name", "flow", "version", "state", "parameters", "createdAt", "attempt", "project"]),
+        "ClaimAnswer": object([
+            "assignment": object([
+                "run": ref("WorkerRun"), "libraryHash": string, "libraryFileName": string, "librarySize": integer,
+                "flowVersions": anyObject, "flowOptions": anyObject, "reuse": anyObject,
+            ], required: ["run", "libraryHash", "libraryFileName", "flowVersions", "flowOptions", "reuse"]),
+            "nextDue": date,
+        ]),
+        "BatchOutcome": object(["outcome": .object(["type": .string("string"), "enum": .array([.string("applied"), .string("duplicate")])])], required: ["outcome"]),
+        "CacheAnswer": object(["hit": object(["result": string, "taskRunID": string, "taskRunName": string, "flowRunID": string, "createdAt": date])]),
+        "Slots": object(["granted": boolean], required: ["granted"]),
+        "Released": object(["released": boolean], required: ["released"]),
+        "RunDone": object(["run": ref("WorkerRun"), "retried": boolean], required: ["run", "retried"]),
         "WorkerList": list("workers", of: "Worker"),
         "Limit": object(["tag": string, "slots": integer, "active": integer], required: ["slots"]),
         "LimitList": list("limits", of: "Limit"),

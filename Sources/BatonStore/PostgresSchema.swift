@@ -285,5 +285,19 @@ enum PostgresSchema {
         CREATE TRIGGER audit_is_append_only BEFORE UPDATE OR DELETE ON audit
             FOR EACH ROW EXECUTE FUNCTION baton_audit_is_append_only();
         """,
+        // SQLite's 12: heartbeat periods and applied event batches (see ``Schema/migrations``).
+        """
+        ALTER TABLE workers ADD COLUMN heartbeat_seconds DOUBLE PRECISION;
+        CREATE TABLE library_files (
+            hash TEXT PRIMARY KEY REFERENCES libraries(hash),
+            content TEXT NOT NULL
+        );
+        CREATE TABLE event_batches (
+            flow_run_id TEXT NOT NULL,
+            attempt BIGINT NOT NULL,
+            last_batch BIGINT NOT NULL,
+            PRIMARY KEY (flow_run_id, attempt)
+        );
+        """,
     ]
 }

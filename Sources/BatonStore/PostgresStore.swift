@@ -1,4 +1,5 @@
 import BatonCore
+import BatonLoader
 import Foundation
 
 #if canImport(Glibc)
@@ -20,6 +21,8 @@ import Glibc
 public final class PostgresStore: SQLStore, @unchecked Sendable {
     /// The URL it was opened with (with its password, which `location` leaves out).
     let url: String
+    /// What stays on this host: run folders, and the library files written from the database.
+    let home: BatonHome
     private let connection: PostgresConnection
     private let lock = NSLock()
 
@@ -68,6 +71,7 @@ public final class PostgresStore: SQLStore, @unchecked Sendable {
                 .invalidInput, "database URL '\(PostgresConnection.redacted(url))' is not a PostgreSQL URL; expected postgresql://user@host:port/database")
         }
         self.url = url
+        self.home = home
         let location = PostgresConnection.redacted(url)
         do {
             connection = try PostgresConnection(url: url)
@@ -163,6 +167,25 @@ public final class PostgresStore: SQLStore, @unchecked Sendable {
 
     /// A session advisory lock on a connection of its own.
     public override func lease(_ name: String) throws -> any Lease { PostgresLease(url: url, name: name) }
+
+    /// Every host of the database may run any version: the bytes of each library are in it.
+    override var keepsLibraryContent: Bool { true }
+
+    /// The library's file where it was registered when this host has it (the registering host, or a
+    /// shared folder); else this host's copy in its library store, written from the database's
+    /// bytes the first time.
+    public override func localLibraryPath(_ library: LibraryRecord) throws -> String {
+        if FileManager.default.isReadableFile(atPath: library.path) { return library.path }
+        let libraries = LibraryStore(home: home)
+        if let stored = try libraries.stored(hash: library.hash) { return stored }
+        guard let content = try libraryContent(hash: library.hash) else {
+            throw BatonError(
+                .notFound,
+                "the library \(library.fileName) (\(library.hash.prefix(12))) is not on this host and the database does not hold its bytes; "
+                    + "register it again (from any host) to keep them there")
+        }
+        return try libraries.store(bytes: content, fileName: library.fileName, hash: library.hash)
+    }
 
     public override func doorbell() throws -> any StoreDoorbell {
         try PostgresDoorbell(url: url, location: location, channels: ["baton_topics"])

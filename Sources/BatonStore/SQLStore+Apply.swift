@@ -8,31 +8,62 @@ extension SQLStore {
     /// write them, a round trip per chunk rather than per row. Every state still gets its history line.
     public func apply(_ events: [RunEvent]) throws {
         guard !events.isEmpty else { return }
+        try write { db in try apply(events, db) }
+    }
+
+    /// See ``RunStore/apply(_:batch:)``: the attempt's last batch number is read and moved on in the
+    /// transaction that writes the events.
+    public func apply(_ events: [RunEvent], batch: EventBatch) throws -> EventBatch.Outcome {
         try write { db in
-            var pending: [String: TaskRunRow] = [:]
-            var order: [String] = []
-            var updates: [String: TaskRunChanges] = [:]
-            var updated: [String] = []
-            for event in events {
-                switch event {
-                case .taskRunCreated(let start):
-                    pending[start.id] = TaskRunRow(start)
-                    order.append(start.id)
-                case .taskRunState(let change) where pending[change.taskRunID] != nil:
-                    pending[change.taskRunID]!.changes.apply(change)
-                case .taskRunState(let change):
-                    if updates[change.taskRunID] == nil {
-                        updates[change.taskRunID] = TaskRunChanges(change.state)
-                        updated.append(change.taskRunID)
-                    }
-                    updates[change.taskRunID]!.apply(change)
-                default:
-                    try apply(event, db)
-                }
+            guard
+                let (state, attempt, worker) = try db.query(
+                    "SELECT state_type, attempt, worker_id FROM flow_runs WHERE id = ?", [.text(batch.flowRunID)]
+                ) { (StateType(rawValue: $0.text(0)) ?? .crashed, Int($0.int(1)), $0.optionalText(2)) }.first
+            else { return .refused("flow run '\(batch.flowRunID)' does not exist") }
+            if attempt != batch.attempt || worker != batch.workerID {
+                return .refused("attempt \(batch.attempt) of flow run '\(batch.flowRunID)' is no longer this worker's (it was taken for gone, or the run was retried)")
             }
-            try insert(order.compactMap { pending[$0] }, db)
-            try update(updated.map { ($0, updates[$0]!) }, db)
+            let key: [SQLValue] = [.text(batch.flowRunID), .int(Int64(batch.attempt))]
+            let last = Int(try db.scalar("SELECT last_batch FROM event_batches WHERE flow_run_id = ? AND attempt = ?", key) ?? 0)
+            if batch.number <= last { return .duplicate }
+            if batch.number != last + 1 { return .gap(expected: last + 1) }
+            if state.isFinal, events.contains(where: { if case .log = $0 { false } else { true } }) {
+                return .refused("flow run '\(batch.flowRunID)' is over (\(state.rawValue)): only its log lines are still taken")
+            }
+            try apply(events, db)
+            try db.run(
+                """
+                INSERT INTO event_batches (flow_run_id, attempt, last_batch) VALUES (?, ?, ?)
+                ON CONFLICT (flow_run_id, attempt) DO UPDATE SET last_batch = excluded.last_batch
+                """, key + [.int(Int64(batch.number))])
+            return .applied
         }
+    }
+
+    private func apply(_ events: [RunEvent], _ db: any SQLConnection) throws {
+        var pending: [String: TaskRunRow] = [:]
+        var order: [String] = []
+        var updates: [String: TaskRunChanges] = [:]
+        var updated: [String] = []
+        for event in events {
+            switch event {
+            case .taskRunCreated(let start):
+                pending[start.id] = TaskRunRow(start)
+                order.append(start.id)
+            case .taskRunState(let change) where pending[change.taskRunID] != nil:
+                pending[change.taskRunID]!.changes.apply(change)
+            case .taskRunState(let change):
+                if updates[change.taskRunID] == nil {
+                    updates[change.taskRunID] = TaskRunChanges(change.state)
+                    updated.append(change.taskRunID)
+                }
+                updates[change.taskRunID]!.apply(change)
+            default:
+                try apply(event, db)
+            }
+        }
+        try insert(order.compactMap { pending[$0] }, db)
+        try update(updated.map { ($0, updates[$0]!) }, db)
     }
 
     func apply(_ event: RunEvent, _ db: any SQLConnection) throws {

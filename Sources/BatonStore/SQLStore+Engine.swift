@@ -122,7 +122,7 @@ extension SQLStore {
                     INSERT INTO concurrency_slots (project_id, tag, task_run_id, flow_run_id, holder_pid, holder_start, acquired_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                     """,
-                    [.int(projectID), .text(tag), .text(taskRunID), .text(flowRunID), .int(Int64(holder.pid)), .text(holder.start), Date().sqlValue])
+                    [.int(projectID), .text(tag), .text(taskRunID), .text(flowRunID), .int(Int64(holder.pid)), .text(holder.stored), Date().sqlValue])
             }
             return true
         }
@@ -149,12 +149,12 @@ extension SQLStore {
     private func reclaimDeadHolders(projectID: Int64, tag: String, _ db: any SQLConnection) throws -> Int {
         let holders = try db.query(
             "SELECT DISTINCT holder_pid, holder_start FROM concurrency_slots WHERE project_id = ? AND tag = ?", [.int(projectID), .text(tag)]
-        ) { ProcessIdentity(pid: Int32($0.int(0)), start: $0.text(1)) }
+        ) { ProcessIdentity(pid: Int32($0.int(0)), stored: $0.text(1)) }
         var reclaimed = 0
         for holder in holders where !holder.isAlive {
             try db.run(
                 "DELETE FROM concurrency_slots WHERE holder_pid = ? AND holder_start = ?",
-                [.int(Int64(holder.pid)), .text(holder.start)])
+                [.int(Int64(holder.pid)), .text(holder.stored)])
             reclaimed += db.changes
         }
         return reclaimed
@@ -235,7 +235,7 @@ extension SQLStore {
         try write { db in
             try db.run(
                 "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
-                [.int(Int64(process.pid)), .text(process.start), .text(flowRunID)])
+                [.int(Int64(process.pid)), .text(process.stored), .text(flowRunID)])
         }
     }
 }

@@ -13,6 +13,11 @@ extension SQLStore {
                 ON CONFLICT (hash) DO NOTHING
                 """,
                 [.text(r.hash), .text(r.fileName), .text(r.path), .int(Int64(r.size)), .text(manifestText), now.sqlValue])
+            if keepsLibraryContent, let content = r.content {
+                try db.run(
+                    "INSERT INTO library_files (hash, content) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+                    [.text(r.hash), .text(Data(content).base64EncodedString())])
+            }
             let projectID = try Self.projectID(r.project, db)
             var results: [RegisteredVersion] = []
             for flow in r.manifest.flows {
@@ -139,5 +144,14 @@ extension SQLStore {
             ) { ($0.text(0), Int($0.int(1))) }
         }
         return Dictionary(pairs, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The bytes a store that spans hosts keeps of a library, or nil.
+    public func libraryContent(hash: String) throws -> [UInt8]? {
+        try withConnection { db in
+            try db.query("SELECT content FROM library_files WHERE hash = ?", [.text(hash)]) { row in
+                Data(base64Encoded: row.text(0)).map { Array($0) }
+            }.first ?? nil
+        }
     }
 }

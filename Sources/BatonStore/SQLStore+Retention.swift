@@ -113,7 +113,7 @@ extension SQLStore {
             ) { $0.text(0) }
             removed += ids
             guard !options.dryRun else { return }
-            for table in ["task_run_edges", "task_runs", "states", "logs", "artifacts", "cache", "concurrency_slots"] {
+            for table in ["task_run_edges", "task_runs", "states", "logs", "artifacts", "cache", "concurrency_slots", "event_batches"] {
                 try db.run("DELETE FROM \(table) WHERE flow_run_id IN (\(list))", values)
             }
             // Schedule slots keep their rows, naming a run that is gone: they are what makes

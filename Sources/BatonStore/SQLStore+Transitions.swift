@@ -10,7 +10,7 @@ extension SQLStore {
                 "SELECT state_type, state_name, attempt, worker_id, supervisor_pid, supervisor_start FROM flow_runs WHERE id = ?",
                 [.text(flowRunID)]
             ) { row -> Bool in
-                let supervisor = row.isNull(4) || row.isNull(5) ? nil : ProcessIdentity(pid: Int32(row.int(4)), start: row.text(5))
+                let supervisor = row.isNull(4) || row.isNull(5) ? nil : ProcessIdentity(pid: Int32(row.int(4)), stored: row.text(5))
                 return guardedBy.admits(
                     state: StateType(rawValue: row.text(0)) ?? .crashed, stateName: row.text(1), attempt: Int(row.int(2)),
                     workerID: row.optionalText(3), supervisor: supervisor)
@@ -29,7 +29,7 @@ extension SQLStore {
             case .keep: break
             case .set(let process):
                 assignments.append("supervisor_pid = ?, supervisor_start = ?")
-                values += [.int(Int64(process.pid)), .text(process.start)]
+                values += [.int(Int64(process.pid)), .text(process.stored)]
             case .clear: assignments.append("supervisor_pid = NULL, supervisor_start = NULL")
             }
             if let pool = change.pool {
@@ -58,7 +58,7 @@ extension SQLStore {
     public func supervisor(of flowRunID: String) throws -> ProcessIdentity? {
         try withConnection { db in
             try db.query("SELECT supervisor_pid, supervisor_start FROM flow_runs WHERE id = ?", [.text(flowRunID)]) { row in
-                row.isNull(0) || row.isNull(1) ? nil : ProcessIdentity(pid: Int32(row.int(0)), start: row.text(1))
+                row.isNull(0) || row.isNull(1) ? nil : ProcessIdentity(pid: Int32(row.int(0)), stored: row.text(1))
             }.first ?? nil
         }
     }

@@ -13,21 +13,15 @@ extension SQLStore {
         try write { db in
             try db.run(
                 """
-                INSERT INTO workers (id, name, pool, host, pid, process_start, run_limit, started_at, heartbeat_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO workers (id, name, pool, host, pid, process_start, run_limit, started_at, heartbeat_at, heartbeat_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(new.id), .text(new.name), .text(new.pool), .text(Self.hostName), .int(Int64(new.process.pid)),
-                 .text(new.process.start), .int(Int64(new.limit)), new.now.sqlValue, new.now.sqlValue])
+                [.text(new.id), .text(new.name), .text(new.pool), .text(new.process.host ?? ProcessIdentity.localHost), .int(Int64(new.process.pid)),
+                 .text(new.process.start), .int(Int64(new.limit)), new.now.sqlValue, new.now.sqlValue, .double(new.heartbeat)])
         }
         ring("workers")
         guard let recorded = try workerRecord(new.id) else { throw BatonError(.notFound, "no worker '\(new.id)'") }
         return recorded
-    }
-
-    static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Records that a worker lives. A worker that was recorded as stopped while it lived (taken for
@@ -55,7 +49,7 @@ extension SQLStore {
 
     static let workerColumns = """
         w.id, w.name, w.pool, w.host, w.pid, w.process_start, w.run_limit, w.started_at, w.heartbeat_at, w.stopped_at,
-        (SELECT count(*) FROM flow_runs r WHERE r.worker_id = w.id AND r.state_type IN ('scheduled', 'pending', 'running', 'cancelling'))
+        w.heartbeat_seconds, (SELECT count(*) FROM flow_runs r WHERE r.worker_id = w.id AND r.state_type IN ('scheduled', 'pending', 'running', 'cancelling'))
         FROM workers w
         """
 
@@ -63,7 +57,7 @@ extension SQLStore {
         WorkerRecord(
             id: row.text(0), name: row.text(1), pool: row.text(2), host: row.text(3), pid: Int32(row.int(4)), processStart: row.text(5),
             limit: Int(row.int(6)), startedAt: Date(sql: row.double(7)), heartbeatAt: Date(sql: row.double(8)),
-            stoppedAt: row.optionalDouble(9).map(Date.init(sql:)), activeRuns: Int(row.int(10)))
+            stoppedAt: row.optionalDouble(9).map(Date.init(sql:)), heartbeatSeconds: row.optionalDouble(10), activeRuns: Int(row.int(11)))
     }
 
     public func workerRecord(_ id: String) throws -> WorkerRecord? {
@@ -98,10 +92,11 @@ extension SQLStore {
                 SELECT r.id, r.state_type, r.state_name, r.state_message, r.state_time
                 FROM flow_runs r LEFT JOIN deployments d ON d.id = r.deployment_id
                 WHERE r.pool = ? AND r.state_type = 'scheduled' AND r.worker_id IS NULL AND r.scheduled_time <= ?
+                  AND (CAST(? AS TEXT) IS NULL OR r.project_id = \(Self.projectIDSQL))
                   AND (d.max_active IS NULL OR (SELECT count(*) FROM flow_runs a WHERE a.deployment_id = r.deployment_id
                                                  AND a.state_type IN ('pending', 'running', 'cancelling')) < d.max_active)
                 ORDER BY r.scheduled_time, r.created_at LIMIT 1
-                """, [.text(claim.pool), claim.dueBy.sqlValue]
+                """, [.text(claim.pool), claim.dueBy.sqlValue, claim.project.sqlValue, claim.project.sqlValue]
             ) { row in
                 (row.text(0), RunState(
                     StateType(rawValue: row.text(1)) ?? .scheduled, name: row.text(2), message: row.optionalText(3),
@@ -119,15 +114,16 @@ extension SQLStore {
 
     /// When the next run of `pool` that a worker could claim is due, if any: runs waiting for their
     /// deployment's `maxActive` are not counted (a run finishing rings `finished`).
-    public func nextDueTime(pool: String) throws -> Date? {
+    public func nextDueTime(pool: String, project: String? = nil) throws -> Date? {
         try withConnection { db in
             try db.query(
                 """
                 SELECT MIN(r.scheduled_time) FROM flow_runs r LEFT JOIN deployments d ON d.id = r.deployment_id
                 WHERE r.pool = ? AND r.state_type = 'scheduled' AND r.worker_id IS NULL
+                  AND (CAST(? AS TEXT) IS NULL OR r.project_id = \(Self.projectIDSQL))
                   AND (d.max_active IS NULL OR (SELECT count(*) FROM flow_runs a WHERE a.deployment_id = r.deployment_id
                                                  AND a.state_type IN ('pending', 'running', 'cancelling')) < d.max_active)
-                """, [.text(pool)]
+                """, [.text(pool), project.sqlValue, project.sqlValue]
             ) { $0.optionalDouble(0) }.first?.map { Date(timeIntervalSince1970: $0) }
         }
     }
@@ -142,7 +138,7 @@ extension SQLStore {
             try insertFlowRun(run, db)
             try db.run(
                 "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
-                [.int(Int64(supervisor.pid)), .text(supervisor.start), .text(run.id)])
+                [.int(Int64(supervisor.pid)), .text(supervisor.stored), .text(run.id)])
         }
         return try flowRun(run.id, project: nil)
     }
@@ -156,7 +152,7 @@ extension SQLStore {
                 SELECT id, attempt, supervisor_pid, supervisor_start FROM flow_runs
                 WHERE state_type IN ('pending', 'running', 'cancelling') AND supervisor_pid IS NOT NULL AND supervisor_start IS NOT NULL
                 """, []
-            ) { SupervisedRun(flowRunID: $0.text(0), attempt: Int($0.int(1)), supervisor: ProcessIdentity(pid: Int32($0.int(2)), start: $0.text(3))) }
+            ) { SupervisedRun(flowRunID: $0.text(0), attempt: Int($0.int(1)), supervisor: ProcessIdentity(pid: Int32($0.int(2)), stored: $0.text(3))) }
         }
     }
 }
@@ -169,6 +165,6 @@ extension WorkerRecord {
 extension ProcessIdentity {
     /// The process a worker's record names.
     public init(of worker: WorkerRecord) {
-        self.init(pid: worker.pid, start: worker.processStart)
+        self.init(pid: worker.pid, start: worker.processStart, host: worker.host)
     }
 }

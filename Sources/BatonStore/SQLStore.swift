@@ -74,4 +74,11 @@ public class SQLStore: Store, @unchecked Sendable {
 
     /// Gives the space freed by a prune back, as the backend can.
     func reclaimSpace(convert: Bool) throws -> Bool { false }
+
+    /// Whether registrations keep the library's bytes in the store, for hosts that do not have its
+    /// file (a store that spans hosts does).
+    var keepsLibraryContent: Bool { false }
+
+    /// See ``RegistryStore/localLibraryPath(_:)``: on a store of one host, where it was registered.
+    public func localLibraryPath(_ library: LibraryRecord) throws -> String { library.path }
 }

@@ -385,5 +385,23 @@ enum Schema {
         ALTER TABLE concurrency_limits_v11 RENAME TO concurrency_limits;
         ALTER TABLE concurrency_slots ADD COLUMN project_id INTEGER NOT NULL DEFAULT 1;
         """,
+        // 12: many hosts. Each worker records its heartbeat period, by which a silent one is judged
+        // gone; each batch of events a remote worker sends is numbered, and a run's attempt keeps
+        // the last one applied, so that a batch sent again is applied once; a store that spans hosts
+        // (PostgreSQL) keeps each library's bytes, base64, for the hosts that do not have its file
+        // (SQLite's libraries are files beside it, and this table stays empty).
+        """
+        ALTER TABLE workers ADD COLUMN heartbeat_seconds REAL;
+        CREATE TABLE library_files (
+            hash TEXT PRIMARY KEY REFERENCES libraries(hash),
+            content TEXT NOT NULL
+        );
+        CREATE TABLE event_batches (
+            flow_run_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            last_batch INTEGER NOT NULL,
+            PRIMARY KEY (flow_run_id, attempt)
+        );
+        """,
     ]
 }

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonLoader
 import Foundation
 
 /// `baton store copy --to URL`: moves a SQLite store into an empty PostgreSQL database, every table
@@ -9,7 +10,8 @@ import Foundation
 /// other processes go on writing; the destination (a new database, or one holding only Baton's empty
 /// schema) is written in one transaction, so it ends with the whole copy or, interrupted or failed,
 /// as empty as it began. The counts of every table are compared
-/// before that transaction commits. Library and result files stay where `BATON_HOME` keeps them.
+/// before that transaction commits. The bytes of each library file are kept in the database too (its
+/// other hosts have no file); result files stay where `BATON_HOME` keeps them.
 public enum StoreCopy {
     /// What a copy did: the rows of each table, and how long it took.
     public struct Report: Codable, Sendable {
@@ -45,7 +47,9 @@ public enum StoreCopy {
                 let order = try tablesInOrder(sqlite)
                 try requireEmpty(destination, tables: order, location: location)
                 return try destination.transaction(lock: PostgresStore.writeLock) {
-                    try copyTables(order, from: sqlite, to: destination, progress: progress)
+                    var counts = try copyTables(order, from: sqlite, to: destination, progress: progress)
+                    counts["library_files"] = try keepLibraryContent(from: sqlite, to: destination)
+                    return counts
                 }
             }
             return Report(destination: location, tables: counts, rows: counts.values.reduce(0, +), seconds: Date().timeIntervalSince(started))
@@ -137,5 +141,19 @@ public enum StoreCopy {
             counts[table] = total
         }
         return counts
+    }
+
+    /// Keeps the bytes of each library in the database, read from its file on this host and checked
+    /// against its hash; returns how many. A file gone or changed since it was registered is left
+    /// out (registering the library again keeps it).
+    static func keepLibraryContent(from sqlite: SQLiteConnection, to destination: PostgresConnection) throws -> Int {
+        var kept = 0
+        for (hash, path) in try sqlite.query("SELECT hash, path FROM libraries", [], row: { ($0.text(0), $0.text(1)) }) {
+            guard let data = FileManager.default.contents(atPath: path), SHA256.hex(of: data) == hash else { continue }
+            try destination.run(
+                "INSERT INTO library_files (hash, content) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING", [.text(hash), .text(data.base64EncodedString())])
+            kept += 1
+        }
+        return kept
     }
 }

@@ -12,27 +12,29 @@ import Glibc
 /// crashed) or the supervisor of a run (a `baton run`, a worker's run; the run is crashed). Both
 /// wait on lock files the dead process held, so a death is noticed the moment it happens.
 extension Worker {
-    /// Waits on the lock of every other live worker on this machine; a worker on another machine is
-    /// ended when its heartbeat is three periods old (checked on every pass, as it may go silent
-    /// at any time).
+    /// Waits on the lock of every other live worker of this store's home on this machine; any other
+    /// worker (on another host, through the API, or of another home on this database) is ended when
+    /// its process is seen gone on this host or it has been silent for three of its heartbeat
+    /// periods, checked again when the first of them would be (`silenceCheck`).
     func watchWorkers(except me: WorkerRecord) throws {
+        let now = Date()
+        var nextSilence: Date?
         for worker in try services.workers.records(includeStopped: false, limit: 10_000, caller) where worker.id != me.id {
-            if worker.host != me.host {
-                if worker.heartbeatAt < Date().addingTimeInterval(-3 * options.heartbeat) {
+            if lock.withLock({ watched.contains(worker.id) }) { continue }
+            // Workers lock before they announce themselves; one whose lock is not in this home has
+            // none to wait on here.
+            let path = home.locksPath + "/worker-\(worker.id).lock"
+            guard worker.host == me.host, let workerLock = ProcessLock.existing(path: path) else {
+                let process = ProcessIdentity(of: worker)
+                let silentAfter = worker.silentAfter(watchedSince: lock.withLock { leaderSince } ?? now)
+                if (process.isLocal && !process.isAlive) || now >= silentAfter {
                     lock.withLock { dead.append(worker.id) }
+                } else {
+                    nextSilence = min(nextSilence ?? silentAfter, silentAfter)
                 }
                 continue
             }
             guard lock.withLock({ watched.insert(worker.id).inserted }) else { continue }
-            // Workers lock before they announce themselves: a missing lock file is one from before
-            // lock files (or removed by hand), judged by whether its process lives.
-            guard let workerLock = ProcessLock.existing(path: home.locksPath + "/worker-\(worker.id).lock") else {
-                lock.withLock {
-                    watched.remove(worker.id)
-                    if !ProcessIdentity(of: worker).isAlive { dead.append(worker.id) }
-                }
-                continue
-            }
             ProcessLock.whenAcquired(workerLock, shared: true) { [self] in
                 workerLock.unlock()
                 lock.withLock {
@@ -42,6 +44,7 @@ extension Worker {
                 wakeup.ring(Wake.workerGone.rawValue)
             }
         }
+        lock.withLock { silenceCheck = nextSilence }
     }
 
     /// Ends the runs of workers found dead. A worker recorded as stopped is not skipped: one taken

@@ -65,6 +65,10 @@ public final class Worker: @unchecked Sendable {
     var watched: Set<String> = []
     var watchedRuns: Set<String> = []
     var orphansDue = false
+    /// When a worker watched by its heartbeats would next be silent too long.
+    var silenceCheck: Date?
+    /// When this worker became the scheduler: silences are counted from then at the earliest.
+    var leaderSince: Date?
     private var leader = false
     let wakeup: WakeupPipe
 
@@ -91,7 +95,8 @@ public final class Worker: @unchecked Sendable {
         let id = RunID.random()
         let ownLock = try ProcessLock(path: home.locksPath + "/worker-\(id).lock")
         guard ownLock.tryLock() else { throw BatonError(.io, "the lock file of worker \(id) is held by another process") }
-        let me = try services.workers.register(id: id, name: options.name, pool: options.pool, limit: options.limit, caller)
+        let me = try services.workers.register(
+            id: id, name: options.name, pool: options.pool, limit: options.limit, heartbeat: options.heartbeat, caller)
         let doorbell = try store.doorbell()
         try sweepOrphans()
         var lease: (any Lease)?
@@ -99,7 +104,10 @@ public final class Worker: @unchecked Sendable {
             let schedulerLease = try SchedulerLeadership.lease(store)
             lease = schedulerLease
             schedulerLease.whenAcquired { [self] in
-                lock.withLock { leader = true }
+                lock.withLock {
+                    leader = true
+                    leaderSince = Date()
+                }
                 wakeup.ring(Wake.leader.rawValue)
             }
         }
@@ -117,6 +125,7 @@ public final class Worker: @unchecked Sendable {
             if isLeader, nextSchedule.map({ $0 <= now }) ?? true {
                 nextSchedule = try schedulePass(now: now, me: me)
             }
+            if isLeader, let check = lock.withLock({ silenceCheck }), check <= now { try watchWorkers(except: me) }
             if isLeader {
                 try reapDead()
                 if lock.withLock({ orphansDue }) { try sweepOrphans() }
@@ -145,6 +154,7 @@ public final class Worker: @unchecked Sendable {
 
             var wake = nextHeartbeat
             if isLeader, let nextSchedule { wake = min(wake, nextSchedule) }
+            if isLeader, let check = lock.withLock({ silenceCheck }) { wake = min(wake, check) }
             if stopping == nil, activeCount < options.limit, let due = try services.workers.nextDue(pool: options.pool, caller) {
                 wake = min(wake, due.addingTimeInterval(-options.lead))
             }

@@ -148,7 +148,7 @@ struct ServerAccessMatrixTests {
         let deleting = method == "DELETE"
         for (name, value) in [
             ("flow", "hello"), ("version", "1"), ("other", "1"), ("id", runID), ("tag", deleting ? "gone" : "matrix"),
-            ("name", deleting ? "gone" : "matrix"),
+            ("name", deleting ? "gone" : "matrix"), ("run", runID), ("sha256", String(repeating: "0", count: 64)),
         ] {
             target = target.replacingOccurrences(of: "{\(name)}", with: value)
         }
@@ -168,9 +168,16 @@ struct ServerAccessMatrixTests {
         case ("POST", "/api/deployments/{name}/backfill"): #"{"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T03:00:00Z"}"#
         case ("POST", "/api/login"): #"{"user": "nobody-\#(slug)", "password": "not the password"}"#
         case ("POST", "/api/login/link"): #"{"token": "\#(String(repeating: "d", count: 64))"}"#
+        case ("POST", "/api/workers"): #"{"name": "w-\#(slug)", "host": "elsewhere", "processStart": "1"}"#
+        case ("POST", "/api/workers/{id}/runs/{run}/supervisor"): #"{"host": "elsewhere", "processStart": "1"}"#
+        case ("POST", "/api/workers/{id}/runs/{run}/cache"): #"{"key": "k"}"#
+        case ("POST", "/api/workers/{id}/runs/{run}/slots"): #"{"tags": ["matrix"], "taskRun": "t"}"#
+        case ("POST", "/api/workers/{id}/runs/{run}/end"): #"{"state": "crashed"}"#
         default: "{}"
         }
         if method == "POST" && path == "/api/libraries" { return ("application/octet-stream", Array("not a library".utf8)) }
+        // An empty batch of run events, in the encoding workers send.
+        if method == "POST" && path.hasSuffix("/events") { return ("application/octet-stream", [1, 0, 0, 0, 0]) }
         return (json.map { _ in "application/json" }, json.map { Array($0.utf8) } ?? [])
     }
 }

@@ -47,8 +47,10 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// A key of the sandbox's store made with the CLI, as `baton key create --json` prints it.
-    static func makeKey(_ sandbox: Sandbox, name: String, role: String = "admin", project: String = "default", extra: [String] = []) throws -> String {
-        let made = try sandbox.batonArguments(["key", "create", "--name", name, "--role", role, "--project", project, "--json"] + extra)
+    static func makeKey(
+        _ sandbox: Sandbox, name: String, role: String = "admin", project: String = "default", extra: [String] = [], environment: [String: String] = [:]
+    ) throws -> String {
+        let made = try sandbox.batonArguments(["key", "create", "--name", name, "--role", role, "--project", project, "--json"] + extra, environment: environment)
         guard made.status == 0, let key = (try? JSONValue(json: Array(made.stdout.utf8)))?["key"]?.stringValue else {
             throw ServerFailure(description: "baton key create failed: \(made.stderr)")
         }
@@ -70,9 +72,14 @@ final class ServerProcess: @unchecked Sendable {
     /// Starts a server on `sandbox` and waits for its ready line; `caFile` is what requests to an
     /// HTTPS server (`--tls-cert` among `arguments`) trust. Unless started with `--no-auth`, the
     /// test's requests carry an admin key made first.
-    static func start(_ sandbox: Sandbox, _ arguments: [String] = [], caFile: String? = nil) async throws -> ServerProcess {
-        let apiKey = arguments.contains("--no-auth") ? nil : try makeKey(sandbox, name: "tests-\(UUID().uuidString.prefix(8).lowercased())")
-        let process = try WatchedProcess(sandbox, ["server", "start", "--port", "0"] + arguments)
+    /// `port` 0 takes a free one; `environment` is the server's and its key's (`BATON_DATABASE_URL`).
+    static func start(
+        _ sandbox: Sandbox, _ arguments: [String] = [], caFile: String? = nil, port: Int = 0, environment: [String: String] = [:]
+    ) async throws -> ServerProcess {
+        let apiKey =
+            arguments.contains("--no-auth")
+            ? nil : try makeKey(sandbox, name: "tests-\(UUID().uuidString.prefix(8).lowercased())", environment: environment)
+        let process = try WatchedProcess(sandbox, ["server", "start", "--port", "\(port)"] + arguments, environment: environment)
         let ready = await process.line(containing: "Baton is ready")
         guard let ready, let range = ready.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
             let port = Int(ready[range].split(separator: ":").last ?? "")

@@ -79,6 +79,7 @@ import Testing
         case "integer": return [schema["minimum"], schema["maximum"]].compactMap { $0 }
         case "boolean": return [.bool(true), .bool(false)]
         case "object": return [.object([:])]
+        case "array": return [.array([]), .array([.string("a")])]
         case "string":
             if schema["format"]?.stringValue == "date-time" { return [.string("2026-01-01T00:00:00Z")] }
             if schema["pattern"]?.stringValue == InputType.cursorPattern { return [.string("1764936000.25_x")] }
@@ -102,6 +103,7 @@ import Testing
             return values + (inBody ? [.double(1.5)] : [])
         case "boolean": return [inBody ? .string("true") : .string("maybe")]
         case "object": return [.array([.int(1)]), .string("x")]
+        case "array": return [.array([.int(1)]), .string("x"), .object([:])]
         case "string":
             var values: [JSONValue] = inBody ? [.int(7)] : []
             if schema["format"]?.stringValue == "date-time" { values.append(.string("yesterday")) }

@@ -61,6 +61,9 @@ import Testing
             INSERT INTO l10 SELECT tag, slots, created_at FROM concurrency_limits;
             DROP TABLE concurrency_limits; ALTER TABLE l10 RENAME TO concurrency_limits;
             ALTER TABLE concurrency_slots DROP COLUMN project_id;
+            ALTER TABLE workers DROP COLUMN heartbeat_seconds;
+            DROP TABLE event_batches;
+            DROP TABLE library_files;
             COMMIT;
             PRAGMA user_version = 10;
             """)

@@ -12,6 +12,12 @@ enum WorkerCommands {
             does, and heartbeats. One worker per store also schedules every deployment and ends the runs of
             workers that died (retrying them when their flow retries). Ctrl-C or SIGTERM stops claiming,
             lets running flows finish for up to --grace seconds, then cancels them.
+
+            With --api URL (or BATON_API_URL) it works on another host, through the server's API only, with
+            an API key whose role allows running (BATON_API_KEY, or the key `baton login` saved): it claims
+            the runs of its pool in the key's project, fetches each version's library by its SHA-256 into
+            its own BATON_HOME, and sends each run's events back in batches, kept on disk while the server
+            is out of reach. It never schedules.
             """,
         options: [
             .value("pool", "NAME", "The pool whose runs to execute (default 'default')"),
@@ -19,22 +25,32 @@ enum WorkerCommands {
             .value("name", "NAME", "A name for `baton worker ls` (default worker-PID)"),
             .value("grace", "SECONDS", "How long running flows may finish after Ctrl-C (default 30)"),
             .flag("no-schedule", "Never act as the scheduler"),
+            .value("heartbeat", "SECONDS", "How often it says it lives (default 10); silent for three, it is taken for gone"),
             LogLines.option,
         ]
     ) { args, context in
-        let store = try context.services().store
+        let pool = args.value("pool") ?? DeploymentNames.defaultPool
+        try DeploymentNames.validate(pool, what: "pool name")
         let options = WorkerOptions(
-            pool: args.value("pool") ?? DeploymentNames.defaultPool, limit: try args.integer("limit", minimum: 1) ?? 10,
-            name: args.value("name"), grace: try args.seconds("grace") ?? 30, schedules: !args.flag("no-schedule"))
+            pool: pool, limit: try args.integer("limit", minimum: 1) ?? 10,
+            name: args.value("name"), grace: try args.seconds("grace") ?? 30, heartbeat: Double(try args.integer("heartbeat", minimum: 1) ?? 10),
+            schedules: !args.flag("no-schedule"))
         if let name = args.value("name") { try DeploymentNames.validate(name, what: "worker name") }
         let log = try LogLines(args, component: "worker", terminal: context.out)
+        if context.api != nil {
+            guard let remote = try context.backend() as? RemoteBackend else { return 1 }
+            let worker = try RemoteWorker(link: remote.link, home: context.home, options: options) { line in log.say(line) }
+            try worker.run()
+            return 0
+        }
+        let store = try context.services().store
         let worker = try Worker(store: store, home: context.home, options: options) { line in log.say(line) }
         try worker.run()
         return 0
     }
 
     static let list = CommandSpec(
-        path: ["worker", "ls"], summary: "List workers with their pool, runs and last heartbeat", options: [.json]
+        path: ["worker", "ls"], summary: "List workers with their pool, runs, last heartbeat and host (silent: not heard from for three heartbeats)", options: [.json]
     ) { args, context in
         let workers = try context.backend().workers()
         if args.flag("json") {
@@ -47,7 +63,8 @@ enum WorkerCommands {
         }
         let rows = workers.map { w in
             [
-                context.out.bold(w.name), w.pool, w.stoppedAt == nil ? "running" : "stopped \(Format.ago(w.stoppedAt!))",
+                context.out.bold(w.name), w.pool,
+                w.stoppedAt.map { "stopped \(Format.ago($0))" } ?? (w.healthy ? "running" : "silent"),
                 "\(w.activeRuns)/\(w.limit)", Format.ago(w.heartbeatAt), "\(w.host):\(w.pid)",
             ]
         }

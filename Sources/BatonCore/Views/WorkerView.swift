@@ -14,8 +14,10 @@ public struct WorkerView: Codable, Sendable, Hashable {
     public var activeRuns: Int
     /// Not stopped, and heard from within three heartbeat periods.
     public var healthy: Bool
+    /// Its heartbeat period, in seconds.
+    public var heartbeatSeconds: Double
 
-    public init(_ w: WorkerRecord, heartbeat: TimeInterval = 10, now: Date = Date()) {
+    public init(_ w: WorkerRecord, now: Date = Date()) {
         id = w.id
         name = w.name
         pool = w.pool
@@ -26,6 +28,7 @@ public struct WorkerView: Codable, Sendable, Hashable {
         heartbeatAt = Timestamps.wholeMilliseconds(w.heartbeatAt)
         stoppedAt = Timestamps.wholeMilliseconds(w.stoppedAt)
         activeRuns = w.activeRuns
-        healthy = w.stoppedAt == nil && now.timeIntervalSince(w.heartbeatAt) < 3 * heartbeat
+        healthy = w.isHealthy(at: now)
+        heartbeatSeconds = w.heartbeatSeconds ?? WorkerRecord.defaultHeartbeat
     }
 }

@@ -58,6 +58,7 @@ extension InputType {
         case .boolean: "true or false"
         case .cursor: "the nextCursor of an earlier page"
         case .object: "a JSON object"
+        case .strings: "an array of strings"
         }
     }
 
@@ -91,7 +92,7 @@ extension InputType {
             guard text == "true" || text == "false" else { return expected }
         case .cursor:
             guard Self.isCursor(text) else { return expected }
-        case .object:
+        case .object, .strings:
             return expected
         }
         return nil
@@ -112,6 +113,8 @@ extension InputType {
             return VersionChoice(text) == .latest ? nil : expected
         case (.boolean, .bool), (.object, .object):
             return nil
+        case (.strings, .array(let items)):
+            return items.allSatisfy({ $0.stringValue != nil }) ? nil : expected
         case (.enumeration, .string(let text)), (.string, .string(let text)), (.name, .string(let text)), (.dateTime, .string(let text)),
             (.cursor, .string(let text)):
             return refusal(text: text)

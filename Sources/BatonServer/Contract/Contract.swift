@@ -36,6 +36,8 @@ enum InputType: Sendable, Equatable {
     case cursor
     /// A JSON object (body fields only).
     case object
+    /// A JSON array of strings (body fields only).
+    case strings
 
     /// A name as DeploymentNames takes it: 1 to 100 letters, digits, '-', '_' and '.', not starting
     /// with '-' or '.' (the pattern the document shows; the check itself is `DeploymentNames.validate`).
@@ -87,6 +89,8 @@ enum Body: Sendable {
     case json(schema: String, fields: [BodyField])
     /// The bytes of a file, streamed to disk.
     case upload
+    /// A few bytes (`application/octet-stream`), read into memory up to ``InputLimits/maxBatchBytes``.
+    case bytes
 }
 
 extension Contract {
@@ -106,6 +110,10 @@ extension Contract {
             statuses[415] = Self.meaning[415]
         }
         if case .upload? = body { statuses[413] = Self.meaning[413] }
+        if case .bytes? = body {
+            statuses[413] = Self.meaning[413]
+            statuses[415] = Self.meaning[415]
+        }
         if writes { statuses[503] = Self.meaning[503] }
         // Before any route: credentials missing or not valid and a role that does not allow it (on
         // all but open routes), a change from another origin, and a Host this server does not serve.

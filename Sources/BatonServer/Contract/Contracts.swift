@@ -29,6 +29,10 @@ enum Contracts {
     private static let run = Input.path("id")
     private static let deployment = Input.path("name")
     private static let runErrors: Set<BatonError.Code> = [.notFound]
+    private static let worker = Input.path("id")
+    private static let workerRun = Input.path("run")
+    /// A run of another project is not found; one that is not the worker's (or is over) is a conflict.
+    private static let workerRunErrors: Set<BatonError.Code> = [.notFound, .conflict]
     /// A POST that takes no fields: no body, or an empty object.
     private static func noFields(_ schema: String) -> Body { .json(schema: schema, fields: []) }
 
@@ -40,6 +44,59 @@ enum Contracts {
         "GET /api/events": Contract(inputs: [.query("flowRun", .string(minLength: 0), "Only the events of this flow run")]),
         "GET /api/dashboard": Contract(),
         "GET /api/workers": Contract(inputs: [.query("all", .boolean, default: .bool(false), "Stopped workers too")]),
+
+        // Workers on other hosts
+        "POST /api/workers": Contract(
+            body: .json(schema: "NewWorker", fields: [
+                .required("name", .name(what: "worker name")), .optional("pool", .name(what: "pool name")),
+                .optional("limit", .integer(1...10_000), "How many runs it executes at once"),
+                .optional("heartbeat", .integer(1...3600), "Seconds between its heartbeats; silent for three, it is taken for gone"),
+                .required("host", .string(minLength: 1)), .optional("pid", .integer(1...Int(Int32.max))),
+                .required("processStart", .string(minLength: 1)),
+            ])),
+        "POST /api/workers/{id}/heartbeat": Contract(inputs: [worker], body: noFields("NoFields"), errors: [.notFound]),
+        "POST /api/workers/{id}/stop": Contract(inputs: [worker], body: noFields("NoFields"), errors: [.notFound]),
+        "POST /api/workers/{id}/claim": Contract(
+            inputs: [worker],
+            body: .json(schema: "Claim", fields: [.optional("lead", .integer(0...3600), "Claim runs due within this many seconds (default 1)")]),
+            errors: [.notFound, .conflict]),
+        "GET /api/libraries/{sha256}": Contract(inputs: [.path("sha256")], errors: [.notFound]),
+        "GET /api/workers/{id}/runs/{run}": Contract(inputs: [worker, workerRun], errors: workerRunErrors),
+        "POST /api/workers/{id}/runs/{run}/supervisor": Contract(
+            inputs: [worker, workerRun],
+            body: .json(schema: "Supervisor", fields: [
+                .required("host", .string(minLength: 1)), .optional("pid", .integer(1...Int(Int32.max))), .required("processStart", .string(minLength: 1)),
+            ]),
+            errors: workerRunErrors),
+        "POST /api/workers/{id}/runs/{run}/events": Contract(
+            inputs: [
+                worker, workerRun,
+                .query("attempt", .integer(1...Int(Int32.max)), default: .int(1), "The run's attempt the events are of"),
+                .query("batch", .integer(1...Int.max), default: .int(1), "The batch's number: 1, 2, 3, … per attempt; a batch sent again is applied once"),
+            ],
+            body: .bytes, responses: [409: "A batch before it is missing, or the run is no longer the worker's, or over"],
+            errors: workerRunErrors.union([.invalidInput])),
+        "POST /api/workers/{id}/runs/{run}/cache": Contract(
+            inputs: [worker, workerRun], body: .json(schema: "CacheLookup", fields: [.required("key", .string(minLength: 1))]), errors: workerRunErrors),
+        "POST /api/workers/{id}/runs/{run}/slots": Contract(
+            inputs: [worker, workerRun],
+            body: .json(schema: "SlotRequest", fields: [
+                .required("tags", .strings), .required("taskRun", .string(minLength: 1)),
+                .optional("flowRun", .string(minLength: 1), "The flow run of the task run: the run or one of its subflows (default the run)"),
+            ]),
+            errors: workerRunErrors),
+        "POST /api/workers/{id}/runs/{run}/slots/release": Contract(
+            inputs: [worker, workerRun],
+            body: .json(schema: "SlotRelease", fields: [
+                .optional("taskRun", .string(minLength: 1), "The task run whose slots to give back"),
+                .optional("flowRun", .string(minLength: 1), "Else the flow run (the run or one of its subflows) whose slots to give back"),
+            ]),
+            errors: workerRunErrors),
+        "POST /api/workers/{id}/runs/{run}/end": Contract(
+            inputs: [worker, workerRun],
+            body: .json(schema: "RunEnd", fields: [.required("state", .enumeration(["crashed", "cancelled"])), .optional("message", .string(minLength: 0))]),
+            errors: workerRunErrors),
+        "POST /api/workers/{id}/runs/{run}/done": Contract(inputs: [worker, workerRun], body: noFields("NoFields"), errors: workerRunErrors),
         "GET /api/limits": Contract(),
         "PUT /api/limits/{tag}": Contract(
             inputs: [.path("tag")], body: .json(schema: "LimitSettings", fields: [.required("slots", .integer(SystemService.slots))])),

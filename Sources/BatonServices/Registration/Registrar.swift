@@ -100,7 +100,7 @@ public struct Registrar: Sendable {
             let versions = try services.registration.record(
                 LibraryRegistration(
                     hash: hash, fileName: known.fileName, path: known.path, size: known.size, manifest: known.manifest,
-                    sourcePath: source, label: label, registeredBy: Self.registrant), caller)
+                    sourcePath: source, label: label, registeredBy: Self.registrant, content: Self.content(known.path)), caller)
             return Report(library: known.path, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
         }
 
@@ -119,7 +119,10 @@ public struct Registrar: Sendable {
         let versions = try services.registration.record(
             LibraryRegistration(
                 hash: staged.hash, fileName: staged.fileName, path: stored, size: staged.size, manifest: manifest,
-                sourcePath: source, label: label, registeredBy: Self.registrant), caller)
+                sourcePath: source, label: label, registeredBy: Self.registrant, content: Self.content(stored)), caller)
         return Report(library: stored, versions: versions, buildSeconds: nil, totalSeconds: Date().timeIntervalSince(started))
     }
+
+    /// A stored library's bytes, for a store that keeps them for its other hosts.
+    static func content(_ path: String) -> [UInt8]? { FileManager.default.contents(atPath: path).map { Array($0) } }
 }

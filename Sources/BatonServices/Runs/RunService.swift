@@ -174,6 +174,8 @@ public enum StoreTopic {
     public static let runs = "runs"
     /// A run ended, freeing a place under a deployment's `maxActive`.
     public static let finished = "finished"
+    /// Concurrency slots were given back.
+    public static let limits = "limits"
 }
 
 extension DeploymentNames {

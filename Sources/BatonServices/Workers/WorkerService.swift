@@ -15,13 +15,16 @@ public struct WorkerService: Sendable {
     let services: Services
     var store: any Store { services.store }
 
-    /// Records this process as a worker of `pool` (a valid pool name). A worker on this machine takes
-    /// the lock named after `id` first, so that nobody watching finds it announced but unlocked.
-    public func register(id: String, name: String, pool: String, limit: Int, _ caller: Caller) throws -> WorkerRecord {
+    /// Records a worker of `pool` (a valid pool name): this process, or one on another host that
+    /// announced itself through the API. A worker on this machine takes the lock named after `id`
+    /// first, so that nobody watching finds it announced but unlocked.
+    public func register(
+        id: String, name: String, pool: String, limit: Int, process: ProcessIdentity = .current, heartbeat: Double = 10, _ caller: Caller
+    ) throws -> WorkerRecord {
         try services.authorize(caller, .run)
         try DeploymentNames.validate(pool, what: "pool name")
         return try store.insertWorker(
-            NewWorker(id: id, name: name, pool: pool, limit: limit, process: .current, now: services.options.now()))
+            NewWorker(id: id, name: name, pool: pool, limit: limit, process: process, heartbeat: heartbeat, now: services.options.now()))
     }
 
     /// Records that a worker lives; true when it had been recorded as gone and is announced again.
@@ -36,18 +39,19 @@ public struct WorkerService: Sendable {
         try store.stopWorker(workerID: workerID, now: services.options.now())
     }
 
-    /// Claims the earliest run of `pool` due by `dueBy` for a worker, or nil.
-    public func claim(pool: String, workerID: String, dueBy: Date, _ caller: Caller) throws -> FlowRunRecord? {
+    /// Claims the earliest run of `pool` due by `dueBy` for a worker, or nil: of any project, or of
+    /// `project` only (a worker through the API works in its key's).
+    public func claim(pool: String, workerID: String, dueBy: Date, project: String? = nil, _ caller: Caller) throws -> FlowRunRecord? {
         try services.authorize(caller, .run)
         let now = services.options.now()
         return try store.claimRun(
-            RunClaim(pool: pool, workerID: workerID, dueBy: dueBy, now: now) { RunTransitions.claimed($0, now: now) })
+            RunClaim(pool: pool, project: project, workerID: workerID, dueBy: dueBy, now: now) { RunTransitions.claimed($0, now: now) })
     }
 
-    /// When the next run of `pool` a worker could claim is due.
-    public func nextDue(pool: String, _ caller: Caller) throws -> Date? {
+    /// When the next run of `pool` a worker could claim is due (of `project` only, when named).
+    public func nextDue(pool: String, project: String? = nil, _ caller: Caller) throws -> Date? {
         try services.authorize(caller, .read)
-        return try store.nextDueTime(pool: pool)
+        return try store.nextDueTime(pool: pool, project: project)
     }
 
     /// A worker that stopped without saying so (its process is gone, or it stopped heartbeating): it

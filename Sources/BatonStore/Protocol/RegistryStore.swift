@@ -18,6 +18,10 @@ public protocol RegistryStore: AnyObject, Sendable {
     func versionRecord(of flow: String, number: Int?, project: String) throws -> VersionRecord?
     /// A registered library.
     func library(hash: String) throws -> LibraryRecord?
+    /// The file of a registered library on this host: where it was registered, or, for a store that
+    /// spans hosts, written into this host's library store from the bytes the store keeps (checked
+    /// against its hash). Throws `notFound` when neither is there.
+    func localLibraryPath(_ library: LibraryRecord) throws -> String
     /// The version of each flow of a project that a library registered.
     func flowVersions(libraryHash: String, project: String) throws -> [String: Int]
     /// The next scheduled run of each flow of a project that has one.

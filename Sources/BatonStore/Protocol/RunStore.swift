@@ -13,6 +13,10 @@ public protocol RunStore: AnyObject, Sendable {
     func createFlowRuns(_ runs: [NewFlowRun]) throws
     /// Applies what an engine reported, in order, in one transaction.
     func apply(_ events: [RunEvent]) throws
+    /// Applies a numbered batch of one run attempt's events (a remote worker's, which may send a
+    /// batch again when an answer was lost), in one transaction with the number: each batch once,
+    /// in order, and only while the attempt is the worker's and not over (log lines excepted).
+    func apply(_ events: [RunEvent], batch: EventBatch) throws -> EventBatch.Outcome
     /// Ends a flow run that is not final as `crashed`, with its unfinished task runs.
     func markCrashed(flowRunID: String, message: String) throws
     /// Ends a flow run that is not final in `state` (cancelled, say), with its unfinished task runs,
@@ -47,4 +51,33 @@ public protocol RunStore: AnyObject, Sendable {
     func supervisor(of flowRunID: String) throws -> ProcessIdentity?
     /// The runs that are not over and name the process supervising them.
     func supervisedRuns() throws -> [SupervisedRun]
+}
+
+/// One batch of a run attempt's events as a remote worker numbers them: 1, 2, 3, … per attempt.
+public struct EventBatch: Sendable, Hashable {
+    public var flowRunID: String
+    public var attempt: Int
+    public var number: Int
+    /// The worker that sends it, which must be the one that claimed the run.
+    public var workerID: String
+
+    public init(flowRunID: String, attempt: Int, number: Int, workerID: String) {
+        self.workerID = workerID
+        self.flowRunID = flowRunID
+        self.attempt = attempt
+        self.number = number
+    }
+
+    /// What applying a batch did.
+    public enum Outcome: Sendable, Hashable {
+        /// Its events are recorded now.
+        case applied
+        /// It was applied before (sent again): nothing changed.
+        case duplicate
+        /// A batch before it is missing: nothing changed; `expected` is the number that comes next.
+        case gap(expected: Int)
+        /// The run is not this worker's attempt any more (taken for gone, retried elsewhere), or it is
+        /// over and the batch changes more than its logs: nothing changed; the reason says which.
+        case refused(String)
+    }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// queue on the store's lock instead of failing.
 ///
 /// The requirements come in slices by concern (`Protocol/`); a backend conforms to all of them.
-public protocol Store: RegistryStore, RunStore, TaskRunStore, EngineStore, FeedStore, DeploymentStore, WorkerStore, SystemStore, AccessStore, AuditStore {}
+public protocol Store: RegistryStore, RunStore, TaskRunStore, EngineStore, FeedStore, DeploymentStore, WorkerStore, SystemStore, AccessStore, AuditStore, RunRecorder {}
 
 /// What registering one library records.
 public struct LibraryRegistration: Sendable {
@@ -22,11 +22,15 @@ public struct LibraryRegistration: Sendable {
     public var registeredBy: String?
     /// The project whose flows get the versions.
     public var project: String
+    /// The library's bytes, which a store that spans hosts keeps for the hosts without its file
+    /// (nil: the file at `path` is all there is, as on a store of one host).
+    public var content: [UInt8]?
 
     public init(
         hash: String, fileName: String, path: String, size: Int, manifest: LibraryManifest, sourcePath: String?,
-        label: String?, registeredBy: String?, project: String = ProjectNames.default
+        label: String?, registeredBy: String?, project: String = ProjectNames.default, content: [UInt8]? = nil
     ) {
+        self.content = content
         self.project = project
         self.hash = hash
         self.fileName = fileName

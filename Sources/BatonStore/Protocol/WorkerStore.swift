@@ -17,11 +17,11 @@ public protocol WorkerStore: AnyObject, Sendable {
     func workers(includeStopped: Bool, limit: Int) throws -> [WorkerRecord]
     /// The runs a worker claimed that are not over (pending, running or cancelling).
     func openRuns(workerID: String) throws -> [String]
-    /// Claims the earliest run of a pool due by `dueBy`, atomically: of several claiming at once, each
+    /// Claims the earliest run of a pool (of one project, when the claim names one) due by `dueBy`, atomically: of several claiming at once, each
     /// run goes to one. A run of a deployment at its `maxActive` waits. Nil when none is due.
     func claimRun(_ claim: RunClaim) throws -> FlowRunRecord?
     /// When the next run of `pool` a worker could claim is due (runs held back by `maxActive` do not count).
-    func nextDueTime(pool: String) throws -> Date?
+    func nextDueTime(pool: String, project: String?) throws -> Date?
     /// The lease `name` of this store (`scheduler`: who runs the scheduling pass), which one process
     /// holds at a time, on whatever host; not yet held.
     func lease(_ name: String) throws -> any Lease
@@ -33,10 +33,14 @@ public struct NewWorker: Sendable {
     public var name: String
     public var pool: String
     public var limit: Int
+    /// The process, on this host or another (its identity names the host).
     public var process: ProcessIdentity
+    /// How often it heartbeats, in seconds.
+    public var heartbeat: Double
     public var now: Date
 
-    public init(id: String, name: String, pool: String, limit: Int, process: ProcessIdentity, now: Date) {
+    public init(id: String, name: String, pool: String, limit: Int, process: ProcessIdentity, heartbeat: Double = 10, now: Date) {
+        self.heartbeat = heartbeat
         self.id = id
         self.name = name
         self.pool = pool
@@ -50,12 +54,17 @@ public struct NewWorker: Sendable {
 /// caller's rule, ``RunTransitions/claimed(_:now:)``, given the run's stored state).
 public struct RunClaim: Sendable {
     public var pool: String
+    /// Only this project's runs (a remote worker's key works in one); nil: any project's.
+    public var project: String?
     public var workerID: String
     public var dueBy: Date
     public var now: Date
     public var pending: @Sendable (RunState) -> RunState
 
-    public init(pool: String, workerID: String, dueBy: Date, now: Date, pending: @escaping @Sendable (RunState) -> RunState) {
+    public init(
+        pool: String, project: String? = nil, workerID: String, dueBy: Date, now: Date, pending: @escaping @Sendable (RunState) -> RunState
+    ) {
+        self.project = project
         self.pool = pool
         self.workerID = workerID
         self.dueBy = dueBy

@@ -70,14 +70,14 @@ import Testing
         try queued(store, pool: "gpu", due: t0)
         try queued(store, due: t0.addingTimeInterval(100))
         let me = try worker(store, "w")
-        #expect(try store.nextDueTime(pool: "default") == t0.addingTimeInterval(10))
+        #expect(try store.nextDueTime(pool: "default", project: nil) == t0.addingTimeInterval(10))
         #expect(try claim(store, me, by: t0.addingTimeInterval(5)) == nil, "nothing of the pool is due yet")
         let first = try #require(try claim(store, me, by: t0.addingTimeInterval(30)))
         #expect(first.id == earliest.id)
         #expect(first.workerID == me.id && first.state.type == .pending)
         #expect(try claim(store, me, by: t0.addingTimeInterval(30))?.id == later.id)
         #expect(try claim(store, me, by: t0.addingTimeInterval(30)) == nil)
-        #expect(try store.nextDueTime(pool: "default") == t0.addingTimeInterval(100))
+        #expect(try store.nextDueTime(pool: "default", project: nil) == t0.addingTimeInterval(100))
         #expect(try store.openRuns(workerID: me.id).sorted() == [earliest.id, later.id].sorted())
     }
 
@@ -143,10 +143,77 @@ import Testing
         let w = try worker(store, "w")
         #expect(try claim(store, w, by: t0.addingTimeInterval(2))?.id == a.id)
         #expect(try claim(store, w, by: t0.addingTimeInterval(2)) == nil)
-        #expect(try store.nextDueTime(pool: "default") == nil, "a held-back run is not due")
+        #expect(try store.nextDueTime(pool: "default", project: nil) == nil, "a held-back run is not due")
         try store.finish(flowRunID: a.id, state: RunState(.completed))
         #expect(try claim(store, w, by: t0.addingTimeInterval(3))?.id == b.id)
         let states = try store.states(flowRunID: b.id).filter { $0.taskRunID == nil }.map(\.state.name)
         #expect(states == ["Scheduled", "Pending"])
+    }
+
+    /// A worker on another host works in its key's project: its claims, and the next due time it
+    /// sleeps until, see that project's runs only.
+    @Test(arguments: StoreBackend.all)
+    func aClaimNamingAProjectTakesThatProjectsRunsOnly(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        #expect(try store.insertProject("analytics", at: t0))
+        var theirs = sampleRegistration("bbbb")
+        theirs.project = "analytics"
+        _ = try store.register(theirs)
+        let ours = try queued(store, due: t0)
+        let analytics = try store.createFlowRun(NewFlowRun(
+            flow: "etl", version: 1, parameters: [:], state: RunState(.scheduled, at: t0), scheduledTime: t0.addingTimeInterval(-5),
+            pool: "default", project: "analytics"))
+        let w = try worker(store, "remote")
+        #expect(try store.nextDueTime(pool: "default", project: ProjectNames.default) == t0)
+        #expect(try store.nextDueTime(pool: "default", project: "analytics") == t0.addingTimeInterval(-5))
+        let claimed = try store.claimRun(RunClaim(pool: "default", project: ProjectNames.default, workerID: w.id, dueBy: t0, now: t0) {
+            RunTransitions.claimed($0, now: self.t0)
+        })
+        #expect(claimed?.id == ours.id, "the earlier run of another project is not taken")
+        #expect(try claim(store, w, by: t0)?.id == analytics.id, "a claim naming no project takes any")
+    }
+
+    /// The numbered batches of a remote worker's events: each applied once and in order, only while
+    /// the attempt is the worker's, and once the run is over only its log lines.
+    @Test(arguments: StoreBackend.all)
+    func aNumberedBatchIsAppliedOnceInOrderAndOnlyByItsWorker(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        try queued(store, due: t0)
+        let w = try worker(store, "remote")
+        let other = try worker(store, "other")
+        let run = try #require(try claim(store, w, by: t0))
+        func log(_ text: String) -> RunEvent {
+            .log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: t0, level: .info, message: text))
+        }
+        func batch(_ number: Int, worker: WorkerRecord? = nil, attempt: Int = 1) -> EventBatch {
+            EventBatch(flowRunID: run.id, attempt: attempt, number: number, workerID: (worker ?? w).id)
+        }
+        let running = RunEvent.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.running, at: t0)))
+        #expect(try store.apply([running, log("one")], batch: batch(1)) == .applied)
+        #expect(try store.apply([running, log("one")], batch: batch(1)) == .duplicate, "sent again after a lost answer")
+        #expect(try store.apply([log("three")], batch: batch(3)) == .gap(expected: 2))
+        if case .refused = try store.apply([log("two")], batch: batch(2, worker: other)) {} else { Issue.record("another worker's batch") }
+        if case .refused = try store.apply([log("two")], batch: batch(2, attempt: 2)) {} else { Issue.record("another attempt's batch") }
+        let done = RunEvent.flowRunState(FlowRunStateChange(flowRunID: run.id, state: RunState(.completed, at: t0.addingTimeInterval(1))))
+        #expect(try store.apply([log("two"), done], batch: batch(2)) == .applied)
+        if case .refused = try store.apply([running], batch: batch(3)) {} else { Issue.record("a state after the end") }
+        #expect(try store.apply([log("trailing")], batch: batch(3)) == .applied, "log lines after the end are kept")
+        #expect(try store.logs(flowRunID: run.id, afterID: 0, limit: 10).map(\.message) == ["one", "two", "trailing"])
+        #expect(try store.flowRun(run.id, project: nil).state.type == .completed)
+    }
+
+    /// A process is stored with its host; one of another host is never judged by a pid of this one.
+    @Test(arguments: StoreBackend.all)
+    func aSupervisorIsRecordedWithItsHost(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        let run = try queued(store, due: t0)
+        let elsewhere = ProcessIdentity(pid: 1, start: "12345", host: "gpu-7")
+        try store.setSupervisor(flowRunID: run.id, process: elsewhere)
+        #expect(try store.supervisor(of: run.id) == elsewhere)
+        let w = try store.insertWorker(NewWorker(id: RunID.random(), name: "far", pool: "default", limit: 1, process: elsewhere, heartbeat: 2, now: t0))
+        #expect(w.host == "gpu-7")
+        #expect(w.heartbeatSeconds == 2)
+        #expect(w.silentAfter() == t0.addingTimeInterval(6))
+        #expect(w.silentAfter(watchedSince: t0.addingTimeInterval(100)) == t0.addingTimeInterval(106), "a new scheduler waits three periods")
     }
 }

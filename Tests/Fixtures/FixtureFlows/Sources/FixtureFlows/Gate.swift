@@ -27,3 +27,25 @@ let gated = Flow("gated", description: "Waits for a file to appear, then prints 
     _ = try await waitForGate(params.gate)
     return try await chatter(params.lines)
 }
+
+struct GatedMapParams: FlowParameters {
+    var gate = "/nonexistent"
+    var n = 1000
+}
+
+let gatedStep = task("gated-step") { (x: Int) -> Int in x + 1 }
+
+/// Waits for a file to appear, then maps a task over n elements: a map a test sets going at a moment
+/// it chooses (after stopping the server, say).
+let gatedMap = Flow("gated-map", description: "Waits for a file to appear, then maps a task over n elements") { (params: GatedMapParams) -> Int in
+    _ = try await waitForGate(params.gate)
+    return try await gatedStep.map(0..<params.n).count
+}
+
+/// Retried twice when it crashes: its first attempt waits for the gate (a test kills it there), the
+/// later ones go straight on.
+let gatedRetrying = Flow("gated-retrying", description: "Waits for a file on its first attempt only; retried when it crashes", retries: 2, retryDelay: .milliseconds(200)) {
+    (params: GateParams) -> Int in
+    if (RunInfo.current?.attempt ?? 1) == 1 { _ = try await waitForGate(params.gate) }
+    return try await chatter(params.lines)
+}
