@@ -343,6 +343,11 @@ struct RemoteWorkerAPITests {
             #expect(refused.status == 400, "\(bad): \(refused)")
             #expect(!refused.message.contains("\n"))
         }
+        // Events of another run, even of the same project: refused, nothing written there.
+        let elsewhere = try #require(try server.post("/api/flow-runs", #"{"flow": "hello"}"#).json["id"]?.stringValue)
+        let forged = try events(server, ours, path + "/events?attempt=1&batch=2", batch([log(run, "mine"), log(elsewhere, "forged")]))
+        #expect(forged.status == 409 && forged.message.contains("is not part of"), "\(forged)")
+        #expect(try server.get("/api/flow-runs/\(elsewhere)/logs").json["logs"]?.arrayValue?.isEmpty == true)
         let json = try server.request("POST", path + "/events?attempt=1&batch=2", headers: [("Authorization", "Bearer " + ours), ("Content-Type", "application/json")], body: Array("{}".utf8))
         #expect(json.status == 415)
         let logs = try server.get("/api/flow-runs/\(run)/logs").json["logs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []

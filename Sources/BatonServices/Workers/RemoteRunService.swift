@@ -82,8 +82,24 @@ public struct RemoteRunService: Sendable {
     }
 
     /// Applies a numbered batch of the run's events once (see ``RunStore/apply(_:batch:)``).
+    /// Every event must be of the run or of a subflow run under it: a worker's key reaches no other run.
     public func apply(workerID: String, flowRunID: String, attempt: Int, number: Int, events: [RunEvent], _ caller: Caller) throws -> EventBatch.Outcome {
         _ = try owned(workerID, flowRunID, caller, open: false)
+        var within: Set<String> = [flowRunID]
+        for event in events {
+            let subject = event.flowRunID
+            if !within.contains(subject) {
+                try requireWithin(subject, of: flowRunID)
+                within.insert(subject)
+            }
+            // A subflow run the batch creates is the run's from now on (its parent is checked above).
+            if case .flowRunCreated(let child) = event {
+                guard child.parentFlowRunID != nil else {
+                    throw BatonError(.conflict, "a worker creates subflow runs of its run only, and flow run '\(child.id)' names no parent")
+                }
+                within.insert(child.id)
+            }
+        }
         let outcome = try store.apply(events, batch: EventBatch(flowRunID: flowRunID, attempt: attempt, number: number, workerID: workerID))
         if outcome == .applied, events.contains(where: { if case .flowRunState(let c) = $0 { c.flowRunID == flowRunID && c.state.type.isFinal } else { false } }) {
             store.ring(StoreTopic.finished)
@@ -177,7 +193,8 @@ public struct RemoteRunService: Sendable {
         for _ in 0..<64 {
             guard let id = current else { break }
             if id == root { return }
-            current = try store.flowRun(id, project: nil).parentFlowRunID
+            guard let run = try? store.flowRun(id, project: nil), run.id == id else { break }
+            current = run.parentFlowRunID
         }
         throw BatonError(.conflict, "flow run '\(flowRunID)' is not part of flow run '\(root)'")
     }

@@ -48,6 +48,23 @@ public final class RemoteWorker: @unchecked Sendable {
 
     private var activeCount: Int { lock.withLock { active.count } }
 
+    /// What the main loop keeps from one pass to the next.
+    private struct Loop {
+        /// Set at Ctrl-C or SIGTERM: when the grace period ends.
+        var stopping: Date?
+        var cancelled = false
+        var nextHeartbeat: Date
+        /// When the next run of the pool is due, as the last claim said.
+        var nextDue: Date?
+        /// When to try the server again after it could not be reached.
+        var retryAt: Date?
+        /// Since when the server has been out of reach.
+        var away: Date?
+        /// Claims are asked for when something may be due: at first, when the server's events or a
+        /// run's end say so, when the next due run's time comes, and after a failure.
+        var claimOwed = true
+    }
+
     /// Works until Ctrl-C or SIGTERM, then lets running flows finish for up to the grace period,
     /// cancels what is left, waits for their ends to reach the server, and returns.
     public func run() throws {
@@ -62,88 +79,98 @@ public final class RemoteWorker: @unchecked Sendable {
         say("worker '\(options.name)' started on \(ProcessIdentity.localHost) through \(link.url): pool '\(options.pool)', up to \(options.limit) runs at once (Ctrl-C to stop)")
         Thread.detachNewThread { [self] in followEvents() }
 
-        var stopping: Date? = Interrupts.signalReceived.map { _ in Date().addingTimeInterval(options.grace) }
-        var cancelled = false
-        var nextHeartbeat = Date().addingTimeInterval(options.heartbeat)
-        var nextDue: Date?
-        var retryAt: Date?
-        var away: Date?
-        // Claims are asked for when something may be due: at first, when the server's events or a
-        // run's end say so, when the next due run's time comes, and after a failure.
-        var claimOwed = true
+        var loop = Loop(stopping: Interrupts.signalReceived.map { _ in Date().addingTimeInterval(options.grace) }, nextHeartbeat: Date().addingTimeInterval(options.heartbeat))
         while true {
             let now = Date()
-            do {
-                if now >= nextHeartbeat {
-                    let answer = try link.send(client, "POST", "/api/workers/\(me.id)/heartbeat")
-                    if (try? JSONValue(json: Data(answer)))?.objectValue?["reannounced"]?.boolValue == true {
-                        say("this worker had been recorded as gone while it lived (paused, or cut off too long): announced again")
-                    }
-                    nextHeartbeat = now.addingTimeInterval(options.heartbeat)
-                }
-                if let due = nextDue, due.addingTimeInterval(-options.lead) <= now { claimOwed = true }
-                if stopping == nil, claimOwed || retryAt.map({ $0 <= now }) == true {
-                    claimOwed = false
-                    nextDue = nil
-                    while activeCount < options.limit {
-                        let target = "/api/workers/\(me.id)/claim"
-                        let claim = try link.decode(
-                            RemoteClaim.self, from: try link.send(client, "POST", target, json: .object(["lead": .int(Int64(options.lead.rounded(.up)))])), target)
-                        guard let assignment = claim.assignment else {
-                            nextDue = claim.nextDue
-                            break
-                        }
-                        start(assignment)
-                    }
-                }
-                retryAt = nil
-                if let since = away {
-                    say("the server is back after \(Int(Date().timeIntervalSince(since))) s")
-                    away = nil
-                }
-            } catch let error as BatonError where error.code == .storeUnavailable {
-                claimOwed = true
-                if away == nil {
-                    away = Date()
-                    say("\(error.message); running flows go on, and this worker tries again")
-                }
-                retryAt = Date().addingTimeInterval(min(5, 0.25 * pow(2, Double(min(5, Int(Date().timeIntervalSince(away!)))))))
-                nextHeartbeat = min(nextHeartbeat, retryAt!)
-            } catch let error as BatonError where error.code == .conflict {
-                // Recorded as stopped while it lived: the heartbeat announces it again.
-                say(error.message)
-                claimOwed = true
-                nextHeartbeat = now
-                retryAt = now.addingTimeInterval(1)
-            }
-            if let deadline = stopping {
+            try pass(&loop, workerID: me.id, now: now)
+            if let deadline = loop.stopping {
                 if activeCount == 0 { break }
-                if now >= deadline && !cancelled {
-                    cancelled = true
-                    lock.withLock { abandoning = true }
-                    say("the grace period is over: cancelling \(activeCount) run(s)")
-                    for control in lock.withLock({ Array(active.values) }) { control.cancel(reason: "the worker stopped") }
-                }
+                if now >= deadline && !loop.cancelled { cancelAll(&loop) }
             }
-
-            var wake = nextHeartbeat
-            if let retryAt { wake = min(wake, retryAt) }
-            if stopping == nil, activeCount < options.limit, let due = nextDue { wake = min(wake, due.addingTimeInterval(-options.lead)) }
-            if let deadline = stopping, !cancelled { wake = min(wake, deadline) }
-            var entry = pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)
-            let milliseconds = max(0, min(Int32.max, Int32((wake.timeIntervalSinceNow * 1000).rounded(.up))))
-            _ = poll(&entry, 1, milliseconds)
-            for byte in wakeup.drain() {
-                if byte == Wake.work.rawValue || byte == Wake.runEnded.rawValue { claimOwed = true }
-                guard byte == UInt8(SIGINT) || byte == UInt8(SIGTERM) else { continue }
-                if stopping == nil {
-                    stopping = Date().addingTimeInterval(options.grace)
-                    say("stopping: claiming no more runs; \(activeCount) running may take up to \(Int(options.grace)) s (Ctrl-C again to stop at once)")
-                }
-            }
+            sleep(&loop)
         }
         _ = try? waitForServer({ try link.send(client, "POST", "/api/workers/\(me.id)/stop") }, giveUp: Date().addingTimeInterval(10))
         say("worker '\(options.name)' stopped")
+    }
+
+    /// One pass: a heartbeat when it is due, and claims while there is room and one is owed. A server
+    /// out of reach is tried again later; a worker it took for gone announces itself again.
+    private func pass(_ loop: inout Loop, workerID: String, now: Date) throws {
+        do {
+            if now >= loop.nextHeartbeat {
+                try heartbeat(workerID)
+                loop.nextHeartbeat = now.addingTimeInterval(options.heartbeat)
+            }
+            if let due = loop.nextDue, due.addingTimeInterval(-options.lead) <= now { loop.claimOwed = true }
+            if loop.stopping == nil, loop.claimOwed || loop.retryAt.map({ $0 <= now }) == true {
+                loop.claimOwed = false
+                loop.nextDue = try claimWhileRoom(workerID)
+            }
+            loop.retryAt = nil
+            if let since = loop.away {
+                say("the server is back after \(Int(Date().timeIntervalSince(since))) s")
+                loop.away = nil
+            }
+        } catch let error as BatonError where error.code == .storeUnavailable {
+            loop.claimOwed = true
+            let since = loop.away ?? Date()
+            if loop.away == nil { say("\(error.message); running flows go on, and this worker tries again") }
+            loop.away = since
+            let pause = min(5, 0.25 * pow(2, min(5, Date().timeIntervalSince(since).rounded(.down))))
+            let retry = Date().addingTimeInterval(pause)
+            loop.retryAt = retry
+            loop.nextHeartbeat = min(loop.nextHeartbeat, retry)
+        } catch let error as BatonError where error.code == .conflict {
+            // Recorded as stopped while it lived: the heartbeat announces it again.
+            say(error.message)
+            loop.claimOwed = true
+            loop.nextHeartbeat = now
+            loop.retryAt = now.addingTimeInterval(1)
+        }
+    }
+
+    private func heartbeat(_ workerID: String) throws {
+        let answer = try link.send(client, "POST", "/api/workers/\(workerID)/heartbeat")
+        if (try? JSONValue(json: Data(answer)))?.objectValue?["reannounced"]?.boolValue == true {
+            say("this worker had been recorded as gone while it lived (paused, or cut off too long): announced again")
+        }
+    }
+
+    /// Claims runs while this worker has room; returns when the next run of its pool is due.
+    private func claimWhileRoom(_ workerID: String) throws -> Date? {
+        let target = "/api/workers/\(workerID)/claim"
+        let lead: JSONValue = .object(["lead": .int(Int64(options.lead.rounded(.up)))])
+        while activeCount < options.limit {
+            let claim = try link.decode(RemoteClaim.self, from: try link.send(client, "POST", target, json: lead), target)
+            guard let assignment = claim.assignment else { return claim.nextDue }
+            start(assignment)
+        }
+        return nil
+    }
+
+    private func cancelAll(_ loop: inout Loop) {
+        loop.cancelled = true
+        lock.withLock { abandoning = true }
+        say("the grace period is over: cancelling \(activeCount) run(s)")
+        for control in lock.withLock({ Array(active.values) }) { control.cancel(reason: "the worker stopped") }
+    }
+
+    /// Sleeps until the next heartbeat, retry, due run or the end of the grace period, or until the
+    /// server's events, a run's end or a signal wake it.
+    private func sleep(_ loop: inout Loop) {
+        var wake = loop.nextHeartbeat
+        if let retryAt = loop.retryAt { wake = min(wake, retryAt) }
+        if loop.stopping == nil, activeCount < options.limit, let due = loop.nextDue { wake = min(wake, due.addingTimeInterval(-options.lead)) }
+        if let deadline = loop.stopping, !loop.cancelled { wake = min(wake, deadline) }
+        var entry = pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)
+        let milliseconds = max(0, min(Int32.max, Int32((wake.timeIntervalSinceNow * 1000).rounded(.up))))
+        _ = poll(&entry, 1, milliseconds)
+        for byte in wakeup.drain() {
+            if byte == Wake.work.rawValue || byte == Wake.runEnded.rawValue { loop.claimOwed = true }
+            guard byte == UInt8(SIGINT) || byte == UInt8(SIGTERM), loop.stopping == nil else { continue }
+            loop.stopping = Date().addingTimeInterval(options.grace)
+            say("stopping: claiming no more runs; \(activeCount) running may take up to \(Int(options.grace)) s (Ctrl-C again to stop at once)")
+        }
     }
 
     /// Records this process as a worker of its pool on the server.
@@ -192,24 +219,33 @@ public final class RemoteWorker: @unchecked Sendable {
     private func followEvents() {
         var pause = 0.25
         while true {
-            do {
-                let stream = try link.connection()
-                try stream.events(link.inProject("/api/events")) { event in
-                    pause = 0.25
-                    guard event.event == "flow_run", let run = (try? JSONValue(json: Data(event.data.utf8)))?.objectValue,
-                        let id = run["id"]?.stringValue, let state = run["state"]?.stringValue
-                    else { return true }
-                    if state == StateType.cancelling.rawValue, let control = lock.withLock({ active[id] }) {
-                        control.cancel(reason: "cancelled by request")
-                    } else if state == StateType.scheduled.rawValue || StateType(rawValue: state)?.isFinal == true {
-                        wakeup.ring(Wake.work.rawValue)
-                    }
-                    return true
-                }
-            } catch {}
+            if (try? followStream()) == true { pause = 0.25 }
             wakeup.ring(Wake.work.rawValue)
             Thread.sleep(forTimeInterval: pause)
             pause = min(pause * 2, 5)
+        }
+    }
+
+    /// Follows one event stream until it ends; whether it was open (said hello) at all.
+    private func followStream() throws -> Bool {
+        let opened = Locked(false)
+        try link.connection().events(link.inProject("/api/events")) { [self] event in
+            opened.withLock { $0 = true }
+            noticed(event)
+            return true
+        }
+        return opened.withLock { $0 }
+    }
+
+    /// What one live event means to this worker.
+    private func noticed(_ event: ServerSentEvent) {
+        guard event.event == "flow_run", let data = try? JSONValue(json: Data(event.data.utf8)), let id = data["id"]?.stringValue,
+            let state = data["state"]?.stringValue.flatMap(StateType.init(rawValue:))
+        else { return }
+        if state == .cancelling {
+            lock.withLock { active[id] }?.cancel(reason: "cancelled by request")
+        } else if state == .scheduled || state.isFinal {
+            wakeup.ring(Wake.work.rawValue)
         }
     }
 
