@@ -369,6 +369,55 @@ struct RemoteWorkerAPITests {
         #expect(audit.contains { $0.contains("POST /api/workers") })
     }
 
+    /// A global concurrency limit holds across hosts: a remote run's task waits for the slot another
+    /// run holds, and is woken by the server's `limits` event when it is given back (never polling).
+    @Test func aRemoteTaskWaitsForASlotAndIsWokenWhenItIsGivenBack() async throws {
+        let server = try await ServerProcess.withFixtures(["--no-worker"])
+        defer { _ = server.stop() }
+        #expect(try server.sandbox.baton("limit", "set", "fixture-db", "1").status == 0)
+        let key = try ServerProcess.makeKey(server.sandbox, name: "workers", role: "operator")
+        let home = try Sandbox()
+        let worker = try WatchedProcess(home, ["worker", "start", "--api", server.baseURL, "--name", "far"], environment: ["BATON_API_KEY": key])
+        defer { worker.process.terminate() }
+        #expect(await worker.line(containing: "started") != nil, "\(worker.output)")
+        let endpoint = try LoopbackServer { _, _ in .hold(then: 200, body: "done") }
+        defer { for _ in 0..<2 { endpoint.release() } }
+
+        let first = try #require(try server.post("/api/flow-runs", #"{"flow": "limited", "parameters": {"url": "\#(endpoint.baseURL)/first"}}"#).json["id"]?.stringValue)
+        await endpoint.requests(reach: 1)  // the first run's task holds the slot
+        // The second run's task waits for it: seen in the server's live events.
+        let waiting = try await onThread {
+            var second = ""
+            var seen = false
+            try server.client().events("/api/events") { event in
+                if event.event == "hello" {
+                    second = try server.post("/api/flow-runs", #"{"flow": "limited", "parameters": {"url": "\#(endpoint.baseURL)/second"}}"#).json["id"]?.stringValue ?? ""
+                }
+                seen = event.event == "task_runs" && event.data.contains(second) && event.data.contains("AwaitingConcurrencySlot")
+                return !seen
+            }
+            return (second, seen)
+        }
+        #expect(waiting.1, "\(worker.output)")
+        #expect(endpoint.requestCount == 1, "the second task must not start while the first holds the slot")
+
+        endpoint.release()
+        await endpoint.requests(reach: 2)  // the freed slot went to the second run, on the server's word
+        endpoint.release()
+        for id in [first, waiting.0] {
+            let ended = try await onThread {
+                var state = ""
+                try server.client().events("/api/events?flowRun=\(id)") { event in
+                    if event.event == "hello" || event.event == "flow_run" { state = try server.get("/api/flow-runs/\(id)").json["state"]?.stringValue ?? "" }
+                    return !["completed", "failed", "crashed", "cancelled"].contains(state)
+                }
+                return state
+            }
+            #expect(ended == "completed", "\(id): \(worker.output)")
+        }
+        #expect(try server.get("/api/limits").json["limits"]?.arrayValue?.first?["active"] == .int(0))
+    }
+
     /// A worker whose server is not there says so in one line, keeps trying, and stops at Ctrl-C.
     @Test func aWorkerWithoutItsServerSaysSoAndStopsAtCtrlC() async throws {
         let sandbox = try Sandbox()

@@ -30,13 +30,17 @@ final class APIRecorder: RunRecorder, @unchecked Sendable {
     /// Held while a library is looked for and fetched, so that runs of one version starting together
     /// fetch it once.
     let fetching: NSLock
+    /// Rings when the server says concurrency slots were given back.
+    let slots: SlotBroadcast
     /// When the server was first found out of reach, while it is.
     private var awaySince: Date?
 
     init(
-        link: ServerLink, workerID: String, assignment: RemoteAssignment, home: BatonHome, fetching: NSLock, say: @escaping @Sendable (String) -> Void
+        link: ServerLink, workerID: String, assignment: RemoteAssignment, home: BatonHome, fetching: NSLock, slots: SlotBroadcast,
+        say: @escaping @Sendable (String) -> Void
     ) throws {
         self.fetching = fetching
+        self.slots = slots
         self.link = link
         client = try link.connection()
         self.workerID = workerID
@@ -159,8 +163,8 @@ final class APIRecorder: RunRecorder, @unchecked Sendable {
     /// Nobody on this host waits on the server's wake-ups.
     func ring(_ topic: String) {}
 
-    /// Slots freed on other hosts ring no bell here: a task waiting for one asks again each second.
-    func doorbell() throws -> any StoreDoorbell { try RetryBell(topic: "limits", every: 1) }
+    /// Slots given back anywhere reach this host as the server's `limits` events.
+    func doorbell() throws -> any StoreDoorbell { try slots.bell() }
 }
 
 /// A cache look-up's answer as the server sends it.
@@ -168,25 +172,44 @@ struct CacheAnswer: Decodable {
     var hit: CacheHit?
 }
 
-/// A doorbell that rings one topic on a timer, for a wait nothing else would end.
-final class RetryBell: StoreDoorbell, @unchecked Sendable {
-    // @unchecked: the pipe is safe to ring from the timer's thread; `drain` is the owner's.
-    private let pipe: WakeupPipe
-    private let topic: String
-    private let timer: DispatchSourceTimer
+/// The `limits` events of the server, handed to every run of this worker whose tasks wait for a
+/// concurrency slot: each such run watches a bell of its own.
+final class SlotBroadcast: @unchecked Sendable {
+    // @unchecked: `bells` is only touched under `lock`.
+    private let lock = NSLock()
+    private var bells: [ObjectIdentifier: WakeupPipe] = [:]
 
-    init(topic: String, every seconds: Double) throws {
-        pipe = try WakeupPipe()
-        self.topic = topic
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
-        timer.schedule(deadline: .now() + seconds, repeating: seconds)
-        timer.setEventHandler { [pipe] in pipe.ring(1) }
-        timer.resume()
+    /// A bell that rings `limits` until it is let go.
+    func bell() throws -> SlotBell {
+        let bell = try SlotBell(self)
+        lock.withLock { bells[ObjectIdentifier(bell)] = bell.pipe }
+        return bell
     }
 
-    deinit { timer.cancel() }
+    /// Slots were given back (or the stream was opened again, and some may have been meanwhile).
+    func ring() {
+        for pipe in lock.withLock({ Array(bells.values) }) { pipe.ring(1) }
+    }
+
+    fileprivate func forget(_ bell: SlotBell) {
+        lock.withLock { bells[ObjectIdentifier(bell)] = nil }
+    }
+}
+
+/// One run's bell of a `SlotBroadcast`.
+final class SlotBell: StoreDoorbell, @unchecked Sendable {
+    // @unchecked: the pipe is safe to ring from any thread; `drain` is the owner's.
+    fileprivate let pipe: WakeupPipe
+    private weak var broadcast: SlotBroadcast?
+
+    fileprivate init(_ broadcast: SlotBroadcast) throws {
+        pipe = try WakeupPipe()
+        self.broadcast = broadcast
+    }
+
+    deinit { broadcast?.forget(self) }
 
     var fd: Int32 { pipe.fd }
 
-    func drain() -> Set<String> { pipe.drain().isEmpty ? [] : [topic] }
+    func drain() -> Set<String> { pipe.drain().isEmpty ? [] : ["limits"] }
 }

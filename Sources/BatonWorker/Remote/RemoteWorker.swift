@@ -32,6 +32,8 @@ public final class RemoteWorker: @unchecked Sendable {
     private var workerID = ""
     /// Held by a run fetching its version's library (see `APIRecorder.fetching`).
     private let fetching = NSLock()
+    /// The server's `limits` events, for runs whose tasks wait for a concurrency slot.
+    private let slots = SlotBroadcast()
     /// Set once the grace period after Ctrl-C is over: a run's thread waiting for the server gives up.
     private var abandoning = false
 
@@ -220,7 +222,9 @@ public final class RemoteWorker: @unchecked Sendable {
         var pause = 0.25
         while true {
             if (try? followStream()) == true { pause = 0.25 }
+            // What the stream would have said while it was not open: look again.
             wakeup.ring(Wake.work.rawValue)
+            slots.ring()
             Thread.sleep(forTimeInterval: pause)
             pause = min(pause * 2, 5)
         }
@@ -239,6 +243,12 @@ public final class RemoteWorker: @unchecked Sendable {
 
     /// What one live event means to this worker.
     private func noticed(_ event: ServerSentEvent) {
+        if event.event == "limits" { return slots.ring() }
+        // The stream is open (again): what it would have said meanwhile is looked at once more.
+        if event.event == "hello" {
+            slots.ring()
+            return wakeup.ring(Wake.work.rawValue)
+        }
         guard event.event == "flow_run", let data = try? JSONValue(json: Data(event.data.utf8)), let id = data["id"]?.stringValue,
             let state = data["state"]?.stringValue.flatMap(StateType.init(rawValue:))
         else { return }
@@ -262,7 +272,7 @@ public final class RemoteWorker: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var line: String
             do {
-                let recorder = try APIRecorder(link: link, workerID: workerID, assignment: assignment, home: home, fetching: fetching, say: say)
+                let recorder = try APIRecorder(link: link, workerID: workerID, assignment: assignment, home: home, fetching: fetching, slots: slots, say: say)
                 let supervisor = RunSupervisor(store: recorder)
                 _ = try supervisor.execute(
                     run, reuse: assignment.reuse, control: control, interruptible: false,
