@@ -1,5 +1,6 @@
 import BatonCore
 import BatonRunner
+import BatonStore
 import Foundation
 
 #if canImport(Glibc)
@@ -71,7 +72,7 @@ extension Bench {
             try keepUp(fleet)
             usleep(100_000)
         }
-        let audit = ChaosAudit(database: home + "/baton.db", markers: markers)
+        let audit = ChaosAudit(database: StoreSelection.databaseURL() ?? home + "/baton.db", markers: markers)
         var unchanged: (snapshot: String, since: Date)?
         while Date() < ended && !interrupted.isSet {
             try keepUp(fleet)
@@ -105,9 +106,9 @@ extension Bench {
         report["n"] = .int(Int64(rounds))
         report["seed"] = .int(Int64(seed))
         report["seconds"] = .double(round3(seconds(since: began)))
-        report["integrity_check"] = .string(integrity)
+        report["integrity_check"] = .string(integrity ?? "not run on PostgreSQL (pg_amcheck is its check)")
         var problems = verdict.problems
-        if integrity != "ok" { problems.append("PRAGMA integrity_check: \(integrity)") }
+        if let integrity, integrity != "ok" { problems.append("PRAGMA integrity_check: \(integrity)") }
         report["violations"] = .array(problems.map { .string($0) })
         guard problems.isEmpty else {
             printReport(report, json: arguments.contains("--json"))

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// What `baton-bench chaos` finds in the store and the marker files once everything has settled,
-/// read with the `sqlite3` shell (read-only), as an operator would.
+/// read as an operator would: with the `sqlite3` shell (read-only), or with `psql` for a PostgreSQL
+/// store (`--database`).
 struct ChaosAudit {
     /// One flow run as the audit needs it.
     struct Run {
@@ -40,8 +41,11 @@ struct ChaosAudit {
         var overlapped: Bool
     }
 
+    /// The SQLite file, or the PostgreSQL database's URL.
     let database: String
     let markers: String
+
+    var onPostgres: Bool { database.hasPrefix("postgresql://") || database.hasPrefix("postgres://") }
 
     // MARK: Reading
 
@@ -49,7 +53,7 @@ struct ChaosAudit {
         let rows = try query(
             """
             SELECT r.id, f.name AS flow, r.state_type, r.state_name, r.attempt, r.pool, r.deployment_id, r.scheduled_time, r.created_at,
-                   json_extract(r.parameters, '$.tag') AS tag, r.supervisor_pid, r.supervisor_start, w.pid AS worker_pid, w.process_start AS worker_start
+                   \(onPostgres ? "(r.parameters::json)->>'tag'" : "json_extract(r.parameters, '$.tag')") AS tag, r.supervisor_pid, r.supervisor_start, w.pid AS worker_pid, w.process_start AS worker_start
             FROM flow_runs r JOIN flows f ON f.id = r.flow_id LEFT JOIN workers w ON w.id = r.worker_id
             """)
         var runs: [String: Run] = [:]
@@ -90,8 +94,10 @@ struct ChaosAudit {
         ).compactMap { $0["id"]?.stringValue }
     }
 
-    func integrity() throws -> String {
-        try query("PRAGMA integrity_check").compactMap { $0["integrity_check"]?.stringValue }.joined(separator: "; ")
+    /// SQLite's integrity check; nil on PostgreSQL, whose own check is pg_amcheck.
+    func integrity() throws -> String? {
+        guard !onPostgres else { return nil }
+        return try query("PRAGMA integrity_check").compactMap { $0["integrity_check"]?.stringValue }.joined(separator: "; ")
     }
 
     /// Every attempt the flows recorded in the marker folder.
@@ -117,6 +123,7 @@ struct ChaosAudit {
     // MARK: The sqlite3 shell
 
     private func query(_ sql: String) throws -> [JSONValue] {
+        if onPostgres { return try psql(sql) }
         guard let shell = Self.sqlite3 else {
             throw BatonError(.invalidInput, "the chaos audit reads the store with the sqlite3 shell, and no sqlite3 is on PATH: install it (apt-get install sqlite3)")
         }
@@ -139,13 +146,37 @@ struct ChaosAudit {
         return try JSONValue(json: text).arrayValue ?? []
     }
 
-    static let sqlite3: String? = {
+    /// The rows of `sql` on the PostgreSQL database, as `psql` prints them folded into one JSON array.
+    private func psql(_ sql: String) throws -> [JSONValue] {
+        guard let shell = Self.executable("psql") else {
+            throw BatonError(.invalidInput, "the chaos audit reads a PostgreSQL store with psql, and no psql is on PATH: install it (apt-get install postgresql-client)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: shell)
+        process.arguments = [database, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", "SELECT coalesce(json_agg(t), '[]'::json) FROM (\(sql)) t"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let problem = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BatonError(.io, "psql failed (\(process.terminationStatus)): \(String(decoding: problem, as: UTF8.self).prefix(300))")
+        }
+        return try JSONValue(json: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)).arrayValue ?? []
+    }
+
+    static let sqlite3 = executable("sqlite3")
+
+    static func executable(_ name: String) -> String? {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin"] {
-            let candidate = "\(directory)/sqlite3"
+            let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
-    }()
+    }
 
     private func number(_ value: JSONValue?) -> Double? {
         guard let value else { return nil }
