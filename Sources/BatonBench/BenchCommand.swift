@@ -135,7 +135,14 @@ final class Bench {
         }
     }
 
-    func cleanUp() { try? FileManager.default.removeItem(atPath: scratch) }
+    /// Removes the scratch folder, unless `BATON_BENCH_KEEP` is set (to look at what a run left).
+    func cleanUp() {
+        if ProcessInfo.processInfo.environment["BATON_BENCH_KEEP"] != nil {
+            warn("kept \(scratch)")
+            return
+        }
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
 
     func progress(_ text: String) { warn(text) }
 
