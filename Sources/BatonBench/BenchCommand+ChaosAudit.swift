@@ -122,14 +122,26 @@ struct ChaosAudit {
 
     // MARK: The sqlite3 shell
 
+    /// The rows of `sql`, read with the store's own shell: `sqlite3` (read-only), or `psql` with the
+    /// rows folded into one JSON array.
     private func query(_ sql: String) throws -> [JSONValue] {
-        if onPostgres { return try psql(sql) }
-        guard let shell = Self.sqlite3 else {
-            throw BatonError(.invalidInput, "the chaos audit reads the store with the sqlite3 shell, and no sqlite3 is on PATH: install it (apt-get install sqlite3)")
+        let text =
+            onPostgres
+            ? try shell(
+                "psql", package: "postgresql-client",
+                [database, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", "SELECT coalesce(json_agg(t), '[]'::json) FROM (\(sql)) t"])
+            : try shell("sqlite3", package: "sqlite3", ["-readonly", "-json", "-cmd", ".timeout 60000", database, sql])
+        return text.isEmpty ? [] : try JSONValue(json: text).arrayValue ?? []
+    }
+
+    /// What `name` (from `package`) prints given `arguments`, trimmed; its error output in the error.
+    private func shell(_ name: String, package: String, _ arguments: [String]) throws -> String {
+        guard let path = Self.executable(name) else {
+            throw BatonError(.invalidInput, "the chaos audit reads the store with \(name), and no \(name) is on PATH: install it (apt-get install \(package))")
         }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: shell)
-        process.arguments = ["-readonly", "-json", "-cmd", ".timeout 60000", database, sql]
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -139,36 +151,10 @@ struct ChaosAudit {
         let problem = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw BatonError(.io, "sqlite3 \(database) failed (\(process.terminationStatus)): \(String(decoding: problem, as: UTF8.self).prefix(300))")
+            throw BatonError(.io, "\(name) failed (\(process.terminationStatus)): \(String(decoding: problem, as: UTF8.self).prefix(300))")
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.isEmpty { return [] }
-        return try JSONValue(json: text).arrayValue ?? []
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
-
-    /// The rows of `sql` on the PostgreSQL database, as `psql` prints them folded into one JSON array.
-    private func psql(_ sql: String) throws -> [JSONValue] {
-        guard let shell = Self.executable("psql") else {
-            throw BatonError(.invalidInput, "the chaos audit reads a PostgreSQL store with psql, and no psql is on PATH: install it (apt-get install postgresql-client)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: shell)
-        process.arguments = [database, "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", "SELECT coalesce(json_agg(t), '[]'::json) FROM (\(sql)) t"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let problem = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BatonError(.io, "psql failed (\(process.terminationStatus)): \(String(decoding: problem, as: UTF8.self).prefix(300))")
-        }
-        return try JSONValue(json: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)).arrayValue ?? []
-    }
-
-    static let sqlite3 = executable("sqlite3")
 
     static func executable(_ name: String) -> String? {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin"] {
