@@ -233,9 +233,20 @@ extension SQLStore {
     /// Records which process supervises a run, so that a cancellation reaches it.
     public func setSupervisor(flowRunID: String, process: ProcessIdentity) throws {
         try write { db in
+            // Only an open run takes a supervisor: a run cancelled in the instant between its claim and
+            // this write was ended directly (it had no supervisor to tell), and must not be run now.
             try db.run(
-                "UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ? WHERE id = ?",
+                """
+                UPDATE flow_runs SET supervisor_pid = ?, supervisor_start = ?
+                WHERE id = ? AND state_type NOT IN ('completed', 'failed', 'crashed', 'cancelled')
+                """,
                 [.int(Int64(process.pid)), .text(process.stored), .text(flowRunID)])
+            if db.changes == 0 {
+                let state = try db.query("SELECT state_type FROM flow_runs WHERE id = ?", [.text(flowRunID)], row: { $0.text(0) }).first
+                throw state == nil
+                    ? BatonError(.notFound, "no flow run '\(flowRunID)'")
+                    : BatonError(.conflict, "flow run '\(flowRunID)' is over (\(state ?? "")) and is not run")
+            }
         }
     }
 }

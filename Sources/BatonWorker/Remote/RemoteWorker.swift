@@ -252,9 +252,12 @@ public final class RemoteWorker: @unchecked Sendable {
         guard event.event == "flow_run", let data = try? JSONValue(json: Data(event.data.utf8)), let id = data["id"]?.stringValue,
             let state = data["state"]?.stringValue.flatMap(StateType.init(rawValue:))
         else { return }
-        if state == .cancelling {
+        // A run still starting here (claimed, its runner not yet up) is cancelled by the server
+        // directly: `cancelled` without `cancelling` first. Its runner is stopped all the same.
+        if state == .cancelling || state == .cancelled {
             lock.withLock { active[id] }?.cancel(reason: "cancelled by request")
-        } else if state == .scheduled || state.isFinal {
+        }
+        if state == .scheduled || state.isFinal {
             wakeup.ring(Wake.work.rawValue)
         }
     }

@@ -216,4 +216,20 @@ import Testing
         #expect(w.silentAfter() == t0.addingTimeInterval(6))
         #expect(w.silentAfter(watchedSince: t0.addingTimeInterval(100)) == t0.addingTimeInterval(106), "a new scheduler waits three periods")
     }
+
+    /// A run cancelled between its claim and its supervisor's start (ended directly, having no
+    /// supervisor to tell) takes no supervisor afterwards: its worker learns it is over and runs nothing.
+    @Test(arguments: StoreBackend.all)
+    func aRunCancelledBeforeItsSupervisorStartedTakesNone(_ backend: StoreBackend) throws {
+        let store = try subject(backend).store
+        let me = try worker(store, "w")
+        try queued(store, due: t0)
+        let run = try #require(try claim(store, me, by: t0))
+        let cancel = try RunTransitions.cancel(run, supervisor: nil, supervisorAlive: false, now: t0)
+        #expect(try store.updateFlowRun(run.id, if: cancel.guardedBy, cancel.change)?.state.type == .cancelled)
+        #expect(throws: BatonError.self) { try store.setSupervisor(flowRunID: run.id, process: ProcessIdentity(pid: 1, start: "1", host: "far")) }
+        #expect(try store.supervisor(of: run.id) == nil)
+        #expect(try store.flowRun(run.id, project: nil).state.type == .cancelled)
+        #expect(throws: BatonError.self) { try store.setSupervisor(flowRunID: "no-such-run", process: .current) }
+    }
 }
