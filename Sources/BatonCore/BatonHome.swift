@@ -29,6 +29,8 @@ public struct BatonHome: Sendable, Hashable {
     public var databasePath: String { path + "/baton.db" }
     public var librariesPath: String { path + "/libraries" }
     public var stagingPath: String { path + "/staging" }
+    /// The key secrets are sealed with, when `BATON_SECRET_KEY` gives none (0600).
+    public var secretKeyPath: String { path + "/secret.key" }
     /// Lock files: `scheduler.lock`, held by the worker that schedules, and one per worker.
     public var locksPath: String { path + "/locks" }
     /// Working directories of runs executed by workers and servers, one per run.

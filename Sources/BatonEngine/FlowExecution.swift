@@ -170,7 +170,27 @@ final class FlowExecution: Sendable {
         for context in Contexts.taskAttempts(of: self) { engine.library.cancel(context: context) }
     }
 
-    func emit(_ event: RunEvent) { engine.services.emit(event) }
+    /// Reports an event, with every secret the run has read hidden in it.
+    func emit(_ event: RunEvent) { engine.services.emit(engine.secrets.apply(event)) }
+
+    /// Reads a secret or variable for a body of this run; a secret is masked from then on, before
+    /// the body gets it (so nothing it records afterwards can carry it).
+    func readValue(_ kind: NamedValueKind, name: String, completion: Completion) {
+        let engine = self.engine
+        let flowRunID = self.flowRunID
+        Task {
+            do {
+                let value = try await engine.services.readValue(kind, name: name, flowRunID: flowRunID)
+                if kind == .secret { engine.secrets.add(value) }
+                completion.call(BATON_STATUS_OK, Array(value.utf8))
+            } catch {
+                let known = error as? BatonError
+                completion.call(
+                    BATON_STATUS_FAILED,
+                    ErrorObject(type: known?.code.rawValue ?? "BatonError", message: known?.message ?? "\(error)").bytes)
+            }
+        }
+    }
 
     func log(_ level: LogLevel, _ message: String, taskRunID: String? = nil, taskRunName: String? = nil) {
         emit(.log(LogRecord(

@@ -19,7 +19,7 @@ enum HostTable {
                 struct_size: UInt32(MemoryLayout<baton_host_v1>.size),
                 abi_version: BATON_ABI_MAJOR << 16 | BATON_ABI_MINOR,
                 submit_task: submitTask, log: log, artifact: artifact, flow_finished: finished,
-                task_finished: finished, submit_call: submitCall, start_subflow: startSubflow))
+                task_finished: finished, submit_call: submitCall, start_subflow: startSubflow, read_value: readValue))
         return UnsafePointer(table)
     }()
 
@@ -60,6 +60,22 @@ enum HostTable {
             entry.flow.startSubflow(
                 String(cString: name), parameters: copy(parameters, length), parentTaskRunID: entry.taskRunID,
                 completion: completion)
+        }
+
+    static let readValue:
+        @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, baton_task_done_fn?, UnsafeMutableRawPointer?) -> Void = {
+            caller, kind, name, done, doneContext in
+            let completion = Completion(done: done, context: doneContext)
+            guard let kind, let name, let entry = Contexts.entry(UInt(bitPattern: caller)) else {
+                completion.call(BATON_STATUS_FAILED, ErrorObject(type: "BatonError", message: "a secret or variable read outside a run").bytes)
+                return
+            }
+            guard let valueKind = NamedValueKind(rawValue: String(cString: kind)) else {
+                completion.call(
+                    BATON_STATUS_BAD_INPUT, ErrorObject(type: "invalidInput", message: "'\(String(cString: kind))' is not secret or variable").bytes)
+                return
+            }
+            entry.flow.readValue(valueKind, name: String(cString: name), completion: completion)
         }
 
     static let log: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<UInt8>?, Int) -> Void = {

@@ -22,6 +22,8 @@ public final class RunEngine: Sendable {
     /// Why the run is being cancelled, once it is; `cancelled` says so without taking the lock.
     private let cancelReason = Locked<String?>(nil)
     private let cancelled = Atomic<Bool>(false)
+    /// The secret values this run has read: hidden in every event it reports.
+    let secrets = SecretMask()
     /// Decoded task options, by their bytes.
     private let knownOptions = Locked<[OptionsKey: TaskOptionsSpec]>([:])
 

@@ -19,6 +19,16 @@ public protocol RunServices: Sendable {
     func cancelWaits()
     /// Returns once every event emitted so far has been delivered.
     func flush() async
+    /// A secret or variable of the project of `flowRunID`, as the store (or the server) answers:
+    /// throws `notFound` when there is none, `forbidden` when the run may not read it.
+    func readValue(_ kind: NamedValueKind, name: String, flowRunID: String) async throws -> String
+}
+
+extension RunServices {
+    /// Services that answer no value (benchmarks, in-process tests) say so.
+    public func readValue(_ kind: NamedValueKind, name: String, flowRunID: String) async throws -> String {
+        throw BatonError(.notFound, "no \(kind.rawValue) '\(name)': this run has no store to read \(kind.rawValue)s from")
+    }
 }
 
 /// The engine's clock, injectable so that tests of delays and timeouts need not sleep.

@@ -32,6 +32,8 @@ public enum RunnerExecutable {
 public final class RunSupervisor: Sendable {
     /// Where the run is recorded: the store, or a server's API for a worker on another host.
     let store: any RunRecorder
+    /// Where the run's secrets and variables come from.
+    let values: (any RunValueReader)?
     let executable: String
     /// How long a cancelled runner may take to stop by itself before it is killed.
     let stopGrace: Double
@@ -39,8 +41,12 @@ public final class RunSupervisor: Sendable {
     /// watches the store learns at once when it dies; nil holds none (benchmarks, in-process tests).
     let locks: String?
 
-    public init(store: any RunRecorder, runnerExecutable: String = RunnerExecutable.default, stopGrace: Double = 10, locks: String? = nil) {
+    public init(
+        store: any RunRecorder, values: (any RunValueReader)? = nil, runnerExecutable: String = RunnerExecutable.default, stopGrace: Double = 10,
+        locks: String? = nil
+    ) {
         self.store = store
+        self.values = values
         self.executable = runnerExecutable
         self.stopGrace = stopGrace
         self.locks = locks
@@ -89,7 +95,7 @@ public final class RunSupervisor: Sendable {
             throw error
         }
 
-        var session = Session(run: run, store: store, child: child, observer: observer)
+        var session = Session(run: run, store: store, values: values, child: child, observer: observer)
         do {
             try child.send(.start(RunnerStart(libraryPath: library.path, libraryHash: library.hash, spec: spec)))
             _ = try child.pump(

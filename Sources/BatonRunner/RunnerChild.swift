@@ -317,6 +317,17 @@ final class PipeServices: RunServices, @unchecked Sendable {
         }
     }
 
+    func readValue(_ kind: NamedValueKind, name: String, flowRunID: String) async throws -> String {
+        let answer: RunnerResponse = await withCheckedContinuation { continuation in
+            _ = request(.readValue(kind: kind, name: name, flowRunID: flowRunID)) { continuation.resume(returning: $0) }
+        }
+        switch answer {
+        case .value(let value): return value
+        case .refused(let code, let message): throw BatonError(code, message)
+        default: throw BatonError(.runner, "the supervisor answered a \(kind.rawValue) read with something else")
+        }
+    }
+
     func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, waiting: @escaping @Sendable () -> Void) async -> Bool {
         await withCheckedContinuation { continuation in
             pthread_mutex_lock(mutex)
@@ -402,7 +413,10 @@ final class PipeServices: RunServices, @unchecked Sendable {
                     case .response(let id, let response):
                         pthread_mutex_lock(mutex)
                         let answer = answers[id]
-                        if case .cache = response { answers[id] = nil }
+                        switch response {
+                        case .cache, .value, .refused: answers[id] = nil
+                        case .slots, .done: break
+                        }
                         pthread_mutex_unlock(mutex)
                         answer?(response)
                     case .cancel(let reason):

@@ -147,6 +147,11 @@ extension RunnerRequest {
         case .releaseSlots(let taskRunID):
             w.u8(3)
             w.string(taskRunID)
+        case .readValue(let kind, let name, let flowRunID):
+            w.u8(4)
+            w.string(kind.rawValue)
+            w.string(name)
+            w.string(flowRunID)
         }
     }
 
@@ -155,6 +160,9 @@ extension RunnerRequest {
         case 1: self = .cacheLookup(key: try r.string())
         case 2: self = .acquireSlots(tags: try r.strings(), taskRunID: try r.string(), flowRunID: try r.string())
         case 3: self = .releaseSlots(taskRunID: try r.string())
+        case 4:
+            guard let kind = NamedValueKind(rawValue: try r.string()) else { throw BinaryReader.Truncated() }
+            self = .readValue(kind: kind, name: try r.string(), flowRunID: try r.string())
         default: throw BinaryReader.Truncated()
         }
     }
@@ -180,6 +188,13 @@ extension RunnerResponse {
             w.bool(granted)
         case .done:
             w.u8(3)
+        case .value(let value):
+            w.u8(4)
+            w.string(value)
+        case .refused(let code, let message):
+            w.u8(5)
+            w.string(code.rawValue)
+            w.string(message)
         }
     }
 
@@ -195,6 +210,8 @@ extension RunnerResponse {
             }
         case 2: self = .slots(granted: try r.bool())
         case 3: self = .done
+        case 4: self = .value(try r.string())
+        case 5: self = .refused(BatonError.Code(rawValue: try r.string()) ?? .runner, message: try r.string())
         default: throw BinaryReader.Truncated()
         }
     }
@@ -205,6 +222,8 @@ enum RunnerRequest: Sendable {
     case cacheLookup(key: String)
     case acquireSlots(tags: [String], taskRunID: String, flowRunID: String)
     case releaseSlots(taskRunID: String)
+    /// A secret or variable of the run's project.
+    case readValue(kind: NamedValueKind, name: String, flowRunID: String)
 }
 
 /// The parent's answers. For `acquireSlots`, `slots(granted: false)` means "wait": a second answer
@@ -213,4 +232,8 @@ enum RunnerResponse: Sendable {
     case cache(CacheHit?)
     case slots(granted: Bool)
     case done
+    /// A secret's or variable's value.
+    case value(String)
+    /// A read the store or the server refused (none of that name, not allowed), with why.
+    case refused(BatonError.Code, message: String)
 }

@@ -10,6 +10,8 @@ import Glibc
 struct Session {
     let run: FlowRunRecord
     let store: any RunRecorder
+    /// Where the run's secrets and variables come from; nil: nowhere (a run that reads one fails).
+    let values: (any RunValueReader)?
     let child: ChildProcess
     let observer: (RunEvent) -> Void
     var finished = false
@@ -46,9 +48,10 @@ struct Session {
     var killAt: Date?
     var killed = false
 
-    init(run: FlowRunRecord, store: any RunRecorder, child: ChildProcess, observer: @escaping (RunEvent) -> Void) {
+    init(run: FlowRunRecord, store: any RunRecorder, values: (any RunValueReader)?, child: ChildProcess, observer: @escaping (RunEvent) -> Void) {
         self.run = run
         self.store = store
+        self.values = values
         self.child = child
         self.observer = observer
         flowRuns = [run.id]
@@ -202,6 +205,17 @@ struct Session {
                     // A slot freed before the watch began rang no bell here: look once more.
                     slotRetryOwed = true
                 }
+            }
+        case .readValue(let kind, let name, let flowRunID):
+            // Only for the runs of this runner, and every refusal as the child's error, never the session's.
+            do {
+                guard flowRuns.contains(flowRunID) else { throw BatonError(.forbidden, "flow run '\(flowRunID)' is not this runner's") }
+                guard let values else { throw BatonError(.notFound, "no \(kind.rawValue) '\(name)': this run has nowhere to read \(kind.rawValue)s from") }
+                try child.send(.response(id: id, .value(try values.readValue(kind, name: name, flowRunID: flowRunID))))
+            } catch let error as BatonError {
+                try child.send(.response(id: id, .refused(error.code, message: error.message)))
+            } catch {
+                try child.send(.response(id: id, .refused(.runner, message: "\(error)")))
             }
         case .releaseSlots(let taskRunID):
             if try store.releaseSlots(taskRunID: taskRunID) {

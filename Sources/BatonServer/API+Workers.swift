@@ -78,6 +78,15 @@ extension API {
                 let hit = try runs.cachedResult(workerID: request.path("id"), flowRunID: request.path("run"), key: try body.string("key"), caller)
                 return try Reply.json(CacheAnswer(hit: hit))
             },
+            Route(method: "POST", pattern: run + "/values", summary: "Read a secret or variable of the run's project for its flow", tag: "workers", permission: .run, body: "ValueRead", response: "ValueAnswer", audited: false) { request, caller in
+                let body = try request.jsonObject()
+                try body.only(["kind", "name"])
+                guard let kind = NamedValueKind(rawValue: try body.string("kind")) else {
+                    throw APIError.badRequest("field 'kind' is not valid: expected secret or variable", field: "kind")
+                }
+                let value = try runs.readValue(kind, name: try body.string("name"), workerID: request.path("id"), flowRunID: request.path("run"), caller)
+                return Reply.json(["value": .string(value)])
+            },
             Route(method: "POST", pattern: run + "/slots", summary: "Take concurrency slots for a task run of the run", tag: "workers", permission: .run, body: "SlotRequest", response: "Slots", audited: false) { request, caller in
                 let body = try request.jsonObject()
                 try body.only(["tags", "taskRun", "flowRun"])

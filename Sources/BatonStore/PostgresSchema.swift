@@ -299,5 +299,17 @@ enum PostgresSchema {
             PRIMARY KEY (flow_run_id, attempt)
         );
         """,
+        // SQLite's 13: secrets and variables (see ``Schema/migrations``).
+        """
+        CREATE TABLE named_values (
+            project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            set_by TEXT,
+            set_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (project_id, kind, name)
+        );
+        """,
     ]
 }

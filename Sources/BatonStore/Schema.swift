@@ -403,5 +403,18 @@ enum Schema {
             PRIMARY KEY (flow_run_id, attempt)
         );
         """,
+        // 13: secrets and variables, named values of a project. A secret's value is stored sealed
+        // (AES-256-GCM, with a key kept outside the store), a variable's as it is.
+        """
+        CREATE TABLE named_values (
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            set_by TEXT,
+            set_at REAL NOT NULL,
+            PRIMARY KEY (project_id, kind, name)
+        );
+        """,
     ]
 }

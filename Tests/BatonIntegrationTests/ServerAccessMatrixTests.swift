@@ -173,6 +173,8 @@ struct ServerAccessMatrixTests {
         case ("POST", "/api/workers/{id}/runs/{run}/cache"): #"{"key": "k"}"#
         case ("POST", "/api/workers/{id}/runs/{run}/slots"): #"{"tags": ["matrix"], "taskRun": "t"}"#
         case ("POST", "/api/workers/{id}/runs/{run}/end"): #"{"state": "crashed"}"#
+        case ("POST", "/api/workers/{id}/runs/{run}/values"): #"{"kind": "secret", "name": "matrix"}"#
+        case ("PUT", "/api/secrets/{name}"), ("PUT", "/api/variables/{name}"): #"{"value": "v-\#(slug)"}"#
         default: "{}"
         }
         if method == "POST" && path == "/api/libraries" { return ("application/octet-stream", Array("not a library".utf8)) }

@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func thisHostsMagicComesFromTheHeader() {
-        #expect(LibraryMagic.host.abi == "1.1")
+        #expect(LibraryMagic.host.abi == "1.2")
         #expect(LibraryMagic.host.swiftCompiler >= 60200)
     }
 }

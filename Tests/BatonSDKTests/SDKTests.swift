@@ -125,7 +125,7 @@ let sdkFlow = Flow("sdk-test-flow", description: "doubles", schedule: .every(min
         _ = (double, add, sdkFlow)
         let json = try JSONSerialization.jsonObject(with: Data(ManifestBuilder.build())) as? [String: Any]
         #expect(json?["abiMajor"] as? Int == Int(BATON_ABI_MAJOR))
-        #expect(json?["sdkVersion"] as? String == "0.2.0")
+        #expect(json?["sdkVersion"] as? String == "0.2.1")
         let flows = json?["flows"] as? [[String: Any]] ?? []
         let flow = flows.first { $0["name"] as? String == "sdk-test-flow" }
         #expect(flow?["description"] as? String == "doubles")

@@ -64,6 +64,7 @@ import Testing
             ALTER TABLE workers DROP COLUMN heartbeat_seconds;
             DROP TABLE event_batches;
             DROP TABLE library_files;
+            DROP TABLE named_values;
             COMMIT;
             PRAGMA user_version = 10;
             """)

@@ -62,6 +62,24 @@ struct HostBridge: @unchecked Sendable {
         }
     }
 
+    /// Reads a secret or variable of the run's project (ABI 1.2) and waits for it.
+    func readValue(caller: UInt, kind: String, name: String) async -> (Int32, [UInt8]) {
+        guard Int(table.pointee.struct_size) >= MemoryLayout<baton_host_v1>.offset(of: \baton_host_v1.read_value)! + MemoryLayout<UnsafeRawPointer>.size,
+            table.pointee.read_value != nil
+        else {
+            let refusal = ErrorInfo(type: "incompatible", message: "this baton host is too old to read secrets and variables: upgrade it")
+            return (BATON_STATUS_INCOMPATIBLE, (try? BatonJSON.encode(refusal)) ?? [])
+        }
+        return await withCheckedContinuation { continuation in
+            let box = Unmanaged.passRetained(CompletionBox { continuation.resume(returning: ($0, $1)) }).toOpaque()
+            kind.withCString { kind in
+                name.withCString { name in
+                    BodyExecutor.hostCall { table.pointee.read_value?(UnsafeMutableRawPointer(bitPattern: caller), kind, name, HostBridge.done, box) }
+                }
+            }
+        }
+    }
+
     func flowFinished(context: UInt, status: Int32, output: [UInt8]) {
         output.withUnsafeBufferPointer { output in
             BodyExecutor.hostCall { table.pointee.flow_finished?(UnsafeMutableRawPointer(bitPattern: context), status, output.baseAddress, output.count) }

@@ -10,131 +10,131 @@
 #if compiler(>=6.5)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 0xFFFF_FFFF, 0, 2, 0, 0)  // a compiler newer than this table: refused until updated
+    (32, 1, 2, 0xFFFF_FFFF, 0, 2, 1, 0)  // a compiler newer than this table: refused until updated
 #elseif compiler(>=6.4.9)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60409, 0, 2, 0, 0)
+    (32, 1, 2, 60409, 0, 2, 1, 0)
 #elseif compiler(>=6.4.8)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60408, 0, 2, 0, 0)
+    (32, 1, 2, 60408, 0, 2, 1, 0)
 #elseif compiler(>=6.4.7)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60407, 0, 2, 0, 0)
+    (32, 1, 2, 60407, 0, 2, 1, 0)
 #elseif compiler(>=6.4.6)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60406, 0, 2, 0, 0)
+    (32, 1, 2, 60406, 0, 2, 1, 0)
 #elseif compiler(>=6.4.5)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60405, 0, 2, 0, 0)
+    (32, 1, 2, 60405, 0, 2, 1, 0)
 #elseif compiler(>=6.4.4)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60404, 0, 2, 0, 0)
+    (32, 1, 2, 60404, 0, 2, 1, 0)
 #elseif compiler(>=6.4.3)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60403, 0, 2, 0, 0)
+    (32, 1, 2, 60403, 0, 2, 1, 0)
 #elseif compiler(>=6.4.2)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60402, 0, 2, 0, 0)
+    (32, 1, 2, 60402, 0, 2, 1, 0)
 #elseif compiler(>=6.4.1)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60401, 0, 2, 0, 0)
+    (32, 1, 2, 60401, 0, 2, 1, 0)
 #elseif compiler(>=6.4.0)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60400, 0, 2, 0, 0)
+    (32, 1, 2, 60400, 0, 2, 1, 0)
 #elseif compiler(>=6.3.9)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60309, 0, 2, 0, 0)
+    (32, 1, 2, 60309, 0, 2, 1, 0)
 #elseif compiler(>=6.3.8)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60308, 0, 2, 0, 0)
+    (32, 1, 2, 60308, 0, 2, 1, 0)
 #elseif compiler(>=6.3.7)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60307, 0, 2, 0, 0)
+    (32, 1, 2, 60307, 0, 2, 1, 0)
 #elseif compiler(>=6.3.6)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60306, 0, 2, 0, 0)
+    (32, 1, 2, 60306, 0, 2, 1, 0)
 #elseif compiler(>=6.3.5)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60305, 0, 2, 0, 0)
+    (32, 1, 2, 60305, 0, 2, 1, 0)
 #elseif compiler(>=6.3.4)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60304, 0, 2, 0, 0)
+    (32, 1, 2, 60304, 0, 2, 1, 0)
 #elseif compiler(>=6.3.3)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60303, 0, 2, 0, 0)
+    (32, 1, 2, 60303, 0, 2, 1, 0)
 #elseif compiler(>=6.3.2)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60302, 0, 2, 0, 0)
+    (32, 1, 2, 60302, 0, 2, 1, 0)
 #elseif compiler(>=6.3.1)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60301, 0, 2, 0, 0)
+    (32, 1, 2, 60301, 0, 2, 1, 0)
 #elseif compiler(>=6.3.0)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60300, 0, 2, 0, 0)
+    (32, 1, 2, 60300, 0, 2, 1, 0)
 #elseif compiler(>=6.2.9)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60209, 0, 2, 0, 0)
+    (32, 1, 2, 60209, 0, 2, 1, 0)
 #elseif compiler(>=6.2.8)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60208, 0, 2, 0, 0)
+    (32, 1, 2, 60208, 0, 2, 1, 0)
 #elseif compiler(>=6.2.7)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60207, 0, 2, 0, 0)
+    (32, 1, 2, 60207, 0, 2, 1, 0)
 #elseif compiler(>=6.2.6)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60206, 0, 2, 0, 0)
+    (32, 1, 2, 60206, 0, 2, 1, 0)
 #elseif compiler(>=6.2.5)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60205, 0, 2, 0, 0)
+    (32, 1, 2, 60205, 0, 2, 1, 0)
 #elseif compiler(>=6.2.4)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60204, 0, 2, 0, 0)
+    (32, 1, 2, 60204, 0, 2, 1, 0)
 #elseif compiler(>=6.2.3)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60203, 0, 2, 0, 0)
+    (32, 1, 2, 60203, 0, 2, 1, 0)
 #elseif compiler(>=6.2.2)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60202, 0, 2, 0, 0)
+    (32, 1, 2, 60202, 0, 2, 1, 0)
 #elseif compiler(>=6.2.1)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60201, 0, 2, 0, 0)
+    (32, 1, 2, 60201, 0, 2, 1, 0)
 #elseif compiler(>=6.2.0)
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 60200, 0, 2, 0, 0)
+    (32, 1, 2, 60200, 0, 2, 1, 0)
 #else
 @section(".baton_magic") @used
 let batonMagicRecord: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (32, 1, 1, 0, 0, 2, 0, 0)  // a compiler older than 6.2: refused
+    (32, 1, 2, 0, 0, 2, 1, 0)  // a compiler older than 6.2: refused
 #endif
 
 /// The magic values this SDK was compiled with, for tests and diagnostics.

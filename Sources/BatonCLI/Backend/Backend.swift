@@ -71,6 +71,14 @@ protocol Backend: AnyObject {
     func clearCache(task: String?) throws -> Int
     /// Artifacts, newest first, of one run and one key when given.
     func artifacts(flowRunID: String?, key: String?, limit: Int) throws -> [ArtifactRecord]
+
+    // MARK: Secrets and variables
+
+    func setValue(_ kind: NamedValueKind, name: String, value: String) throws -> NamedValueView
+    /// The project's values of one kind; a secret's without its value.
+    func values(_ kind: NamedValueKind) throws -> [NamedValueView]
+    func variable(_ name: String) throws -> NamedValueView
+    func removeValue(_ kind: NamedValueKind, name: String) throws
 }
 
 extension Backend {

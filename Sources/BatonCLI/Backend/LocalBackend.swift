@@ -55,4 +55,16 @@ final class LocalBackend: Backend {
     func artifacts(flowRunID: String?, key: String?, limit: Int) throws -> [ArtifactRecord] {
         try services.system.artifacts(flowRunID: flowRunID, key: key, limit: limit, caller)
     }
+
+    // MARK: Secrets and variables
+
+    func setValue(_ kind: NamedValueKind, name: String, value: String) throws -> NamedValueView {
+        try services.values.set(kind, name: name, value: value, caller)
+    }
+
+    func values(_ kind: NamedValueKind) throws -> [NamedValueView] { try services.values.list(kind, caller) }
+
+    func variable(_ name: String) throws -> NamedValueView { try services.values.get(.variable, name: name, caller) }
+
+    func removeValue(_ kind: NamedValueKind, name: String) throws { try services.values.remove(kind, name: name, caller) }
 }

@@ -168,3 +168,19 @@ extension ArtifactRecord {
             taskRunID: view.taskRunID, createdAt: view.createdAt)
     }
 }
+
+/// Secrets and variables, through the API.
+extension RemoteBackend {
+    func setValue(_ kind: NamedValueKind, name: String, value: String) throws -> NamedValueView {
+        let target = "/api/\(kind.rawValue)s/\(APITarget.segment(name))"
+        return try decode(NamedValueView.self, from: try send("PUT", target, json: .object(["value": .string(value)])), target)
+    }
+
+    func values(_ kind: NamedValueKind) throws -> [NamedValueView] { try list("/api/\(kind.rawValue)s", key: kind.rawValue + "s").items }
+
+    func variable(_ name: String) throws -> NamedValueView { try get("/api/variables/\(APITarget.segment(name))") }
+
+    func removeValue(_ kind: NamedValueKind, name: String) throws {
+        try send("DELETE", "/api/\(kind.rawValue)s/\(APITarget.segment(name))")
+    }
+}

@@ -78,6 +78,23 @@ enum Contracts {
             errors: workerRunErrors.union([.invalidInput])),
         "POST /api/workers/{id}/runs/{run}/cache": Contract(
             inputs: [worker, workerRun], body: .json(schema: "CacheLookup", fields: [.required("key", .string(minLength: 1))]), errors: workerRunErrors),
+        "POST /api/workers/{id}/runs/{run}/values": Contract(
+            inputs: [worker, workerRun],
+            body: .json(schema: "ValueRead", fields: [
+                .required("kind", .enumeration(["secret", "variable"])), .required("name", .name(what: "name")),
+            ]),
+            errors: workerRunErrors),
+        "GET /api/secrets": Contract(),
+        "PUT /api/secrets/{name}": Contract(
+            inputs: [.path("name")],
+            body: .json(schema: "SecretValue", fields: [.required("value", .string(minLength: 1))]),
+            errors: [.invalidInput]),
+        "DELETE /api/secrets/{name}": Contract(inputs: [.path("name")], errors: [.notFound]),
+        "GET /api/variables": Contract(),
+        "GET /api/variables/{name}": Contract(inputs: [.path("name")], errors: [.notFound]),
+        "PUT /api/variables/{name}": Contract(
+            inputs: [.path("name")], body: .json(schema: "VariableValue", fields: [.required("value", .string(minLength: 1))]), errors: [.invalidInput]),
+        "DELETE /api/variables/{name}": Contract(inputs: [.path("name")], errors: [.notFound]),
         "POST /api/workers/{id}/runs/{run}/slots": Contract(
             inputs: [worker, workerRun],
             body: .json(schema: "SlotRequest", fields: [

@@ -53,7 +53,7 @@ extension RunService {
     ) throws -> ExecutionOutcome {
         try services.authorize(caller, .run, in: run.project)
         let reuse = try store.reusableResults(for: run)
-        let final = try RunSupervisor(store: store, locks: services.home.locksPath).execute(
+        let final = try RunSupervisor(store: store, values: services.values.runReader(), locks: services.home.locksPath).execute(
             run, reuse: reuse, control: options.control, interruptible: options.interruptible,
             workingDirectory: options.workingDirectory, observer: observer)
         let retried = options.retryOnCrash && final.state.type == .crashed ? try retryIfAllowed(run.id) : false

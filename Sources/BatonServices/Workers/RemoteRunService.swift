@@ -112,6 +112,12 @@ public struct RemoteRunService: Sendable {
         return try store.cachedResult(key: key, forRun: flowRunID, now: services.options.now())
     }
 
+    /// A secret or variable of the run's project, for its runner (each secret read audited by name).
+    public func readValue(_ kind: NamedValueKind, name: String, workerID: String, flowRunID: String, _ caller: Caller) throws -> String {
+        _ = try owned(workerID, flowRunID, caller)
+        return try services.values.read(kind, name: name, forRun: flowRunID, caller)
+    }
+
     /// Takes the slots of a task run of the run (or of one of its subflows), held in the name of the
     /// run's supervisor.
     public func acquireSlots(workerID: String, flowRunID: String, tags: [String], taskRunID: String, taskFlowRunID: String, _ caller: Caller) throws -> Bool {

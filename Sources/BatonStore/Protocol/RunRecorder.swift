@@ -24,6 +24,14 @@ public protocol RunRecorder: AnyObject, Sendable {
     func doorbell() throws -> any StoreDoorbell
 }
 
+/// Where a supervisor gets the secrets and variables its run reads: the application layer of this
+/// host (which holds the secret key, checks the run's project and audits each read), or the server,
+/// for a worker on another host.
+public protocol RunValueReader: Sendable {
+    /// The value of `name` in the project of `flowRunID`: `notFound` when there is none.
+    func readValue(_ kind: NamedValueKind, name: String, flowRunID: String) throws -> String
+}
+
 /// A run version's library where this host keeps it, and the version's facts its runner needs.
 public struct RunLibrary: Sendable, Codable, Hashable {
     /// The library file on this host (checked against `hash` when it is loaded).

@@ -18,7 +18,7 @@ import Glibc
 /// result, a concurrency slot) is asked only after every batch before it is delivered, since its
 /// answer may depend on them; while the server is away it fails as a store out of reach does, and the
 /// supervisor asks again later (see `StoreOutage`).
-final class APIRecorder: RunRecorder, @unchecked Sendable {
+final class APIRecorder: RunRecorder, RunValueReader, @unchecked Sendable {
     // @unchecked: one supervisor thread uses it (the worker hands each run its own recorder).
     let link: ServerLink
     let client: HTTPClient
@@ -111,6 +111,17 @@ final class APIRecorder: RunRecorder, @unchecked Sendable {
         try deliver()
         let body = try link.send(client, "POST", runPath + "/cache", json: .object(["key": .string(key)]))
         return try link.decode(CacheAnswer.self, from: body, runPath + "/cache").hit
+    }
+
+    /// A secret or variable of the run's project, from the server (which audits each secret read).
+    /// Asked after the batches before it, like every question.
+    func readValue(_ kind: NamedValueKind, name: String, flowRunID: String) throws -> String {
+        try deliver()
+        let body = try link.send(client, "POST", runPath + "/values", json: .object(["kind": .string(kind.rawValue), "name": .string(name)]))
+        guard let value = (try? JSONValue(json: Data(body)))?["value"]?.stringValue else {
+            throw BatonError(.runner, "the server's answer to a \(kind.rawValue) read is not one")
+        }
+        return value
     }
 
     func acquireSlots(tags: [String], taskRunID: String, flowRunID: String, holder: ProcessIdentity) throws -> Bool {

@@ -276,7 +276,7 @@ public final class RemoteWorker: @unchecked Sendable {
             var line: String
             do {
                 let recorder = try APIRecorder(link: link, workerID: workerID, assignment: assignment, home: home, fetching: fetching, slots: slots, say: say)
-                let supervisor = RunSupervisor(store: recorder)
+                let supervisor = RunSupervisor(store: recorder, values: recorder)
                 _ = try supervisor.execute(
                     run, reuse: assignment.reuse, control: control, interruptible: false,
                     workingDirectory: try home.prepareRunDirectory(for: run.id, configured: nil))

@@ -28,12 +28,12 @@ extern "C" {
 
 /* ABI version. Major: incompatible change. Minor: tables grew at their end. */
 #define BATON_ABI_MAJOR 1u
-#define BATON_ABI_MINOR 1u
+#define BATON_ABI_MINOR 2u
 
 /* Version of the Baton SDK that flow libraries link statically. */
 #define BATON_SDK_VERSION_MAJOR 0u
 #define BATON_SDK_VERSION_MINOR 2u
-#define BATON_SDK_VERSION_PATCH 0u
+#define BATON_SDK_VERSION_PATCH 1u
 
 /* Version of the Swift compiler that compiled the including module, e.g. 60301 for 6.3.1. Flow
  * library and host must come from one toolchain: a flow library's RUNPATH names its toolchain's
@@ -151,6 +151,19 @@ typedef struct baton_host_v1 {
      */
     void (*start_subflow)(void *caller, const char *flow, const uint8_t *parameters,
                           size_t parameters_length, baton_task_done_fn done, void *done_context);
+
+    /* ---- ABI 1.2 ---- */
+
+    /*
+     * Read a named value of the project of the caller's run: `kind` is "secret" or "variable" and
+     * `name` its name, both NUL-terminated and borrowed for the call. `done` is called exactly once,
+     * from any thread: BATON_STATUS_OK with the value's UTF-8 bytes (the value itself, not JSON), or
+     * BATON_STATUS_FAILED with a baton error object (no such value, not allowed). From the moment a
+     * secret is read, the host masks it ("****") in everything the run records: log lines, results,
+     * inputs, artifacts and state messages.
+     */
+    void (*read_value)(void *caller, const char *kind, const char *name, baton_task_done_fn done,
+                       void *done_context);
 } baton_host_v1;
 
 /*
