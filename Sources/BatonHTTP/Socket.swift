@@ -226,7 +226,9 @@ enum Socket {
     // MARK: Client side (for `HTTPClient`)
 
     /// A blocking connection to `host:port`, close-on-exec, with TCP_NODELAY and a send timeout.
-    static func connect(host: String, port: Int) throws(SocketError) -> Int32 {
+    /// With `deadline`, each address is tried only until it passes (ETIMEDOUT after), rather than
+    /// for as long as the system's connect timeout, which can be minutes.
+    static func connect(host: String, port: Int, deadline: Deadline? = nil) throws(SocketError) -> Int32 {
         let operation = "cannot connect to \(host.contains(":") ? "[\(host)]" : host):\(port)"
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -243,11 +245,15 @@ enum Socket {
         var candidate = found
         while let address = candidate?.pointee {
             candidate = address.ai_next
-            let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+            let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (deadline == nil ? 0 : Int32(SOCK_NONBLOCK.rawValue))
             do throws(SocketError) {
                 let descriptor = try check(operation) { socket(address.ai_family, flags, 0) }
                 do throws(SocketError) {
-                    try check(operation) { Glibc.connect(descriptor, address.ai_addr, address.ai_addrlen) }
+                    if let deadline {
+                        try connect(descriptor, to: address, before: deadline, operation)
+                    } else {
+                        try check(operation) { Glibc.connect(descriptor, address.ai_addr, address.ai_addrlen) }
+                    }
                     try setOption(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, Int32(1), operation)
                     try setOption(descriptor, SOL_SOCKET, SO_SNDTIMEO, timeval(tv_sec: sendTimeoutSeconds, tv_usec: 0), operation)
                     return descriptor
@@ -260,6 +266,25 @@ enum Socket {
             }
         }
         throw lastError
+    }
+
+    /// Connects the non-blocking `descriptor` to `address` by `deadline`, then makes it blocking.
+    private static func connect(_ descriptor: Int32, to address: addrinfo, before deadline: Deadline, _ operation: String) throws(SocketError) {
+        if Glibc.connect(descriptor, address.ai_addr, address.ai_addrlen) != 0 {
+            let code = errno
+            // Interrupted, the connection still goes on in the background, as one in progress does.
+            guard code == EINPROGRESS || code == EINTR else { throw SocketError(operation, code: code) }
+            var writable = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            guard try check(operation, { poll(&writable, 1, deadline.remainingMilliseconds) }) > 0 else {
+                throw SocketError(operation, code: ETIMEDOUT)
+            }
+            var failure: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            try check(operation) { getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length) }
+            guard failure == 0 else { throw SocketError(operation, code: failure) }
+        }
+        let flags = try check(operation) { fcntl(descriptor, F_GETFL) }
+        try check(operation) { fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
     }
 
     /// Waits for input without a deadline (an event stream may be quiet for long) and returns the

@@ -1,5 +1,6 @@
-/// A connection's bytes, as they are (plain HTTP) or through TLS: what the server's connections and
-/// `HTTPClient` read and write with, so nothing else cares which.
+/// A connection's bytes, as they are (plain HTTP) or through TLS: what the server's connections,
+/// `HTTPClient` and `LineConnection` read and write with, so nothing else cares which. A plain
+/// connection may turn to TLS part-way (`startTLS`, for SMTP's STARTTLS).
 ///
 /// TLS keeps the plain socket's behaviour: every socket call is `Socket`'s, so reads wait no longer
 /// than the caller's deadline and wake when the server stops, sends wait at most
@@ -58,6 +59,32 @@ final class Transport: @unchecked Sendable {
         }
         return transport
     }
+
+    /// A client's plain connection to `host:port`, made by `deadline`; `peer` ("HOST:PORT") names
+    /// the server in errors. `startTLS` may turn it to TLS later.
+    static func connect(host: String, port: Int, before deadline: Deadline, peer: String) throws(SocketError) -> Transport {
+        Transport(connected: try Socket.connect(host: host, port: port, deadline: deadline), peer: peer)
+    }
+
+    /// Turns this plain connection to TLS part-way through (STARTTLS), as the client: the handshake
+    /// is done by `deadline` and the server's certificate verified for `host`.
+    func startTLS(connecting context: TLSContext, to host: String, before deadline: Deadline) throws(SocketError) {
+        guard tls == nil, identity == nil else { throw SocketError("STARTTLS with \(peer)", reason: "the connection already speaks TLS") }
+        let session = try TLSSession(connecting: context, to: host, peer: peer)
+        tls = session
+        try handshake(session, before: deadline, wake: nil)
+    }
+
+    /// Turns this plain connection to TLS part-way through (STARTTLS), as the server with `identity`.
+    func startTLS(serving identity: TLSIdentity, before deadline: Deadline) throws(SocketError) {
+        guard tls == nil, self.identity == nil else { throw SocketError("STARTTLS with \(peer)", reason: "the connection already speaks TLS") }
+        let session = try TLSSession(serving: identity, to: peer)
+        tls = session
+        try handshake(session, before: deadline, wake: nil)
+    }
+
+    /// Whether the TLS handshake is done: the connection is encrypted.
+    var isEncrypted: Bool { established }
 
     /// A server's TLS handshake, done by `deadline` (so a client that never finishes it does not
     /// hold a thread); false when it failed, the client left, or `wake` fired first. Plain
