@@ -26,7 +26,8 @@ let package = Package(
         // The SDK flow authors import. Depends on nothing of the host.
         .target(name: "Baton", dependencies: ["CBatonABI"]),
 
-        // The host, layered: core ← process ← loader/store ← engine ← runner ← schedule ← services ← worker ← server ← CLI.
+        // The host, layered: core ← process ← loader/store ← engine ← runner ← schedule ← services ← worker ← server ← CLI
+        // (and HTTP, which knows nothing of flows, below services: notifications are sent from there).
         .target(name: "BatonCore"),
         .target(name: "BatonLoader", dependencies: ["BatonCore", "CBatonABI", "CCrypto"]),
         // The one home of process concerns: spawning children, pipes, signals, process locks.
@@ -40,7 +41,7 @@ let package = Package(
         // The CLI's local backend calls it in process; the API's handlers parse, call it and encode.
         .target(
             name: "BatonServices",
-            dependencies: ["BatonCore", "BatonStore", "BatonSchedule", "BatonLoader", "BatonRunner", "BatonProcess", "CCrypto"]),
+            dependencies: ["BatonCore", "BatonStore", "BatonSchedule", "BatonLoader", "BatonRunner", "BatonProcess", "BatonHTTP", "CCrypto"]),
         .target(
             name: "BatonWorker",
             dependencies: [

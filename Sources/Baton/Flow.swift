@@ -92,6 +92,12 @@ public struct Flow<Parameters: FlowParameters, Result: Codable & Sendable>: Send
             body: body, hooks: hooks)
     }
 
+    /// Tags the flow's runs carry, so that automations can watch them by tag:
+    /// `Flow("load", …) { … }.tags("nightly", "warehouse")`.
+    public func tags(_ tags: String...) -> Flow {
+        changed { options, _ in options.tags = Array(Set(tags.filter { !$0.isEmpty })).sorted() }
+    }
+
     /// How long to wait before each retry of the flow's body, and how much to spread it at random.
     public func retry(delays: RetryDelays, jitter: Double? = nil) -> Flow {
         changed { options, _ in
@@ -162,6 +168,8 @@ public struct FlowOptions: Codable, Sendable, Hashable {
     public var logPrints: Bool
     /// The hooks the flow declares.
     public var hooks: [String] = []
+    /// The flow's tags, which automations may watch (`baton automation create … --tag nightly`).
+    public var tags: [String] = []
 }
 
 extension Flow where Result == NoResult {

@@ -15,7 +15,7 @@ public enum BatonCommandLine {
         EngineCommands.limitSet, EngineCommands.limitList, EngineCommands.limitRemove,
         EngineCommands.artifactList, EngineCommands.artifactShow,
         ScheduleCommands.preview,
-    ] + DeploymentCommands.all + ValueCommands.all + StoreCommands.all + AccessCommands.all + [
+    ] + DeploymentCommands.all + ValueCommands.all + AutomationCommands.all + StoreCommands.all + AccessCommands.all + [
         WorkerCommands.start, WorkerCommands.list, AuditCommands.list, LoginCommands.login, LoginCommands.logout,
         ServerCommands.start.onlyLocal("serves this machine's store"),
         QuickstartCommand.spec.onlyLocal("builds and runs the examples on this machine's store"),

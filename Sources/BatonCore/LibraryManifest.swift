@@ -232,11 +232,15 @@ public struct FlowOptionsSpec: Codable, Sendable, Hashable {
     public var taskConcurrency: Int?
     public var logPrints: Bool
     public var hooks: [String]
+    /// Tags the flow declares (`.tags("nightly")`): automations may watch the runs of flows by tag.
+    /// Nil in manifests of libraries built before flows had tags.
+    public var tags: [String]?
 
     public init(
         retries: Int = 0, retryDelaySeconds: [Double] = [], retryBackoff: RetryBackoff? = nil, retryJitter: Double? = nil,
-        timeoutSeconds: Double? = nil, taskConcurrency: Int? = nil, logPrints: Bool = true, hooks: [String] = []
+        timeoutSeconds: Double? = nil, taskConcurrency: Int? = nil, logPrints: Bool = true, hooks: [String] = [], tags: [String]? = nil
     ) {
+        self.tags = tags
         self.retries = retries
         self.retryDelaySeconds = retryDelaySeconds
         self.retryBackoff = retryBackoff

@@ -27,6 +27,9 @@ public final class HTTPClient {
     public let port: Int
     /// Headers every request and event stream carries, such as `Authorization`.
     public var headers: [(String, String)] = []
+    /// Seconds to connect, and to wait for each piece of a response; nil waits as long as it takes
+    /// (the CLI's own server). Calls to servers that are not ours (webhooks) set one.
+    public var timeout: Double?
     /// "http://HOST:PORT" or "https://HOST:PORT": the server in TLS's errors.
     private let origin: String
     /// What verifies servers, for `https://` only.
@@ -146,7 +149,7 @@ public final class HTTPClient {
 
     private func send(_ bytes: [UInt8]) throws(SocketError) {
         if connection == nil {
-            connection = try Transport.connect(host: host, port: port, tls: tls, url: origin)
+            connection = try Transport.connect(host: host, port: port, tls: tls, url: origin, timeout: timeout)
             input = ClientInput()
         }
         try transport().send(bytes)

@@ -287,6 +287,13 @@ enum Socket {
         try check(operation) { fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
     }
 
+    /// Makes blocking reads of `descriptor` fail after `seconds` without input.
+    static func setReceiveTimeout(_ descriptor: Int32, seconds: Double) throws(SocketError) {
+        let whole = Int(seconds)
+        try setOption(
+            descriptor, SOL_SOCKET, SO_RCVTIMEO, timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000)), "setting a read timeout")
+    }
+
     /// Waits for input without a deadline (an event stream may be quiet for long) and returns the
     /// count received, 0 at end of stream.
     static func receiveBlocking(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int {

@@ -45,8 +45,10 @@ final class Transport: @unchecked Sendable {
 
     /// A client's connection to `host:port`; with `tls`, the handshake is done and the server's
     /// certificate verified for `host`. `url` names the server in TLS errors.
-    static func connect(host: String, port: Int, tls context: TLSContext?, url: String) throws(SocketError) -> Transport {
-        let descriptor = try Socket.connect(host: host, port: port)
+    static func connect(host: String, port: Int, tls context: TLSContext?, url: String, timeout: Double? = nil) throws(SocketError) -> Transport {
+        let descriptor = try Socket.connect(host: host, port: port, deadline: timeout.map { .after(.milliseconds(Int64($0 * 1000))) })
+        // Every later read waits at most `timeout` too: a peer that accepts and never answers fails the call.
+        if let timeout { try Socket.setReceiveTimeout(descriptor, seconds: timeout) }
         let transport = Transport(connected: descriptor, peer: url)
         guard let context else { return transport }
         do throws(SocketError) {

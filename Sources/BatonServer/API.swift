@@ -121,7 +121,7 @@ public final class API: Sendable {
         self.requests = requests
         let context = APIContext(
             services: Services(store: store, home: home, options: ServiceOptions(pool: pool, anonymousAccess: !requireCredentials)), events: events, pool: pool, startedAt: Date(), secureCookies: secureCookies, trustProxy: trustProxy, requests: requests, log: log)
-        var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context) + Self.sessionRoutes(context) + Self.workerRoutes(context) + Self.valueRoutes(context)
+        var routes = Self.systemRoutes(context) + Self.metricsRoutes(context) + Self.flowRoutes(context) + Self.runRoutes(context) + Self.deploymentRoutes(context) + Self.sessionRoutes(context) + Self.workerRoutes(context) + Self.valueRoutes(context) + Self.automationRoutes(context)
         routes.append(Route(method: "GET", pattern: "/api/openapi.json", summary: "This document", tag: "system", permission: nil, response: "Object") { _, _ in
             .bytes([], contentType: "application/json")
         })

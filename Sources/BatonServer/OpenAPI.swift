@@ -146,6 +146,7 @@ enum OpenAPI {
         case .cursor: .object(["type": .string("string"), "pattern": .string(InputType.cursorPattern)])
         case .object: .object(["type": .string("object")])
         case .strings: .object(["type": .string("array"), "items": .object(["type": .string("string")])])
+        case .objects: .object(["type": .string("array"), "items": .object(["type": .string("object")])])
         }
     }
 
@@ -287,6 +288,30 @@ enum OpenAPI {
         "CacheAnswer": object(["hit": object(["result": string, "taskRunID": string, "taskRunName": string, "flowRunID": string, "createdAt": date])]),
         "Slots": object(["granted": boolean], required: ["granted"]),
         "ValueAnswer": object(["value": string], required: ["value"]),
+        "Channel": object([
+            "name": string, "kind": string, "target": string, "format": string, "to": stringList, "from": string, "smtp": string, "startTLS": boolean,
+            "smtpUser": string, "secrets": stringList, "createdBy": string, "createdAt": date,
+        ], required: ["name", "kind", "target", "secrets", "createdAt"]),
+        "ChannelList": list("channels", of: "Channel"),
+        "ChannelTest": object(["delivered": boolean, "outcome": string, "error": string], required: ["delivered"]),
+        "Automation": object([
+            "name": string, "trigger": anyObject, "triggerSummary": string, "actions": .object(["type": .string("array"), "items": anyObject]),
+            "actionSummaries": stringList, "cooldownSeconds": number, "paused": boolean, "armedSince": date, "lastFiredAt": date, "createdBy": string,
+            "createdAt": date,
+        ], required: ["name", "trigger", "triggerSummary", "actions", "actionSummaries", "cooldownSeconds", "paused", "armedSince", "createdAt"]),
+        "AutomationList": list("automations", of: "Automation"),
+        "Delivery": object([
+            "id": integer, "firingID": integer, "position": integer, "action": anyObject, "status": string, "attempts": integer,
+            "nextAttemptAt": date, "lastError": string, "finishedAt": date, "outcome": string,
+        ], required: ["id", "firingID", "position", "action", "status", "attempts"]),
+        "Firing": object([
+            "id": integer, "automation": string, "event": anyObject, "firedAt": date, "suppressed": string,
+            "deliveries": .object(["type": .string("array"), "items": ref("Delivery")]),
+        ], required: ["id", "automation", "event", "firedAt", "deliveries"]),
+        "FiringList": list("firings", of: "Firing"),
+        "Webhook": object(["name": string, "deployment": string, "mapping": anyObject, "path": string, "createdBy": string, "createdAt": date], required: ["name", "deployment", "mapping", "path", "createdAt"]),
+        "WebhookList": list("webhooks", of: "Webhook"),
+        "CreatedWebhook": object(["webhook": ref("Webhook"), "token": string], required: ["webhook", "token"]),
         "Secret": object(["name": string, "kind": string, "setBy": string, "setAt": date], required: ["name", "kind", "setAt"]),
         "SecretList": list("secrets", of: "Secret"),
         "Variable": object(["name": string, "kind": string, "value": string, "setBy": string, "setAt": date], required: ["name", "kind", "value", "setAt"]),

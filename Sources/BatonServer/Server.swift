@@ -117,7 +117,7 @@ public final class Server: @unchecked Sendable {
         let workerDone = DispatchSemaphore(value: 0)
         let workerOptions = WorkerOptions(
             pool: options.pool, limit: options.worker ? options.workerLimit : 0,
-            name: options.worker ? "server-\(getpid())" : "server-\(getpid())-scheduler", grace: options.grace)
+            name: options.worker ? "server-\(getpid())" : "server-\(getpid())-scheduler", grace: options.grace, publicURL: address)
         let worker = try Worker(store: store, home: home, options: workerOptions, say: say)
         let workerFailure = FailureBox()
         let workerThread = Thread { [wakeup] in

@@ -11,8 +11,15 @@ public struct ServiceOptions: Sendable {
     /// Whether a request without credentials may do everything (a server started with `--no-auth`,
     /// on loopback only) rather than being refused with `unauthorized`.
     public var anonymousAccess: Bool
+    /// The web UI's address, for links in notifications (`BATON_PUBLIC_URL`, else the server's own).
+    public var publicURL: String?
 
-    public init(pool: String = DeploymentNames.defaultPool, anonymousAccess: Bool = false, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        pool: String = DeploymentNames.defaultPool, anonymousAccess: Bool = false,
+        publicURL: String? = ProcessInfo.processInfo.environment["BATON_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.publicURL = publicURL
         self.pool = pool
         self.anonymousAccess = anonymousAccess
         self.now = now

@@ -416,5 +416,73 @@ enum Schema {
             PRIMARY KEY (project_id, kind, name)
         );
         """,
+        // 14: notification channels, automations (their firings, once per automation and event, and
+        // each action's delivery with its attempts), where the evaluation of run states has got to,
+        // and inbound webhooks.
+        """
+        CREATE TABLE channels (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            config TEXT NOT NULL,
+            created_by TEXT,
+            created_at REAL NOT NULL,
+            UNIQUE (project_id, name)
+        );
+        CREATE TABLE automations (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            trigger_spec TEXT NOT NULL,
+            actions TEXT NOT NULL,
+            cooldown_seconds REAL NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            armed_since REAL NOT NULL,
+            last_fired_at REAL,
+            memory TEXT,
+            created_by TEXT,
+            created_at REAL NOT NULL,
+            UNIQUE (project_id, name)
+        );
+        CREATE TABLE automation_firings (
+            id INTEGER PRIMARY KEY,
+            automation_id INTEGER NOT NULL REFERENCES automations(id) ON DELETE CASCADE,
+            event_key TEXT NOT NULL,
+            event TEXT NOT NULL,
+            fired_at REAL NOT NULL,
+            suppressed TEXT,
+            UNIQUE (automation_id, event_key)
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            firing_id INTEGER NOT NULL REFERENCES automation_firings(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL,
+            claimed_by TEXT,
+            last_error TEXT,
+            finished_at REAL,
+            outcome TEXT,
+            UNIQUE (firing_id, position)
+        );
+        CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+        ALTER TABLE workers ADD COLUMN gone_at REAL;
+        CREATE TABLE automation_cursor (
+            name TEXT PRIMARY KEY,
+            position INTEGER NOT NULL
+        );
+        CREATE TABLE webhooks (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            name TEXT NOT NULL UNIQUE,
+            deployment TEXT NOT NULL,
+            token TEXT NOT NULL,
+            mapping TEXT NOT NULL,
+            created_by TEXT,
+            created_at REAL NOT NULL
+        );
+        """,
     ]
 }

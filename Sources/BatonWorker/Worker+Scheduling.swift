@@ -1,5 +1,6 @@
 import BatonCore
 import BatonSchedule
+import BatonServices
 import BatonStore
 import Foundation
 
@@ -16,4 +17,21 @@ extension Worker {
         try watchSupervisors()
         return min(report.nextWake ?? now.addingTimeInterval(60), now.addingTimeInterval(60))
     }
+
+    /// One pass of the automations (see ``AutomationEvaluator``); returns when to look again: at the
+    /// next time-based deadline, and within a few seconds for states no doorbell rings for.
+    func evaluateAutomations(now: Date) -> Date {
+        let again = now.addingTimeInterval(Self.automationPeriod)
+        do {
+            let report = try AutomationEvaluator(services: services).pass(now: now)
+            if report.fired > 0 { dispatcher.wake() }
+            return min(report.nextDue ?? again, again)
+        } catch {
+            say("automations could not be evaluated now: \(error)")
+            return again
+        }
+    }
+
+    /// How often automations are looked at without a doorbell.
+    static let automationPeriod: TimeInterval = 5
 }

@@ -24,11 +24,15 @@ public struct WorkerOptions: Sendable {
     /// Whether this worker may be the store's scheduler (one worker per store is, at a time).
     public var schedules: Bool
     public var policy: SchedulingPolicy
+    /// The web UI's address for links in notifications (nil: `BATON_PUBLIC_URL`, if set).
+    public var publicURL: String?
 
     public init(
         pool: String = DeploymentNames.defaultPool, limit: Int = 10, name: String? = nil, lead: TimeInterval = 1,
-        grace: TimeInterval = 30, heartbeat: TimeInterval = 10, schedules: Bool = true, policy: SchedulingPolicy = SchedulingPolicy()
+        grace: TimeInterval = 30, heartbeat: TimeInterval = 10, schedules: Bool = true, policy: SchedulingPolicy = SchedulingPolicy(),
+        publicURL: String? = nil
     ) {
+        self.publicURL = publicURL
         self.pool = pool
         self.limit = max(0, limit)
         self.name = name ?? "worker-\(getpid())"
@@ -71,6 +75,8 @@ public final class Worker: @unchecked Sendable {
     var leaderSince: Date?
     private var leader = false
     let wakeup: WakeupPipe
+    /// Makes the deliveries automations owe, while this worker schedules.
+    let dispatcher: DeliveryDispatcher
 
     enum Wake: UInt8 {
         case leader = 200, workerGone = 201, runEnded = 202, supervisorGone = 203
@@ -79,7 +85,10 @@ public final class Worker: @unchecked Sendable {
     public init(store: any Store, home: BatonHome, options: WorkerOptions, say: @escaping @Sendable (String) -> Void) throws {
         self.store = store
         self.home = home
-        services = Services(store: store, home: home, options: ServiceOptions(pool: options.pool))
+        let defaults = ServiceOptions(pool: options.pool)
+        services = Services(
+            store: store, home: home, options: ServiceOptions(pool: options.pool, publicURL: defaults.publicURL ?? options.publicURL))
+        dispatcher = DeliveryDispatcher(services: services, say: say)
         self.options = options
         self.say = say
         wakeup = try WakeupPipe()
@@ -119,12 +128,15 @@ public final class Worker: @unchecked Sendable {
         var cancelled = false
         var nextHeartbeat = Date().addingTimeInterval(options.heartbeat)
         var nextSchedule: Date?
+        var nextAutomations: Date?
+        defer { dispatcher.stop() }
         while true {
             let now = Date()
             let isLeader = lock.withLock { leader }
             if isLeader, nextSchedule.map({ $0 <= now }) ?? true {
                 nextSchedule = try schedulePass(now: now, me: me)
             }
+            if isLeader, nextAutomations.map({ $0 <= now }) ?? true { nextAutomations = evaluateAutomations(now: now) }
             if isLeader, let check = lock.withLock({ silenceCheck }), check <= now { try watchWorkers(except: me) }
             if isLeader {
                 try reapDead()
@@ -154,6 +166,7 @@ public final class Worker: @unchecked Sendable {
 
             var wake = nextHeartbeat
             if isLeader, let nextSchedule { wake = min(wake, nextSchedule) }
+            if isLeader, let nextAutomations { wake = min(wake, nextAutomations) }
             if isLeader, let check = lock.withLock({ silenceCheck }) { wake = min(wake, check) }
             if stopping == nil, activeCount < options.limit, let due = try services.workers.nextDue(pool: options.pool, caller) {
                 wake = min(wake, due.addingTimeInterval(-options.lead))
@@ -170,13 +183,17 @@ public final class Worker: @unchecked Sendable {
                         say("stopping: claiming no more runs; \(activeCount) running may take up to \(Int(options.grace)) s (Ctrl-C again to stop at once)")
                     }
                 case Wake.leader.rawValue:
-                    say("this worker now schedules the store's deployments")
+                    say("this worker now schedules the store's deployments and evaluates its automations")
                     nextSchedule = nil
+                    nextAutomations = nil
+                    dispatcher.start()
                 default: break
                 }
             }
             let topics = doorbell.drain()
             if topics.contains("deployments") { nextSchedule = nil }
+            // A run ended, a worker changed, an automation was made: what fires is looked at now.
+            if !topics.isDisjoint(with: ["finished", "runs", "workers", "automations"]) { nextAutomations = nil }
             if lock.withLock({ leader }) {
                 if topics.contains("workers") { try watchWorkers(except: me) }
                 if topics.contains("supervisors") { try watchSupervisors() }

@@ -175,6 +175,10 @@ struct ServerAccessMatrixTests {
         case ("POST", "/api/workers/{id}/runs/{run}/end"): #"{"state": "crashed"}"#
         case ("POST", "/api/workers/{id}/runs/{run}/values"): #"{"kind": "secret", "name": "matrix"}"#
         case ("PUT", "/api/secrets/{name}"), ("PUT", "/api/variables/{name}"): #"{"value": "v-\#(slug)"}"#
+        case ("POST", "/api/channels"): #"{"name": "c-\#(slug)", "kind": "webhook", "url": "http://127.0.0.1:9/hook"}"#
+        case ("POST", "/api/automations"):
+            #"{"name": "a-\#(slug)", "trigger": {"kind": "state", "states": ["failed"]}, "actions": [{"kind": "cancel-run"}]}"#
+        case ("POST", "/api/webhooks"): #"{"name": "w-\#(slug)", "deployment": "matrix"}"#
         default: "{}"
         }
         if method == "POST" && path == "/api/libraries" { return ("application/octet-stream", Array("not a library".utf8)) }

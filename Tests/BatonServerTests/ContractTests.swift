@@ -79,7 +79,7 @@ import Testing
         case "integer": return [schema["minimum"], schema["maximum"]].compactMap { $0 }
         case "boolean": return [.bool(true), .bool(false)]
         case "object": return [.object([:])]
-        case "array": return [.array([]), .array([.string("a")])]
+        case "array": return [.array([]), .array([schema["items"]?["type"]?.stringValue == "object" ? .object([:]) : .string("a")])]
         case "string":
             if schema["format"]?.stringValue == "date-time" { return [.string("2026-01-01T00:00:00Z")] }
             if schema["pattern"]?.stringValue == InputType.cursorPattern { return [.string("1764936000.25_x")] }

@@ -65,6 +65,8 @@ import Testing
             DROP TABLE event_batches;
             DROP TABLE library_files;
             DROP TABLE named_values;
+            DROP TABLE deliveries; DROP TABLE automation_firings; DROP TABLE automations; DROP TABLE channels;
+            DROP TABLE automation_cursor; DROP TABLE webhooks; ALTER TABLE workers DROP COLUMN gone_at;
             COMMIT;
             PRAGMA user_version = 10;
             """)

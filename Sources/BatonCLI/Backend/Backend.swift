@@ -79,6 +79,23 @@ protocol Backend: AnyObject {
     func values(_ kind: NamedValueKind) throws -> [NamedValueView]
     func variable(_ name: String) throws -> NamedValueView
     func removeValue(_ kind: NamedValueKind, name: String) throws
+
+    // MARK: Channels, automations, webhooks
+
+    func createChannel(name: String, config: ChannelConfig) throws -> ChannelView
+    func channels() throws -> [ChannelView]
+    func deleteChannel(_ name: String) throws
+    /// What a test message did: delivered and how, or the error.
+    func testChannel(_ name: String) throws -> (delivered: Bool, text: String)
+    func createAutomation(_ new: NewAutomation) throws -> AutomationView
+    func automations() throws -> [AutomationView]
+    func automation(_ name: String) throws -> AutomationView
+    func setAutomationPaused(_ name: String, _ paused: Bool) throws -> AutomationView
+    func deleteAutomation(_ name: String) throws
+    func automationHistory(_ name: String, limit: Int) throws -> [FiringRecord]
+    func createWebhook(name: String, deployment: String, mapping: [String: String]) throws -> (webhook: WebhookView, token: String)
+    func webhooks() throws -> [WebhookView]
+    func deleteWebhook(_ name: String) throws
 }
 
 extension Backend {

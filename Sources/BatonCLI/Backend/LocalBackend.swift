@@ -67,4 +67,40 @@ final class LocalBackend: Backend {
     func variable(_ name: String) throws -> NamedValueView { try services.values.get(.variable, name: name, caller) }
 
     func removeValue(_ kind: NamedValueKind, name: String) throws { try services.values.remove(kind, name: name, caller) }
+
+    // MARK: Channels, automations, webhooks
+
+    func createChannel(name: String, config: ChannelConfig) throws -> ChannelView { try services.channels.create(name: name, config: config, caller) }
+
+    func channels() throws -> [ChannelView] { try services.channels.list(caller) }
+
+    func deleteChannel(_ name: String) throws { try services.channels.delete(name, caller) }
+
+    func testChannel(_ name: String) throws -> (delivered: Bool, text: String) {
+        do {
+            return (true, try services.channels.test(name, caller))
+        } catch let error as NotifyError {
+            return (false, error.description)
+        }
+    }
+
+    func createAutomation(_ new: NewAutomation) throws -> AutomationView { try services.automations.create(new, caller) }
+
+    func automations() throws -> [AutomationView] { try services.automations.list(caller) }
+
+    func automation(_ name: String) throws -> AutomationView { try services.automations.get(name, caller) }
+
+    func setAutomationPaused(_ name: String, _ paused: Bool) throws -> AutomationView { try services.automations.setPaused(name, paused, caller) }
+
+    func deleteAutomation(_ name: String) throws { try services.automations.delete(name, caller) }
+
+    func automationHistory(_ name: String, limit: Int) throws -> [FiringRecord] { try services.automations.history(name, limit: limit, caller) }
+
+    func createWebhook(name: String, deployment: String, mapping: [String: String]) throws -> (webhook: WebhookView, token: String) {
+        try services.webhooks.create(name: name, deployment: deployment, mapping: mapping, caller)
+    }
+
+    func webhooks() throws -> [WebhookView] { try services.webhooks.list(caller) }
+
+    func deleteWebhook(_ name: String) throws { try services.webhooks.delete(name, caller) }
 }

@@ -184,3 +184,61 @@ extension RemoteBackend {
         try send("DELETE", "/api/\(kind.rawValue)s/\(APITarget.segment(name))")
     }
 }
+
+/// Channels, automations and webhooks, through the API.
+extension RemoteBackend {
+    func createChannel(name: String, config: ChannelConfig) throws -> ChannelView {
+        var body = (try JSONValue(json: BatonCoding.encoder().encode(config))).objectValue ?? [:]
+        body["name"] = .string(name)
+        return try decode(ChannelView.self, from: try send("POST", "/api/channels", json: .object(body)), "/api/channels")
+    }
+
+    func channels() throws -> [ChannelView] { try list("/api/channels", key: "channels").items }
+
+    func deleteChannel(_ name: String) throws { try send("DELETE", "/api/channels/\(APITarget.segment(name))") }
+
+    func testChannel(_ name: String) throws -> (delivered: Bool, text: String) {
+        let reply = try JSONValue(json: send("POST", "/api/channels/\(APITarget.segment(name))/test", json: .object([:])))
+        let delivered = reply["delivered"]?.boolValue ?? false
+        return (delivered, (delivered ? reply["outcome"] : reply["error"])?.stringValue ?? "")
+    }
+
+    func createAutomation(_ new: NewAutomation) throws -> AutomationView {
+        let body: JSONValue = .object([
+            "name": .string(new.name), "trigger": try JSONValue(json: BatonCoding.encoder().encode(new.trigger)),
+            "actions": try JSONValue(json: BatonCoding.encoder().encode(new.actions)), "cooldown": .int(Int64(new.cooldown.rounded())),
+        ])
+        return try decode(AutomationView.self, from: try send("POST", "/api/automations", json: body), "/api/automations")
+    }
+
+    func automations() throws -> [AutomationView] { try list("/api/automations", key: "automations").items }
+
+    func automation(_ name: String) throws -> AutomationView { try get("/api/automations/\(APITarget.segment(name))") }
+
+    func setAutomationPaused(_ name: String, _ paused: Bool) throws -> AutomationView {
+        let target = "/api/automations/\(APITarget.segment(name))/\(paused ? "pause" : "resume")"
+        return try decode(AutomationView.self, from: try send("POST", target, json: .object([:])), target)
+    }
+
+    func deleteAutomation(_ name: String) throws { try send("DELETE", "/api/automations/\(APITarget.segment(name))") }
+
+    func automationHistory(_ name: String, limit: Int) throws -> [FiringRecord] {
+        try list("/api/automations/\(APITarget.segment(name))/history?limit=\(limit)", key: "firings").items
+    }
+
+    func createWebhook(name: String, deployment: String, mapping: [String: String]) throws -> (webhook: WebhookView, token: String) {
+        struct Created: Decodable {
+            var webhook: WebhookView
+            var token: String
+        }
+        let body: JSONValue = .object([
+            "name": .string(name), "deployment": .string(deployment), "mapping": .object(mapping.mapValues { .string($0) }),
+        ])
+        let created = try decode(Created.self, from: try send("POST", "/api/webhooks", json: body), "/api/webhooks")
+        return (created.webhook, created.token)
+    }
+
+    func webhooks() throws -> [WebhookView] { try list("/api/webhooks", key: "webhooks").items }
+
+    func deleteWebhook(_ name: String) throws { try send("DELETE", "/api/webhooks/\(APITarget.segment(name))") }
+}

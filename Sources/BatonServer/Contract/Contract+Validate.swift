@@ -59,6 +59,7 @@ extension InputType {
         case .cursor: "the nextCursor of an earlier page"
         case .object: "a JSON object"
         case .strings: "an array of strings"
+        case .objects: "an array of objects"
         }
     }
 
@@ -92,7 +93,7 @@ extension InputType {
             guard text == "true" || text == "false" else { return expected }
         case .cursor:
             guard Self.isCursor(text) else { return expected }
-        case .object, .strings:
+        case .object, .strings, .objects:
             return expected
         }
         return nil
@@ -115,6 +116,8 @@ extension InputType {
             return nil
         case (.strings, .array(let items)):
             return items.allSatisfy({ $0.stringValue != nil }) ? nil : expected
+        case (.objects, .array(let items)):
+            return items.allSatisfy({ $0.objectValue != nil }) ? nil : expected
         case (.enumeration, .string(let text)), (.string, .string(let text)), (.name, .string(let text)), (.dateTime, .string(let text)),
             (.cursor, .string(let text)):
             return refusal(text: text)

@@ -38,6 +38,8 @@ enum InputType: Sendable, Equatable {
     case object
     /// A JSON array of strings (body fields only).
     case strings
+    /// A JSON array of objects (body fields only).
+    case objects
 
     /// A name as DeploymentNames takes it: 1 to 100 letters, digits, '-', '_' and '.', not starting
     /// with '-' or '.' (the pattern the document shows; the check itself is `DeploymentNames.validate`).

@@ -84,6 +84,50 @@ enum Contracts {
                 .required("kind", .enumeration(["secret", "variable"])), .required("name", .name(what: "name")),
             ]),
             errors: workerRunErrors),
+        "GET /api/channels": Contract(),
+        "POST /api/channels": Contract(
+            body: .json(schema: "NewChannel", fields: [
+                .required("name", .name(what: "channel name")), .required("kind", .enumeration(["webhook", "email"])),
+                .optional("url", .string(minLength: 1), "webhook: the URL, in clear"),
+                .optional("urlSecret", .name(what: "secret name"), "webhook: else the secret holding the URL"),
+                .optional("format", .enumeration(["json", "slack"]), "webhook: the body (default json)"),
+                .optional("to", .strings, "email: the recipients"), .optional("from", .string(minLength: 3), "email: the sender"),
+                .optional("smtpHost", .string(minLength: 1)), .optional("smtpPort", .integer(1...65535)), .optional("startTLS", .boolean),
+                .optional("smtpUser", .string(minLength: 1)), .optional("smtpPasswordSecret", .name(what: "secret name"), "The secret holding the SMTP password"),
+            ]),
+            errors: [.invalidInput, .conflict]),
+        "GET /api/channels/{name}": Contract(inputs: [.path("name")], errors: [.notFound]),
+        "DELETE /api/channels/{name}": Contract(inputs: [.path("name")], errors: [.notFound, .conflict]),
+        "POST /api/channels/{name}/test": Contract(inputs: [.path("name")], body: noFields("NoFields"), errors: [.notFound]),
+        "GET /api/automations": Contract(),
+        "POST /api/automations": Contract(
+            body: .json(schema: "NewAutomation", fields: [
+                .required("name", .name(what: "automation name")), .required("trigger", .object), .required("actions", .objects),
+                .optional("cooldown", .integer(0...(30 * 86400)), "Seconds after a firing during which it fires again only as suppressed"),
+            ]),
+            errors: [.invalidInput, .conflict, .notFound]),
+        "GET /api/automations/{name}": Contract(inputs: [.path("name")], errors: [.notFound]),
+        "DELETE /api/automations/{name}": Contract(inputs: [.path("name")], errors: [.notFound]),
+        "POST /api/automations/{name}/pause": Contract(inputs: [.path("name")], body: noFields("NoFields"), errors: [.notFound]),
+        "POST /api/automations/{name}/resume": Contract(inputs: [.path("name")], body: noFields("NoFields"), errors: [.notFound]),
+        "GET /api/automations/{name}/history": Contract(
+            inputs: [
+                .path("name"),
+                .query("limit", .integer(AutomationService.historyLimit), default: .int(Int64(AutomationService.historyDefault)), "At most this many firings"),
+            ],
+            errors: [.notFound]),
+        "GET /api/webhooks": Contract(),
+        "POST /api/webhooks": Contract(
+            body: .json(schema: "NewWebhook", fields: [
+                .required("name", .name(what: "webhook name")), .required("deployment", .name(what: "deployment name")),
+                .optional("mapping", .object, "Parameter names mapped to paths into the payload, such as {\"ref\": \"$.ref\"}"),
+            ]),
+            errors: [.invalidInput, .conflict, .notFound]),
+        "DELETE /api/webhooks/{name}": Contract(inputs: [.path("name")], errors: [.notFound]),
+        "POST /api/webhooks/{name}": Contract(
+            inputs: [.path("name")], body: .bytes,
+            responses: [401: "Not the webhook's token or signature (or no such webhook)", 422: "The payload lacks a mapped parameter, or a parameter is not what the flow takes"],
+            errors: [.unauthorized, .invalidInput, .invalidParameter, .notFound]),
         "GET /api/secrets": Contract(),
         "PUT /api/secrets/{name}": Contract(
             inputs: [.path("name")],

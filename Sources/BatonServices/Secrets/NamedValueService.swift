@@ -59,18 +59,21 @@ public struct NamedValueService: Sendable {
         let run = try store.flowRun(flowRunID, project: nil)
         let caller = caller.inProject(run.project)
         try services.authorize(caller, .run)
+        guard kind == .secret else { return try record(kind, name: name, project: run.project).value }
+        return try readSecret(name, project: run.project, for: "run \(run.name)", caller)
+    }
+
+    /// A secret opened with this host's key for `purpose` ("run calm-falcon", "channel ops"),
+    /// recorded in the audit log by name however it ends.
+    func readSecret(_ name: String, project: String, for purpose: String, _ caller: Caller = .storeOwner()) throws -> String {
         do {
-            let record = try record(kind, name: name, project: run.project)
-            let value = kind == .secret
-                ? try SecretBox.load(home: services.home, create: false).open(record.value, project: run.project, name: name)
-                : record.value
-            if kind == .secret { audit(name, run, caller, result: "ok") }
+            let record = try record(.secret, name: name, project: project)
+            let value = try SecretBox.load(home: services.home, create: false).open(record.value, project: project, name: name)
+            audit(name, purpose, project, caller, result: "ok")
             return value
         } catch {
-            if kind == .secret {
-                let code = (error as? BatonError)?.code
-                audit(name, run, caller, result: AuditEntry.result(status: code?.httpStatus ?? 500, code: code?.apiCode ?? "internal"))
-            }
+            let code = (error as? BatonError)?.code
+            audit(name, purpose, project, caller, result: AuditEntry.result(status: code?.httpStatus ?? 500, code: code?.apiCode ?? "internal"))
             throw error
         }
     }
@@ -78,8 +81,8 @@ public struct NamedValueService: Sendable {
     /// What the supervisors of this host's runs read through: this process, as the store's owner.
     public func runReader(_ caller: Caller = .storeOwner()) -> any RunValueReader { LocalValueReader(service: self, caller: caller) }
 
-    private func audit(_ name: String, _ run: FlowRunRecord, _ caller: Caller, result: String) {
-        services.audit.record("secret read", target: "\(name) (run \(run.name))", project: run.project, by: caller, address: nil, result: result)
+    private func audit(_ name: String, _ purpose: String, _ project: String, _ caller: Caller, result: String) {
+        services.audit.record("secret read", target: "\(name) (\(purpose))", project: project, by: caller, address: nil, result: result)
     }
 
     func record(_ kind: NamedValueKind, name: String, project: String) throws -> NamedValueRecord {

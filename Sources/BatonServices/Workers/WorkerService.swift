@@ -61,6 +61,8 @@ public struct WorkerService: Sendable {
     public func reap(_ workerID: String, reason: String, _ caller: Caller) throws -> [String] {
         try services.authorize(caller, .run)
         try store.stopWorker(workerID: workerID, now: services.options.now())
+        // What automations watching for workers going offline see.
+        try store.markWorkerGone(workerID: workerID, at: services.options.now())
         let runs = try store.openRuns(workerID: workerID)
         for id in runs {
             try store.markCrashed(flowRunID: id, message: reason)

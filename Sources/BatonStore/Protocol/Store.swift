@@ -8,7 +8,7 @@ import Foundation
 /// queue on the store's lock instead of failing.
 ///
 /// The requirements come in slices by concern (`Protocol/`); a backend conforms to all of them.
-public protocol Store: RegistryStore, RunStore, TaskRunStore, EngineStore, FeedStore, DeploymentStore, WorkerStore, SystemStore, AccessStore, AuditStore, NamedValueStore, RunRecorder {}
+public protocol Store: RegistryStore, RunStore, TaskRunStore, EngineStore, FeedStore, DeploymentStore, WorkerStore, SystemStore, AccessStore, AuditStore, NamedValueStore, AutomationStore, RunRecorder {}
 
 /// What registering one library records.
 public struct LibraryRegistration: Sendable {

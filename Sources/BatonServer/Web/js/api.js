@@ -67,6 +67,7 @@ export const enc = encodeURIComponent;
 export const api = {
   get: (path, options) => request('GET', path, undefined, options),
   post: (path, body = {}) => request('POST', path, body),
+  put: (path, body = {}) => request('PUT', path, body),
   del: (path) => request('DELETE', path),
 };
 

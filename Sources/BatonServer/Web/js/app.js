@@ -8,6 +8,8 @@ import { flowView } from './views/flow.js';
 import { runsView } from './views/runs.js';
 import { runView } from './views/run.js';
 import { deploymentsView } from './views/deployments.js';
+import { secretsView } from './views/secrets.js';
+import { variablesView } from './views/variables.js';
 import { loginView } from './views/login.js';
 import { auditView } from './views/audit.js';
 import { loadSession, requireLogin } from './session.js';
@@ -18,6 +20,8 @@ route('/flows/:flow', 'flow', flowView);
 route('/runs', 'runs', runsView);
 route('/runs/:id', 'run', runView);
 route('/deployments', 'deployments', deploymentsView);
+route('/secrets', 'secrets', secretsView);
+route('/variables', 'variables', variablesView);
 route('/login', 'login', loginView);
 route('/audit', 'audit', auditView);
 
