@@ -99,16 +99,18 @@ public final class DeliveryDispatcher: @unchecked Sendable {
         let delivery = item.delivery
         let outcome: DeliveryOutcome
         do {
-            outcome = .delivered(try perform(item))
+            let done = try perform(item)
+            outcome = .delivered(done)
+            say("automation '\(item.automation)'\(Self.about(item)): \(delivery.action.summary): delivered (\(done))\(delivery.attempts > 1 ? " on attempt \(delivery.attempts)" : "")")
         } catch {
             let (text, transient) = Self.describe(error)
             if transient, delivery.attempts < DeliveryRecord.maximumAttempts {
                 let wait = DeliveryRecord.backoff(afterAttempt: delivery.attempts)
                 outcome = .retry(at: services.options.now().addingTimeInterval(wait), error: text)
-                say("automation '\(item.automation)': \(delivery.action.summary) failed (attempt \(delivery.attempts) of \(DeliveryRecord.maximumAttempts)): \(text); trying again in \(Durations.words(wait))")
+                say("automation '\(item.automation)'\(Self.about(item)): \(delivery.action.summary) failed (attempt \(delivery.attempts) of \(DeliveryRecord.maximumAttempts)): \(text); trying again in \(Durations.words(wait))")
             } else {
                 outcome = .failed(text)
-                say("automation '\(item.automation)': \(delivery.action.summary) failed for good after \(delivery.attempts) attempt(s): \(text)")
+                say("automation '\(item.automation)'\(Self.about(item)): \(delivery.action.summary) failed for good after \(delivery.attempts) attempt(s): \(text)")
             }
         }
         do {
@@ -146,6 +148,9 @@ public final class DeliveryDispatcher: @unchecked Sendable {
             return "run '\(run.name)' \(run.state.type.rawValue)"
         }
     }
+
+    /// What a delivery is about, for its log line: the run that fired it, when a run did.
+    static func about(_ item: DueDelivery) -> String { item.event.flowRunName.map { " (run '\($0)')" } ?? "" }
 
     /// An error in one line, and whether trying again later may help.
     static func describe(_ error: any Error) -> (String, Bool) {

@@ -5,6 +5,7 @@ import { api, enc, showError, clearError, ApiError } from '../api.js';
 import { h, fill } from '../dom.js';
 import { timeEl } from '../format.js';
 import { dataTable } from './table.js';
+import { confirmRemove } from './confirm-remove.js';
 
 // The names the server takes (DeploymentNames.validate), checked before a name goes into a URL.
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
@@ -46,7 +47,8 @@ export async function namedValuesPage(root, ctx, { kind, title, about }) {
     showsValue ? { label: 'Value', cell: (v) => h('span', { class: 'value' }, v.value ?? '') } : null,
     { label: 'Set by', cell: (v) => v.setBy || h('span', { class: 'muted' }, '—') },
     { label: 'When', cell: (v) => timeEl(v.setAt) },
-    { label: 'Actions', class: 'actions-cell', cell: (v) => actions(v, showsValue ? () => form.edit(v) : null, () => remove(v)) },
+    { label: 'Actions', class: 'actions-cell', cell: (v) => confirmRemove(v.name, () => remove(v),
+        () => (showsValue ? h('button', { type: 'button', 'data-action': 'edit', onclick: () => form.edit(v) }, 'Edit') : null)) },
   ].filter(Boolean);
 
   function render() {
@@ -64,25 +66,6 @@ export async function namedValuesPage(root, ctx, { kind, title, about }) {
     h('section', { class: 'panel' }, h('h2', null, `Set a ${kind}`), form.el),
     h('section', { class: 'panel' }, heading, holder));
   ctx.ready();
-}
-
-/** The row's buttons: Edit (variables), and Remove, which asks "Remove NAME?" in place before it removes. */
-function actions(v, onEdit, onRemove) {
-  const cell = h('span', { class: 'buttons' });
-  const ask = () => fill(cell,
-    h('span', { class: 'confirm' }, `Remove ${v.name}?`),
-    h('button', { type: 'button', class: 'danger', 'data-action': 'confirm-remove', onclick: (event) => {
-      event.currentTarget.disabled = true;
-      onRemove();
-    } }, 'Remove'),
-    h('button', { type: 'button', 'data-action': 'cancel-remove', onclick: idle }, 'Cancel'));
-  function idle() {
-    fill(cell,
-      onEdit ? h('button', { type: 'button', 'data-action': 'edit', onclick: onEdit }, 'Edit') : null,
-      h('button', { type: 'button', class: 'danger', 'data-action': 'remove', onclick: ask }, 'Remove'));
-  }
-  idle();
-  return cell;
 }
 
 /**
