@@ -62,7 +62,7 @@ public enum BenchCommand {
     /// Runs workload `args[0]` (with N `args[1]`) and prints its report.
     static func measure(_ args: [String], json: Bool, noAuth: Bool, arguments: [String]) async -> Int32 {
         guard let workload = args.first, !["-h", "--help"].contains(workload) else {
-            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|lateness-servers|preview|server-ready|server-runs|server-create|remote|chaos> [N] [--json] [--no-auth] [--database URL]   (from the baton checkout, in release; --no-auth: servers without credentials; --database: on a new database of that PostgreSQL server, removed afterwards)")
+            print("USAGE: baton-bench <seq|map|etl|cache|run|register|register-package|store|lateness|lateness-servers|preview|server-ready|server-runs|server-create|remote|chaos|automations|mask> [N] [--json] [--no-auth] [--database URL]   (from the baton checkout, in release; --no-auth: servers without credentials; --database: on a new database of that PostgreSQL server, removed afterwards)")
             return args.isEmpty ? 2 : 0
         }
         let n = args.count > 1 ? Int(args[1]) : nil
@@ -92,8 +92,10 @@ public enum BenchCommand {
             case "server-create": report = try bench.serverCreate(n ?? 2000)
             case "remote": report = try bench.remote(n ?? 10_000)
             case "chaos": report = try bench.chaos(n ?? 20, arguments: arguments)
+            case "automations": report = try bench.automations(n ?? 1000)
+            case "mask": report = try bench.mask(n ?? 100_000)
             default:
-                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs, server-create, remote or chaos")
+                warn("error: unknown workload '\(workload)'; expected seq, map, etl, cache, run, register, register-package, store, lateness, preview, server-ready, server-runs, server-create, remote, chaos, automations or mask")
                 return 2
             }
             report["store"] = .string(StoreSelection.databaseURL() == nil ? "sqlite" : "postgresql")
@@ -157,10 +159,10 @@ final class Bench {
     }
 
     /// A flow of `n` no-op task calls (`bench-seq` in sequence, `bench-map` as a map), run by `baton run`.
-    func flowWorkload(_ workload: String, flow: String, n: Int) throws -> [String: JSONValue] {
+    func flowWorkload(_ workload: String, flow: String, n: Int, extra: [String] = []) throws -> [String: JSONValue] {
         let library = try fixtureLibrary()
         let home = scratch + "/\(workload)-home"
-        try expectSuccess(baton, ["register", library], home: home)
+        if !FileManager.default.fileExists(atPath: home) { try expectSuccess(baton, ["register", library], home: home) }
         // The same run with no tasks: what every run costs (two processes, loading the library, the
         // store), so that the cost per task can be told apart from it.
         progress("running `baton run \(flow) --param n=0` for the fixed cost of a run…")
@@ -169,7 +171,7 @@ final class Bench {
         let fixed = seconds(since: emptyStarted)
         progress("running `baton run \(flow) --param n=\(n)`…")
         let started = DispatchTime.now()
-        let (status, rss, output) = try spawnMeasured(baton, ["run", flow, "--param", "n=\(n)", "--json"], home: home, capture: true)
+        let (status, rss, output) = try spawnMeasured(baton, ["run", flow, "--param", "n=\(n)", "--json"] + extra, home: home, capture: true)
         let seconds = seconds(since: started)
         guard status == 0, let id = (try? JSONValue(json: output))?["id"]?.stringValue else {
             throw BatonError(.runner, "`baton run \(flow)` exited with status \(status): \(output.suffix(300))")
@@ -393,8 +395,10 @@ final class Bench {
         guard status == 0 else { throw BatonError(.runner, "`\(arguments.joined(separator: " "))` failed: \(output.suffix(500))") }
     }
 
-    func shell(_ executable: String, _ arguments: [String], home: String? = nil, stdoutOnly: Bool = false) throws -> (Int32, String) {
+    func shell(_ executable: String, _ arguments: [String], home: String? = nil, stdoutOnly: Bool = false, input: String? = nil) throws -> (Int32, String) {
         let process = Process()
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -405,6 +409,10 @@ final class Bench {
         process.standardOutput = pipe
         process.standardError = stdoutOnly ? FileHandle.nullDevice : pipe
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -12,6 +12,8 @@ struct Session {
     let store: any RunRecorder
     /// Where the run's secrets and variables come from; nil: nowhere (a run that reads one fails).
     let values: (any RunValueReader)?
+    /// The secrets handed to the runner, hidden in what the session records of its output.
+    let secrets = SecretMask()
     let child: ChildProcess
     let observer: (RunEvent) -> Void
     var finished = false
@@ -87,12 +89,14 @@ struct Session {
                 requests.append((id, request))
                 try flush()
             case .failure(_, let message):
-                failure = message
+                failure = secrets.apply(message)
             case .start, .response, .cancel, .manifest:
                 break
             }
         }
-        for line in lines where !line.isEmpty {
+        // What the runner wrote to its standard output and error bypasses its engine's mask: the
+        // secrets this session handed it are hidden here.
+        for line in lines.map({ secrets.apply($0) }) where !line.isEmpty {
             output.add(line)
             let level: LogLevel = CrashOutput.isCrashLine(line) ? .error : .info
             queue(.log(LogRecord(flowRunID: run.id, taskRunID: nil, taskRunName: nil, timestamp: Date(), level: level, message: line)))
@@ -211,7 +215,9 @@ struct Session {
             do {
                 guard flowRuns.contains(flowRunID) else { throw BatonError(.forbidden, "flow run '\(flowRunID)' is not this runner's") }
                 guard let values else { throw BatonError(.notFound, "no \(kind.rawValue) '\(name)': this run has nowhere to read \(kind.rawValue)s from") }
-                try child.send(.response(id: id, .value(try values.readValue(kind, name: name, flowRunID: flowRunID))))
+                let value = try values.readValue(kind, name: name, flowRunID: flowRunID)
+                if kind == .secret { secrets.add(value) }
+                try child.send(.response(id: id, .value(value)))
             } catch let error as BatonError {
                 try child.send(.response(id: id, .refused(error.code, message: error.message)))
             } catch {

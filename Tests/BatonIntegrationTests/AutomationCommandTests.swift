@@ -100,6 +100,54 @@ struct AutomationCommandTests {
         #expect(delivery["status"] == .string("failed") && delivery["lastError"]?.stringValue?.contains("HTTP 404") == true, "\(delivery)")
     }
 
+    /// A worker taken for gone notifies; a run entering Running is cancelled by the automation it
+    /// fires, which also pauses one deployment and runs another.
+    @Test func aWorkerGoneNotifiesAndARunningRunIsCancelledWhileDeploymentsArePausedAndRun() async throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let sandbox = try Sandbox()
+        #expect(try sandbox.baton("register", try await Builds.shared.fixture("FixtureFlows")).status == 0)
+        #expect(try sandbox.baton("deployment", "create", "hello", "--name", "cleanup").status == 0)
+        #expect(try sandbox.baton("deployment", "create", "hello", "--name", "nightly", "--interval", "3600").status == 0)
+        #expect(try sandbox.baton("automation", "create", "offline", "--worker-offline", "--pool", "far", "--webhook", receiver.url + "/offline").status == 0)
+        let made = try sandbox.baton(
+            "automation", "create", "stop-sleepers", "--on-state", "running", "--flow", "sleepy", "--cancel-run", "--pause-deployment", "nightly",
+            "--run-deployment", "cleanup")
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("cancel the run, pause deployment nightly, run deployment cleanup"), "\(made.stdout)")
+        let server = try await ServerProcess.start(sandbox, [])
+        defer { _ = server.stop() }
+
+        // A worker of pool `far`, killed: the scheduler takes it for gone at once (its lock came free).
+        let worker = try WatchedProcess(sandbox, ["worker", "start", "--name", "doomed", "--pool", "far"])
+        #expect(await worker.line(containing: "worker 'doomed' started") != nil, "\(worker.output)")
+        kill(worker.process.processIdentifier, SIGKILL)
+        _ = worker.wait()
+        let offline = try #require(receiver.waitForRequests(1, timeout: 60).first)
+        let event = try JSONValue(json: offline.body)["event"]
+        #expect(event?["kind"] == .string("worker-offline") && event?["worker"] == .string("doomed"), "\(offline.text)")
+
+        // A sleeping run, cancelled once it runs.
+        let id = try #require(try server.post("/api/flow-runs", #"{"flow": "sleepy"}"#).json["id"]?.stringValue)
+        let state = try await onThread {
+            var state = ""
+            try server.client().events("/api/events?flowRun=\(id)") { event in
+                if event.event == "hello" || event.event == "flow_run" { state = try server.get("/api/flow-runs/\(id)").json["state"]?.stringValue ?? "" }
+                return !["completed", "failed", "crashed", "cancelled"].contains(state)
+            }
+            return state
+        }
+        #expect(state == "cancelled", "\(server.output)")
+        #expect(await server.process.line(containing: "pause deployment nightly: delivered") != nil)
+        #expect(await server.process.line(containing: "run deployment cleanup: delivered (started run") != nil)
+        #expect(try server.get("/api/deployments/nightly").json["paused"] == .bool(true))
+        let runs = try sandbox.runs()
+        #expect(runs.contains { $0["deployment"] == .string("cleanup") }, "\(runs)")
+        let firing = try #require(try history(sandbox, "stop-sleepers").first)
+        #expect(firing["deliveries"]?.arrayValue?.map { $0["status"]?.stringValue } == ["delivered", "delivered", "delivered"], "\(firing)")
+        #expect(try history(sandbox, "offline").count == 1)
+    }
+
     /// Email through an SMTP server on loopback with STARTTLS and a login whose password is a secret.
     @Test func anEmailChannelSendsThroughSTARTTLSWithThePasswordFromASecret() async throws {
         let certificate = try IntegrationCertificate()

@@ -34,7 +34,7 @@ struct SecretCommandTests {
         #expect(run.json["result"] == .object(["token": .string("****"), "echoed": .string("****")]), "\(run.stdout)")
         let id = try #require(run.json["id"]?.stringValue)
         let logs = try sandbox.baton("run", "logs", id).stdout
-        for line in ["howdy: the token is ****", "printed token ****", "the task got ****"] { #expect(logs.contains(line), "\(logs)") }
+        for line in ["howdy: the token is ****", "printed token ****", "the task got ****", "stderr token ****"] { #expect(logs.contains(line), "\(logs)") }
         let failed = try sandbox.baton("run", "secret-reader", "--param", "fail=true", "--json")
         #expect(failed.status == 1)
         #expect(failed.json["message"]?.stringValue?.contains("failed holding ****") == true, "\(failed.stdout)")
@@ -137,6 +137,15 @@ struct SecretCommandTests {
             answers.append(reply)
         }
         #expect(answers.allSatisfy { !$0.text.contains("S3cr3t") })
+        // And every other GET the API documents, with the run's id where a path takes one.
+        let document = try server.get("/api/openapi.json").json
+        var walked = 0
+        for (path, item) in (document["paths"]?.objectValue ?? [:]) where item["get"] != nil && path != "/api/events" {
+            let reply = try server.get(ServerAccessMatrixTests.target("GET", path, runID: id))
+            walked += 1
+            #expect(!reply.text.contains("S3cr3t"), "GET \(path) shows the secret")
+        }
+        #expect(walked > 20, "\(walked) GET routes")
         #expect(answers[4].text.contains("the token is ****"), "\(answers[4].text)")
         #expect(answers[1].text.contains("\"hi\""), "variables are shown: \(answers[1].text)")
         let audit = answers[7].json["entries"]?.arrayValue ?? []

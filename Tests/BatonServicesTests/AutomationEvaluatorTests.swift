@@ -122,6 +122,23 @@ import Testing
         #expect(try s.history("rate").first?.event.text.contains("fell to 50% over its last 4 runs") == true)
     }
 
+    @Test func aRunOfADeploymentThatTurnsLateFiresOnceByTimeAlone() throws {
+        let s = try Subject(t0)
+        let trigger = AutomationTrigger(kind: .state, states: ["late"], deployment: "nightly")
+        _ = try s.at(t0).automations.create(NewAutomation(name: "late", trigger: trigger, actions: notify()), .storeOwner())
+        let deployment = try s.store.deployment(named: "nightly", project: ProjectNames.default)
+        let due = t0.addingTimeInterval(60)
+        let run = try s.store.createFlowRun(NewFlowRun(
+            flow: "etl", version: 1, parameters: [:], state: RunState(.scheduled, at: t0.addingTimeInterval(30)), deploymentID: deployment.id,
+            scheduledTime: due, pool: "default"))
+        #expect(try s.pass(at: due).fired == 0, "on time")
+        #expect(try s.pass(at: due.addingTimeInterval(RunTiming.lateGrace - 1)).fired == 0, "within the grace period")
+        #expect(try s.pass(at: due.addingTimeInterval(RunTiming.lateGrace + 1)).fired == 1)
+        #expect(try s.pass(at: due.addingTimeInterval(RunTiming.lateGrace + 60)).fired == 0, "once")
+        let firing = try #require(try s.history("late").first)
+        #expect(firing.event.flowRunID == run.id && firing.event.text.contains("is late"), "\(firing)")
+    }
+
     @Test func evaluatorsRacingOnOneStoreFireEachEventOnce() throws {
         let s = try Subject(t0)
         _ = try s.at(t0).automations.create(

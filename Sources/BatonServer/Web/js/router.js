@@ -134,7 +134,7 @@ async function mount() {
 }
 
 function navSection(name) {
-  return { flow: 'flows', run: 'runs' }[name] || name;
+  return { flow: 'flows', run: 'runs', automation: 'automations' }[name] || name;
 }
 
 export function startRouter() {

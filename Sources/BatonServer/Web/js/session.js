@@ -63,12 +63,14 @@ function administers(session) {
 }
 
 // Another project chosen: the live stream follows it, and the page shows the new project's things
-// (a run's or a flow's page goes back to its list: that run is the old project's).
+// (a run's, a flow's or an automation's page goes back to its list: that one is the old project's).
 onProjectChange(() => {
   showUser();
   restartEvents();
   const { path } = parseHash();
-  const section = path.startsWith('/runs/') ? '#/runs' : path.startsWith('/flows/') ? '#/flows' : null;
+  const lists = ['/runs/', '/flows/', '/automations/'];
+  const list = lists.find((prefix) => path.startsWith(prefix));
+  const section = list ? `#${list.slice(0, -1)}` : null;
   navigate(section || location.hash || '#/');
 });
 

@@ -10,6 +10,9 @@ export class FormProblem extends Error {
   }
 }
 
+/** What the server takes as a URL to send to: http(s) with a host (it has the last word). */
+export const HTTP_URL = /^https?:\/\/[^\s/]+/i;
+
 /** A control with its label above it, and a hint under it when given. */
 export function labelled(text, control, hint) {
   return h('label', null, h('span', { class: 'label' }, text), control, hint ? h('span', { class: 'hint' }, hint) : null);

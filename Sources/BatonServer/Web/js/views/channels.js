@@ -5,7 +5,7 @@ import { h, fill } from '../dom.js';
 import { timeEl } from '../format.js';
 import { dataTable } from '../components/table.js';
 import { confirmRemove } from '../components/confirm-remove.js';
-import { createForm, FormProblem, labelled, checkbox, choice } from '../components/create-form.js';
+import { createForm, FormProblem, HTTP_URL, labelled, checkbox, choice } from '../components/create-form.js';
 
 export async function channelsView(root, ctx) {
   const data = await api.get('/channels');
@@ -126,6 +126,7 @@ function channelForm(send) {
     if (!body.name) throw new FormProblem('A channel needs a name.', name);
     if (kind.value === 'webhook') {
       if (!text(url) === !text(urlSecret)) throw new FormProblem('A webhook channel needs a URL or the name of the secret holding it (one of them).', url);
+      if (text(url) && !HTTP_URL.test(text(url))) throw new FormProblem(`URL '${text(url)}' is not valid: expected an http:// or https:// URL.`, url);
       if (text(url)) body.url = text(url);
       else body.urlSecret = text(urlSecret);
       body.format = format.value;
@@ -133,7 +134,8 @@ function channelForm(send) {
     }
     body.to = text(to).split(',').map((a) => a.trim()).filter(Boolean);
     if (!body.to.length) throw new FormProblem('An email channel needs one or more addresses to send to.', to);
-    if (text(from)) body.from = text(from);
+    if (!text(from)) throw new FormProblem('An email channel needs an address to send from.', from);
+    body.from = text(from);
     const server = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text(smtp));
     if (!server) throw new FormProblem(`SMTP server '${text(smtp)}' is not valid: expected host:port, such as smtp.example.com:587.`, smtp);
     body.smtpHost = server[1];

@@ -2,6 +2,8 @@ import Baton
 
 struct BenchParams: FlowParameters {
     var n = 1000
+    /// A secret to read first (`baton-bench mask`): every event of the run then goes through the mask.
+    var secret = ""
 }
 
 let noop = task("noop") { (i: Int) -> Int in i }
@@ -15,7 +17,8 @@ let benchSeq = Flow("bench-seq", description: "A no-op task called n times in se
 
 /// `baton-bench map`: a no-op task mapped over `n` elements.
 let benchMap = Flow("bench-map", description: "A no-op task mapped over n elements") { (params: BenchParams) -> Int in
-    try await noop.map(0..<params.n).count
+    if !params.secret.isEmpty { _ = try await Secret.value(params.secret) }
+    return try await noop.map(0..<params.n).count
 }
 
 struct Reading: Codable, Sendable {

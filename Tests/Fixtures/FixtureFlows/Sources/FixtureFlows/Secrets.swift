@@ -27,6 +27,8 @@ let secretReader = Flow("secret-reader", description: "Reads a secret and a vari
     let token = try await Secret.value(params.secret)
     logger.info("\(greeting): the token is \(token)")
     print("printed token \(token)")
+    // Straight to the runner's standard error, past the engine: the supervisor hides it.
+    FileHandle.standardError.write(Data("stderr token \(token)\n".utf8))
     let echoed = try await echoSecret(token)
     Artifact.markdown("# Token\n\n\(token)", key: "token-report", description: "has \(token)")
     if params.fail {
