@@ -54,7 +54,7 @@ struct BadInputTests {
         let result = try sandbox.baton("register", library)
         // Its entry point calls fatalError: had it run, this would read "crashed".
         expectRefused(
-            result, "incompatible library", "libMismatch.so", "Baton ABI version mismatch: host is 1.1, library is 99.0",
+            result, "incompatible library", "libMismatch.so", "Baton ABI version mismatch: host is 1.2, library is 99.0",
             "Swift compiler mismatch: host is 6.3.1, library is 5.9.0")
         try expectNothingRegistered(sandbox)
     }

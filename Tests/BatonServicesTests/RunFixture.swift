@@ -39,10 +39,13 @@ final class RunFixture: @unchecked Sendable {
     func run(_ state: StateType, supervisor: ProcessIdentity? = nil, pool: String? = nil, parameters: [String: JSONValue] = ["n": .int(3)])
         throws -> FlowRunRecord
     {
-        var new = NewFlowRun(flow: "etl", version: 1, parameters: parameters, state: RunState(state, at: Self.t0), pool: pool)
+        // A run that is over takes no supervisor: one that had one got it while it ran.
+        let opening = state.isFinal && supervisor != nil ? StateType.running : state
+        var new = NewFlowRun(flow: "etl", version: 1, parameters: parameters, state: RunState(opening, at: Self.t0), pool: pool)
         new.scheduledTime = pool == nil ? nil : Self.t0
         let run = try store.createFlowRun(new)
         if let supervisor { try store.setSupervisor(flowRunID: run.id, process: supervisor) }
+        if opening != state { try store.finish(flowRunID: run.id, state: RunState(state, at: Self.t0)) }
         return try store.flowRun(run.id)
     }
 

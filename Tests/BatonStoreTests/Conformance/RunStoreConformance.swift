@@ -21,9 +21,10 @@ import Testing
     @Test(arguments: StoreBackend.all)
     func aGuardedUpdateAppliesOnlyWhenEveryConditionHolds(_ backend: StoreBackend) throws {
         let store = try subject(backend).store
-        let run = try newRun(store, state: RunState(.failed, at: t0))
+        let run = try newRun(store, state: RunState(.running, at: t0))
         let me = ProcessIdentity(pid: 7, start: "1")
         try store.setSupervisor(flowRunID: run.id, process: me)
+        try store.finish(flowRunID: run.id, state: RunState(.failed, at: t0))
         let change = RunChange(
             state: RunState(.scheduled, name: StateName.resuming, message: "attempt 2", at: t0), attempt: 2, workerID: .clear, pool: "gpu",
             scheduledTime: t0, supervisor: .clear)
