@@ -54,4 +54,13 @@ public struct BatonError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+
+    /// The refusal of a `kind` ("channel", "secret") named `name` that `project` does not have,
+    /// naming those it has, or, when it has none, the command that `makes` one.
+    public static func unknown(_ kind: String, _ name: String, project: String, has names: [String], makes: String) -> BatonError {
+        BatonError(
+            .notFound,
+            "no \(kind) '\(name)' in project '\(project)'"
+                + (names.isEmpty ? "; it has none (`\(makes)` makes one)" : "; it has: \(names.sorted().joined(separator: ", "))"))
+    }
 }

@@ -129,14 +129,7 @@ struct AutomationCommandTests {
 
         // A sleeping run, cancelled once it runs.
         let id = try #require(try server.post("/api/flow-runs", #"{"flow": "sleepy"}"#).json["id"]?.stringValue)
-        let state = try await onThread {
-            var state = ""
-            try server.client().events("/api/events?flowRun=\(id)") { event in
-                if event.event == "hello" || event.event == "flow_run" { state = try server.get("/api/flow-runs/\(id)").json["state"]?.stringValue ?? "" }
-                return !["completed", "failed", "crashed", "cancelled"].contains(state)
-            }
-            return state
-        }
+        let state = try await server.waitForEnd(of: id)
         #expect(state == "cancelled", "\(server.output)")
         #expect(await server.process.line(containing: "pause deployment nightly: delivered") != nil)
         #expect(await server.process.line(containing: "run deployment cleanup: delivered (started run") != nil)

@@ -405,14 +405,7 @@ struct RemoteWorkerAPITests {
         await endpoint.requests(reach: 2)  // the freed slot went to the second run, on the server's word
         endpoint.release()
         for id in [first, waiting.0] {
-            let ended = try await onThread {
-                var state = ""
-                try server.client().events("/api/events?flowRun=\(id)") { event in
-                    if event.event == "hello" || event.event == "flow_run" { state = try server.get("/api/flow-runs/\(id)").json["state"]?.stringValue ?? "" }
-                    return !["completed", "failed", "crashed", "cancelled"].contains(state)
-                }
-                return state
-            }
+            let ended = try await server.waitForEnd(of: id)
             #expect(ended == "completed", "\(id): \(worker.output)")
         }
         #expect(try server.get("/api/limits").json["limits"]?.arrayValue?.first?["active"] == .int(0))

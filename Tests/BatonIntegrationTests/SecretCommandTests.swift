@@ -115,14 +115,7 @@ struct SecretCommandTests {
         defer { worker.process.terminate() }
         #expect(await worker.line(containing: "started") != nil, "\(worker.output)")
         let id = try #require(try server.post("/api/flow-runs", #"{"flow": "secret-reader"}"#).json["id"]?.stringValue)
-        let state = try await onThread {
-            var state = ""
-            try server.client().events("/api/events?flowRun=\(id)") { event in
-                if event.event == "hello" || event.event == "flow_run" { state = try server.get("/api/flow-runs/\(id)").json["state"]?.stringValue ?? "" }
-                return !["completed", "failed", "crashed", "cancelled"].contains(state)
-            }
-            return state
-        }
+        let state = try await server.waitForEnd(of: id)
         #expect(state == "completed", "\(worker.output)")
         #expect(!FileManager.default.fileExists(atPath: home.home + "/secret.key"), "the worker needs no key")
 

@@ -128,6 +128,18 @@ final class ServerProcess: @unchecked Sendable {
 
     func get(_ target: String) throws -> APIReply { try request("GET", target) }
 
+    /// Waits, woken by the run's live events (never polling), until run `id` is over; its state type.
+    func waitForEnd(of id: String) async throws -> String {
+        try await onThread {
+            var state = ""
+            try self.client().events("/api/events?flowRun=\(id)") { event in
+                if event.event == "hello" || event.event == "flow_run" { state = try self.get("/api/flow-runs/\(id)").json["state"]?.stringValue ?? "" }
+                return !["completed", "failed", "crashed", "cancelled"].contains(state)
+            }
+            return state
+        }
+    }
+
     /// A request with a JSON body given as text.
     func send(_ method: String, _ target: String, json: String) throws -> APIReply {
         try request(method, target, headers: [("Content-Type", "application/json")], body: Array(json.utf8))

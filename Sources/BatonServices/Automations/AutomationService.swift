@@ -102,11 +102,8 @@ public struct AutomationService: Sendable {
 
     func record(_ name: String, project: String) throws -> AutomationRecord {
         if let automation = try store.automation(named: name, project: project) { return automation }
-        let names = try store.automations(project: project).map(\.name)
-        throw BatonError(
-            .notFound,
-            "no automation '\(name)' in project '\(project)'"
-                + (names.isEmpty ? "; it has none (`baton automation create NAME …` makes one)" : "; it has: \(names.joined(separator: ", "))"))
+        throw BatonError.unknown(
+            "automation", name, project: project, has: try store.automations(project: project).map(\.name), makes: "baton automation create NAME …")
     }
 }
 

@@ -61,11 +61,8 @@ public struct ChannelService: Sendable {
 
     func record(_ name: String, project: String) throws -> ChannelRecord {
         if let channel = try store.channel(named: name, project: project) { return channel }
-        let names = try store.channels(project: project).map(\.name)
-        throw BatonError(
-            .notFound,
-            "no channel '\(name)' in project '\(project)'"
-                + (names.isEmpty ? "; it has none (`baton channel create NAME --webhook URL` makes one)" : "; it has: \(names.joined(separator: ", "))"))
+        throw BatonError.unknown(
+            "channel", name, project: project, has: try store.channels(project: project).map(\.name), makes: "baton channel create NAME --webhook URL")
     }
 }
 

@@ -60,9 +60,9 @@ public struct WebhookService: Sendable {
         try services.audit.local("webhook rm", target: name, caller) {
             try services.authorize(caller, .develop)
             guard try store.deleteWebhook(named: name, project: caller.project) else {
-                let names = try store.webhooks(project: caller.project).map(\.name)
-                throw BatonError(
-                    .notFound, "no webhook '\(name)' in project '\(caller.project)'" + (names.isEmpty ? "" : "; it has: \(names.joined(separator: ", "))"))
+                throw BatonError.unknown(
+                    "webhook", name, project: caller.project, has: try store.webhooks(project: caller.project).map(\.name),
+                    makes: "baton webhook create NAME --deployment D")
             }
         }
     }

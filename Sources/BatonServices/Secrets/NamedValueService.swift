@@ -87,11 +87,8 @@ public struct NamedValueService: Sendable {
 
     func record(_ kind: NamedValueKind, name: String, project: String) throws -> NamedValueRecord {
         if let record = try store.namedValue(kind, name: name, project: project) { return record }
-        let names = try store.namedValues(kind, project: project).map(\.name)
-        throw BatonError(
-            .notFound,
-            "no \(kind.rawValue) '\(name)' in project '\(project)'"
-                + (names.isEmpty ? "; it has none (`baton \(kind.rawValue) set NAME` sets one)" : "; it has: \(names.joined(separator: ", "))"))
+        throw BatonError.unknown(
+            kind.rawValue, name, project: project, has: try store.namedValues(kind, project: project).map(\.name), makes: "baton \(kind.rawValue) set NAME")
     }
 }
 
