@@ -12,7 +12,7 @@ extension API {
             Route(method: "GET", pattern: "/api/health", summary: "Whether the server is up", tag: "system", permission: nil, response: "Health") { _, _ in
                 Reply.json(["status": .string("ok")])
             },
-            Route(method: "GET", pattern: "/api/events", summary: "Live events (server-sent): flow_run, task_runs, log, version, deployment, worker, limits", tag: "system", permission: .read, query: ["flowRun"], response: "EventStream") { request, caller in
+            Route(method: "GET", pattern: "/api/events", summary: "Live events (server-sent): flow_run, task_runs, log, version, deployment, worker, limits, automations", tag: "system", permission: .read, query: ["flowRun"], response: "EventStream") { request, caller in
                 c.events.stream(project: caller.project, flowRun: request.queryString("flowRun"))
             },
             Route(method: "GET", pattern: "/api/dashboard", summary: "Runs by state over the last day (by when they ran), recent failures, late runs, the next upcoming runs and workers", tag: "system", permission: .read, response: "Dashboard") { request, caller in

@@ -112,7 +112,7 @@ public final class EventHub: @unchecked Sendable {
             _ = poll(&fds, 2, timeout)
             let rang = bell.drain()
             if rang.contains("changes") { pendingChanges = true }
-            pendingTopics.formUnion(rang.intersection(["deployments", "workers", "runs", "finished", "limits"]))
+            pendingTopics.formUnion(rang.intersection(["deployments", "workers", "runs", "finished", "limits", AutomationService.historyTopic]))
             if !pendingTopics.isEmpty { pendingChanges = true }
             _ = wakeup.drain()
         }
@@ -184,6 +184,8 @@ public final class EventHub: @unchecked Sendable {
         // Concurrency slots were given back somewhere: workers on other hosts with tasks waiting for
         // one ask again (no data: which tags is the store's to say when they ask).
         if topics.contains("limits") { publish("limits", flowRunID: nil, JSONValue.object([:])) }
+        // Firings and deliveries recorded: pages showing an automation's history read it again.
+        if topics.contains(AutomationService.historyTopic) { publish("automations", flowRunID: nil, JSONValue.object([:])) }
     }
 
     /// Hands an event to the subscribers that want it: one about a run goes to its project's

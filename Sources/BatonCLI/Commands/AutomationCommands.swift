@@ -327,7 +327,9 @@ enum AutomationCommands {
         if args.flag("json") {
             context.out.line(Format.json(["name": webhook.name, "path": webhook.path, "token": token, "deployment": webhook.deployment]))
         } else {
-            context.out.line("Webhook '\(webhook.name)' runs deployment '\(webhook.deployment)': POST to \(context.api?.url ?? "<server>")\(webhook.path)")
+            let base = context.api?.url ?? ProcessInfo.processInfo.environment["BATON_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            let target = base.map { ($0.hasSuffix("/") ? String($0.dropLast()) : $0) + webhook.path } ?? "\(webhook.path) on the Baton server (`baton server start`)"
+            context.out.line("Webhook '\(webhook.name)' runs deployment '\(webhook.deployment)': POST to \(target)")
             context.out.line("Its token (shown this once; keep it in your sender's secrets): \(token)")
         }
         return 0

@@ -64,6 +64,7 @@ public struct AutomationEvaluator: Sendable {
             }
         }
         if !timed.isEmpty { report.fired += try store.recordFirings(timed, memories: [:], cursor: nil).count }
+        if report.fired > 0 { store.ring(AutomationService.historyTopic) }
         return report
     }
 

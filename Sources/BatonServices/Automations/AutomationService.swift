@@ -31,6 +31,9 @@ public struct AutomationService: Sendable {
 
     /// What automations being made or resumed ring: the scheduling process looks at them at once.
     public static let topic = "automations"
+    /// What a firing or a delivery's outcome recorded rings: the server tells its clients (live event
+    /// `automations`), whose pages then read the history again.
+    public static let historyTopic = "firings"
 
     /// The most firings one history returns, and how many when not told.
     public static let historyLimit = 1...1000

@@ -77,6 +77,7 @@ public final class DeliveryDispatcher: @unchecked Sendable {
             }
             if !due.isEmpty {
                 DispatchQueue.concurrentPerform(iterations: due.count) { index in attempt(due[index]) }
+                store.ring(AutomationService.historyTopic)
                 continue
             }
             let next = (try? store.nextDeliveryDue()) ?? nil

@@ -5,7 +5,7 @@
 
 import { withProject } from './api.js';
 
-const TYPES = ['hello', 'flow_run', 'task_runs', 'log', 'version', 'deployment', 'worker'];
+const TYPES = ['hello', 'flow_run', 'task_runs', 'log', 'version', 'deployment', 'worker', 'automations'];
 const listeners = new Map(); // type -> Set<fn>
 let worker;              // the Worker holding the stream; null when workers are unavailable
 let source = null;       // the EventSource when it has to live on this thread

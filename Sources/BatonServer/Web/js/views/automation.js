@@ -1,8 +1,7 @@
 // One automation: its trigger and actions, and its history: each firing (what happened, the run it
 // was about, whether the cooldown suppressed it) with each delivery's status, attempts, outcome and
-// error. Notifications about events that are not a run's link here. Deliveries are retried in the
-// background and firings come from any process, so the page reads the history again every few
-// seconds as well as when runs change.
+// error. Notifications about events that are not a run's link here. The page reads the history
+// again when the server's live `automations` event says firings or deliveries were recorded.
 import { api, enc, showError, clearError } from '../api.js';
 import { h, fill, runHref, section } from '../dom.js';
 import { timeEl } from '../format.js';
@@ -12,7 +11,6 @@ import { confirmRemove } from '../components/confirm-remove.js';
 import { statusBadge, pauseButton, actionList } from './automations.js';
 
 const HISTORY = 50;
-const REFRESH_MS = 5000;
 
 export async function automationView(root, ctx) {
   const name = ctx.params.name;
@@ -80,10 +78,9 @@ export async function automationView(root, ctx) {
     if (freshHistory) renderHistory(freshHistory);
   };
   const soon = ctx.debounce(reload, 1000);
-  ctx.on('flow_run', soon);
-  ctx.on('worker', soon);
+  // The server says when firings or deliveries were recorded: no polling.
+  ctx.on('automations', soon);
   ctx.on('resync', soon);
-  ctx.interval(reload, REFRESH_MS);
 }
 
 /** The trigger's settings, as stored. */

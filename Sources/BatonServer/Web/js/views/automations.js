@@ -1,6 +1,6 @@
 // Automations: each one's trigger and actions in words, whether it is paused, when it last fired;
-// pause/resume and remove on the row, a form that makes one. The page re-reads the list when runs
-// or workers change, which is what fires automations.
+// pause/resume and remove on the row, a form that makes one. The page re-reads the list when the
+// server's live `automations` event says something fired or was delivered.
 import { api, enc, showError, clearError } from '../api.js';
 import { h, fill } from '../dom.js';
 import { timeEl } from '../format.js';
@@ -119,7 +119,6 @@ export async function automationsView(root, ctx) {
       table.replace(a, `tr[data-automation="${CSS.escape(a.name)}"]`);
     }
   }, 1000);
-  ctx.on('flow_run', reload);
-  ctx.on('worker', reload);
+  ctx.on('automations', reload);
   ctx.on('resync', reload);
 }
