@@ -9,14 +9,9 @@ import Synchronization
 public enum NamedValueKind: String, Sendable, Hashable, Codable, CaseIterable {
     case secret, variable
 
-    /// The longest value of each kind, in bytes: a secret is a password or a token, a variable a
-    /// setting; neither is a file.
-    public var maximumBytes: Int {
-        switch self {
-        case .secret: 64 * 1024
-        case .variable: 64 * 1024
-        }
-    }
+    /// The longest value, in bytes: a secret is a password, a token or a key, a variable a setting;
+    /// neither is a file.
+    public var maximumBytes: Int { 64 * 1024 }
 
     /// Checks a name as `baton secret set NAME` and URLs take it.
     public func validate(name: String) throws {

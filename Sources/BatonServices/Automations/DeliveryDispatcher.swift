@@ -44,14 +44,19 @@ public final class DeliveryDispatcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops after the deliveries under way, and returns once it has.
+    /// Stops: waits a moment for the deliveries under way, no longer (a receiver that does not
+    /// answer must not hold up Ctrl-C). One cut short is made again by the next scheduler, at once:
+    /// its claimer is then seen dead.
     public func stop() {
         condition.lock()
         stopped = true
         condition.broadcast()
-        while running { condition.wait() }
+        let deadline = Date().addingTimeInterval(Self.stopWait)
+        while running, condition.wait(until: deadline) {}
         condition.unlock()
     }
+
+    static let stopWait: TimeInterval = 2
 
     private func loop() {
         let store = services.store
@@ -76,7 +81,16 @@ public final class DeliveryDispatcher: @unchecked Sendable {
                 continue
             }
             if !due.isEmpty {
-                DispatchQueue.concurrentPerform(iterations: due.count) { index in attempt(due[index]) }
+                // A thread each: deliveries wait on other hosts (up to their timeout), not on this CPU.
+                let group = DispatchGroup()
+                for item in due {
+                    group.enter()
+                    Thread.detachNewThread { [self] in
+                        attempt(item)
+                        group.leave()
+                    }
+                }
+                group.wait()
                 store.ring(AutomationService.historyTopic)
                 continue
             }
