@@ -139,6 +139,43 @@ import Testing
         #expect(firing.event.flowRunID == run.id && firing.event.text.contains("is late"), "\(firing)")
     }
 
+    @Test func aTriggerNamingTagsWatchesOnlyRunsOfFlowsThatDeclareThem() throws {
+        let s = try Subject(t0)
+        var registration = sampleRegistration("bbb", flows: ["load"])
+        registration.manifest.flows[0].options = FlowOptionsSpec(tags: ["nightly", "warehouse"])
+        _ = try s.store.register(registration)
+        let trigger = AutomationTrigger(kind: .state, states: ["failed"], tags: ["nightly"])
+        _ = try s.at(t0).automations.create(NewAutomation(name: "nightly", trigger: trigger, actions: notify()), .storeOwner())
+        for flow in ["load", "etl"] {
+            let run = try s.store.createFlowRun(NewFlowRun(flow: flow, version: 1, parameters: [:], state: RunState(.running, at: t0)))
+            try s.store.finish(flowRunID: run.id, state: RunState(.failed, at: t0.addingTimeInterval(1)))
+        }
+        #expect(try s.pass(at: t0.addingTimeInterval(2)).fired == 1)
+        #expect(try s.history("nightly").map { $0.event.flow } == ["load"])
+    }
+
+    @Test func messagesNameTheFlowVersionRunStateMessageAndLinkInEveryFormat() throws {
+        let event = AutomationEvent(
+            kind: .flowRunState, key: "state:7", at: t0, project: "analytics", flowRunID: "a1b2", flowRunName: "calm-falcon", flow: "etl", version: 3,
+            deployment: "nightly", state: "failed", stateName: "Failed", message: "boom <here> & there", text: "flow run 'calm-falcon' of etl v3 entered Failed: boom")
+        let message = NotificationMessage(automation: "page", event: event, publicURL: "https://baton.example.com/")
+        #expect(message.subject == "[Baton] etl v3: run 'calm-falcon' Failed")
+        for line in ["Flow: etl (version 3)", "Run: calm-falcon (a1b2)", "Deployment: nightly", "State: Failed", "Message: boom <here> & there",
+            "Link: https://baton.example.com/#/runs/a1b2", "Project: analytics"] {
+            #expect(message.text.contains(line), "\(line) in \(message.text)")
+        }
+        let json = message.json(delivery: 12)
+        #expect(json["delivery"] == .int(12) && json["event"]?["flowRunName"] == .string("calm-falcon") && json["link"] == .string("https://baton.example.com/#/runs/a1b2"))
+        let slack = try #require(message.slack["text"]?.stringValue)
+        #expect(slack.hasPrefix("*<https://baton.example.com/#/runs/a1b2|[Baton] etl v3: run 'calm-falcon' Failed>*"), "\(slack)")
+        #expect(slack.contains("> boom &lt;here&gt; &amp; there"), "Slack's markup is escaped: \(slack)")
+        var absent = event
+        absent.kind = .absent
+        absent.flowRunID = nil
+        absent.text = "no run of deployment 'nightly' entered completed within 30m"
+        #expect(NotificationMessage(automation: "slo", event: absent, publicURL: "http://h:1").link == "http://h:1/#/automations/slo")
+    }
+
     @Test func evaluatorsRacingOnOneStoreFireEachEventOnce() throws {
         let s = try Subject(t0)
         _ = try s.at(t0).automations.create(
