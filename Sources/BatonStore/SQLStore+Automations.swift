@@ -187,6 +187,24 @@ extension SQLStore {
         }
     }
 
+    public func recordedKeys(automationID: Int64, among keys: [String]) throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        return try withConnection { db in
+            var found: Set<String> = []
+            for start in stride(from: 0, to: keys.count, by: 500) {
+                let chunk = Array(keys[start..<min(start + 500, keys.count)])
+                let marks = chunk.map { _ in "?" }.joined(separator: ", ")
+                for key in try db.query(
+                    "SELECT event_key FROM automation_firings WHERE automation_id = ? AND event_key IN (\(marks))",
+                    [.int(automationID)] + chunk.map(SQLValue.text), row: { $0.text(0) })
+                {
+                    found.insert(key)
+                }
+            }
+            return found
+        }
+    }
+
     public func lastStateTime(words: [String], flow: String?, deployment: String?, project: String) throws -> Date? {
         guard !words.isEmpty else { return nil }
         let marks = words.map { _ in "?" }.joined(separator: ", ")

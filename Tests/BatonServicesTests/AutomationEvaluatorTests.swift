@@ -125,7 +125,7 @@ import Testing
     @Test func aRunOfADeploymentThatTurnsLateFiresOnceByTimeAlone() throws {
         let s = try Subject(t0)
         let trigger = AutomationTrigger(kind: .state, states: ["late"], deployment: "nightly")
-        _ = try s.at(t0).automations.create(NewAutomation(name: "late", trigger: trigger, actions: notify()), .storeOwner())
+        _ = try s.at(t0).automations.create(NewAutomation(name: "late", trigger: trigger, actions: notify(), cooldown: 600), .storeOwner())
         let deployment = try s.store.deployment(named: "nightly", project: ProjectNames.default)
         let due = t0.addingTimeInterval(60)
         let run = try s.store.createFlowRun(NewFlowRun(
@@ -137,6 +137,14 @@ import Testing
         #expect(try s.pass(at: due.addingTimeInterval(RunTiming.lateGrace + 60)).fired == 0, "once")
         let firing = try #require(try s.history("late").first)
         #expect(firing.event.flowRunID == run.id && firing.event.text.contains("is late"), "\(firing)")
+        // Still late when another turns late after the cooldown: the new one is sent, the old one not again.
+        let due2 = due.addingTimeInterval(700)
+        let second = try s.store.createFlowRun(NewFlowRun(
+            flow: "etl", version: 1, parameters: [:], state: RunState(.scheduled, at: due2.addingTimeInterval(-30)), deploymentID: deployment.id,
+            scheduledTime: due2, pool: "default"))
+        #expect(try s.pass(at: due2.addingTimeInterval(RunTiming.lateGrace + 1)).fired == 1)
+        let latest = try #require(try s.history("late").first)
+        #expect(latest.event.flowRunID == second.id && latest.suppressed == nil && latest.deliveries.count == 1, "\(latest)")
     }
 
     @Test func aTriggerNamingTagsWatchesOnlyRunsOfFlowsThatDeclareThem() throws {

@@ -59,7 +59,11 @@ public struct AutomationEvaluator: Sendable {
         // What time makes happen: late runs, absences, workers gone.
         var timed: [NewFiring] = []
         for index in automations.indices {
-            for firing in try timedFirings(automations[index], now: now, nextDue: &report.nextDue) {
+            // A run still late, a worker still gone: found again each pass, fired for once. Those fired
+            // for already are left out before the cooldown is weighed, which only new events count in.
+            let found = try timedFirings(automations[index], now: now, nextDue: &report.nextDue)
+            let fired = try store.recordedKeys(automationID: automations[index].id, among: found.map(\.event.key))
+            for firing in found where !fired.contains(firing.event.key) {
                 timed.append(cooled(firing, &automations[index], now: now))
             }
         }
@@ -155,7 +159,8 @@ public struct AutomationEvaluator: Sendable {
             nextDue = min(nextDue ?? now.addingTimeInterval(within), now.addingTimeInterval(within))
             return [NewFiring(automationID: automation.id, event: event, firedAt: now, suppressed: nil, actions: automation.actions)]
         case .workerOffline:
-            return try store.goneWorkers(since: automation.armedSince).compactMap { worker in
+            // A day back at most: the scheduler passes every few seconds, and older news pages no one.
+            return try store.goneWorkers(since: max(automation.armedSince, now.addingTimeInterval(-86400))).compactMap { worker in
                 guard trigger.pool == nil || trigger.pool == worker.pool else { return nil }
                 let event = AutomationEvent(
                     kind: .workerOffline, key: "worker:\(worker.id):\(Int64((worker.heartbeatAt.timeIntervalSince1970 * 1000).rounded()))",

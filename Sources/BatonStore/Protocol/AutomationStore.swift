@@ -32,6 +32,8 @@ public protocol AutomationStore: Sendable {
     /// their deliveries, the automations' memories, and the cursor, in one transaction. Returns the
     /// ids of the firings recorded now.
     func recordFirings(_ firings: [NewFiring], memories: [Int64: String?], cursor: Int64?) throws -> [Int64]
+    /// Which of `keys` an automation has fired for already.
+    func recordedKeys(automationID: Int64, among keys: [String]) throws -> Set<String>
     /// When a flow run of the project last entered one of `words` (state types or names, lower
     /// case), narrowed to a flow and a deployment.
     func lastStateTime(words: [String], flow: String?, deployment: String?, project: String) throws -> Date?
