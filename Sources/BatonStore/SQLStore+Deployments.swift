@@ -181,9 +181,12 @@ extension SQLStore {
     }
 
     public func insertDeploymentRun(_ run: NewFlowRun, given: [String: JSONValue]) throws -> FlowRunRecord {
-        try write { db in try insertRun(run, given: given, db) }
+        let created = try write { db in
+            try insertRun(run, given: given, db)
+            return try Self.created(run.id, db)
+        }
         ring("runs")
-        return try flowRun(run.id, project: nil)
+        return created
     }
 
     /// Inserts a run with the parameters it was given (read again when its deployment follows a new version).

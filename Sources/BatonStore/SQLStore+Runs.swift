@@ -3,8 +3,20 @@ import Foundation
 
 extension SQLStore {
     public func createFlowRun(_ run: NewFlowRun) throws -> FlowRunRecord {
-        try write { db in try insertFlowRun(run, db) }
-        return try flowRun(run.id, project: nil)
+        // Read back in the same transaction: the run as created, before a worker can claim it.
+        try write { db in
+            try insertFlowRun(run, db)
+            return try Self.created(run.id, db)
+        }
+    }
+
+    /// A run just inserted, read in the transaction that inserted it: as created, before any
+    /// worker could claim it.
+    static func created(_ id: String, _ db: any SQLConnection) throws -> FlowRunRecord {
+        guard let created = try db.query("SELECT \(runColumns) WHERE r.id = ?", [.text(id)], row: run).first else {
+            throw BatonError(.store, "flow run '\(id)' was not there after it was recorded")
+        }
+        return created
     }
 
     /// Records many flow runs in one transaction (imports, backfills of history, benchmarks).
