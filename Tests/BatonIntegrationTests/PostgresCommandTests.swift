@@ -198,4 +198,47 @@ struct PostgresCommandTests {
                 url) == 0, "no slot scheduled twice")
         #expect(try count("SELECT count(*) FROM flow_runs WHERE state_type IN ('running', 'pending')", url) == 0, "nothing left running")
     }
+
+    /// Two servers on one database: the one that schedules evaluates the automations; killed, the
+    /// other takes over and goes on from where it got. Each failure fires once and is delivered.
+    @Test(.timeLimit(.minutes(10)))
+    func automationsFireOnceAcrossTwoServersAndATakeover() async throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let url = try server.makeDatabase()
+        let inDatabase = [StoreSelection.variable: url]
+        let first = try Sandbox()
+        let second = try Sandbox()
+        let client = try Sandbox()
+        #expect(try first.baton("register", try await Builds.shared.fixture("FixtureFlows"), environment: inDatabase).status == 0)
+        #expect(try first.baton("channel", "create", "ops", "--webhook", receiver.url + "/hook", environment: inDatabase).status == 0)
+        #expect(try first.baton("automation", "create", "page", "--on-state", "failed", "--notify", "ops", environment: inDatabase).status == 0)
+
+        let leader = try WatchedProcess(first, ["server", "start", "--port", "0", "--no-auth", "--no-worker"], environment: inDatabase)
+        defer { if leader.process.isRunning { leader.process.terminate() } }
+        #expect(await leader.line(containing: "now schedules") != nil, "\(leader.output)")
+        let standby = try WatchedProcess(second, ["server", "start", "--port", "0", "--no-auth", "--no-worker"], environment: inDatabase)
+        defer { if standby.process.isRunning { standby.process.terminate() } }
+        #expect(await standby.line(containing: "Baton is ready") != nil, "\(standby.output)")
+
+        func fail() throws -> String {
+            let run = try client.baton("run", "flaky", "--param", "failures=5", "--json", environment: inDatabase)
+            return try #require(run.json["name"]?.stringValue, "\(run.stdout) \(run.stderr)")
+        }
+        let one = try fail()
+        #expect(await leader.line(containing: "(run '\(one)'): notify ops: delivered") != nil, "\(leader.output)")
+        kill(leader.process.processIdentifier, SIGKILL)
+        _ = try await onThread { leader.wait() }
+        #expect(await standby.line(containing: "now schedules") != nil, "\(standby.output)")
+        let two = try fail()
+        let three = try fail()
+        for name in [two, three] {
+            #expect(await standby.line(containing: "(run '\(name)'): notify ops: delivered") != nil, "\(standby.output)")
+        }
+        #expect(!standby.output.contains("(run '\(one)')"), "the first failure is not fired again by the new scheduler")
+        #expect(try count("SELECT count(*) FROM automation_firings", url) == 3)
+        #expect(try count("SELECT count(*) FROM deliveries WHERE status = 'delivered'", url) == 3)
+        let runs = receiver.waitForRequests(3, timeout: 60).compactMap { try? JSONValue(json: $0.body)["event"]?["flowRunName"]?.stringValue }
+        #expect(Set(runs) == [one, two, three] && runs.count == 3, "\(runs)")
+    }
 }
