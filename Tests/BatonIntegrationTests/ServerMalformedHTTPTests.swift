@@ -99,7 +99,7 @@ struct ServerMalformedHTTPTests {
         // The request was well framed, so the connection stays open for the next one.
         try socket.send("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         let next = try await onThread { try socket.response() }
-        #expect(next?.status == 200, "\(String(describing: next))")
+        #expect(next?.status == 200, "\(String(describing: next)); the server said:\n\(server.output)")
         try expectHealthy(server)
         #expect(try server.get("/api/flow-runs").json["runs"] == .array([]))
         #expect(server.stop() == 0)
