@@ -54,10 +54,7 @@ enum AuditCommands {
     /// `--since`: an ISO 8601 time, or a time ago (`90m`, `24h`, `7d`).
     static func since(_ text: String) throws -> Date {
         if let date = Timestamps.parse(text) { return date }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        if let unit = text.last.flatMap({ units[$0] }), let count = Double(text.dropLast()), count >= 0, count.isFinite {
-            return Date().addingTimeInterval(-count * unit)
-        }
+        if let seconds = Durations.withUnit(text) { return Date().addingTimeInterval(-seconds) }
         throw BatonError(
             .invalidInput, "--since '\(text)' is not valid: expected an ISO 8601 time such as 2026-12-01T09:00:00Z, or a time ago such as 90m, 24h or 7d")
     }

@@ -55,9 +55,15 @@ public enum APIKeyText {
 
     /// A new key and what the store keeps of it.
     public static func make() -> (key: String, prefix: String, hash: String) {
-        var random = SystemRandomNumberGenerator()
-        let key = start + String((0..<40).map { _ in alphabet[Int(random.next(upperBound: UInt32(alphabet.count)))] })
+        let key = start + randomText(40)
         return (key, String(key.prefix(prefixLength)), hash(key))
+    }
+
+    /// `count` characters of the key alphabet (lower-case base32), from the system's random source:
+    /// API keys, and the tokens of inbound webhooks.
+    static func randomText(_ count: Int) -> String {
+        var random = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in alphabet[Int(random.next(upperBound: UInt32(alphabet.count)))] })
     }
 
     /// The prefix a key is found by, or nil when `text` is not shaped like a key.

@@ -112,11 +112,7 @@ public struct WebhookService: Sendable {
         return false
     }
 
-    static func newToken() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
-        var random = SystemRandomNumberGenerator()
-        return "whk_" + String((0..<40).map { _ in alphabet[Int(random.next(upperBound: UInt32(alphabet.count)))] })
-    }
+    static func newToken() -> String { "whk_" + APIKeyText.randomText(40) }
 }
 
 /// A webhook as listings show it (never its token).
